@@ -1,0 +1,237 @@
+//! Event intake. The handler takes raw JSON, not a typed event, because a typed event that fails to
+//! deserialize (strings where numbers were expected, an unknown RequestType) never reaches the handler, and
+//! the stack then waits an hour for a response that never comes. Here every event that carries a ResponseURL
+//! can be answered.
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestType {
+    Create,
+    Update,
+    Delete,
+}
+
+impl RequestType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestType::Create => "Create",
+            RequestType::Update => "Update",
+            RequestType::Delete => "Delete",
+        }
+    }
+}
+
+/// A well-formed custom resource request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub request_type: RequestType,
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub resource_type: String,
+    pub logical_resource_id: String,
+    /// Present on Update and Delete.
+    pub physical_resource_id: Option<String>,
+    /// Without `ServiceToken` and `ServiceTimeout`, which belong to CloudFormation, not to the resource.
+    pub properties: Map<String, Value>,
+    /// Present on Update.
+    pub old_properties: Option<Map<String, Value>>,
+}
+
+/// The fields every response must echo, taken from whatever the event had.
+#[derive(Debug, Clone, Default)]
+pub struct Echo {
+    pub response_url: Option<String>,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+    pub physical_resource_id: Option<String>,
+    pub request_type: String,
+}
+
+/// One item of intake: a request to act on, or an event that is malformed but may still be answerable.
+#[derive(Debug, Clone)]
+pub enum Intake {
+    Request(Box<Request>),
+    Malformed { echo: Echo, reason: String },
+}
+
+impl Intake {
+    pub fn echo(&self) -> Echo {
+        match self {
+            Intake::Request(r) => Echo {
+                response_url: Some(r.response_url.clone()),
+                stack_id: r.stack_id.clone(),
+                request_id: r.request_id.clone(),
+                logical_resource_id: r.logical_resource_id.clone(),
+                physical_resource_id: r.physical_resource_id.clone(),
+                request_type: r.request_type.as_str().to_string(),
+            },
+            Intake::Malformed { echo, .. } => echo.clone(),
+        }
+    }
+}
+
+/// Property keys that CloudFormation adds to every custom resource.
+const RESERVED: [&str; 2] = ["ServiceToken", "ServiceTimeout"];
+
+fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
+    match o.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Splits an invocation payload into the requests it carries: one for a direct invocation, one per record for
+/// an SNS delivery (the SNS message is the same JSON as a direct event).
+pub fn intake(raw: &Value) -> Vec<Intake> {
+    if let Some(records) = raw.get("Records").and_then(Value::as_array) {
+        return records
+            .iter()
+            .map(|rec| {
+                let message = rec.get("Sns").and_then(|s| s.get("Message")).and_then(Value::as_str);
+                match message.map(serde_json::from_str::<Value>) {
+                    Some(Ok(inner)) => parse(&inner),
+                    Some(Err(e)) => Intake::Malformed { echo: Echo::default(), reason: format!("SNS message is not JSON: {e}") },
+                    None => Intake::Malformed { echo: Echo::default(), reason: "SNS record without Sns.Message".into() },
+                }
+            })
+            .collect();
+    }
+    vec![parse(raw)]
+}
+
+/// Reads one custom resource request; anything missing or of the wrong type makes it Malformed.
+pub fn parse(raw: &Value) -> Intake {
+    let Some(o) = raw.as_object() else {
+        return Intake::Malformed { echo: Echo::default(), reason: "event is not a JSON object".into() };
+    };
+    let echo = Echo {
+        response_url: text(o, "ResponseURL"),
+        stack_id: text(o, "StackId").unwrap_or_default(),
+        request_id: text(o, "RequestId").unwrap_or_default(),
+        logical_resource_id: text(o, "LogicalResourceId").unwrap_or_default(),
+        physical_resource_id: text(o, "PhysicalResourceId").filter(|p| !p.is_empty()),
+        request_type: text(o, "RequestType").unwrap_or_default(),
+    };
+    let malformed = |reason: String| Intake::Malformed { echo: echo.clone(), reason };
+    let request_type = match o.get("RequestType") {
+        Some(Value::String(s)) if s == "Create" => RequestType::Create,
+        Some(Value::String(s)) if s == "Update" => RequestType::Update,
+        Some(Value::String(s)) if s == "Delete" => RequestType::Delete,
+        Some(Value::String(s)) => return malformed(format!("unknown RequestType {:?}: expected Create, Update or Delete", truncate(s, 40))),
+        _ => return malformed("RequestType is missing or not a string".into()),
+    };
+    let Some(response_url) = echo.response_url.clone() else {
+        return malformed("ResponseURL is missing or not a string".into());
+    };
+    for (key, value) in [("StackId", &echo.stack_id), ("RequestId", &echo.request_id), ("LogicalResourceId", &echo.logical_resource_id)] {
+        if value.is_empty() {
+            return malformed(format!("{key} is missing or not a string"));
+        }
+    }
+    let props = |key: &str| -> Result<Option<Map<String, Value>>, String> {
+        match o.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())),
+            Some(_) => Err(format!("{key} must be an object")),
+        }
+    };
+    let properties = match props("ResourceProperties") {
+        Ok(p) => p.unwrap_or_default(),
+        Err(e) => return malformed(e),
+    };
+    let old_properties = match props("OldResourceProperties") {
+        Ok(p) => p,
+        Err(e) => return malformed(e),
+    };
+    if request_type != RequestType::Create && echo.physical_resource_id.is_none() {
+        return malformed(format!("PhysicalResourceId is missing on a {} request", request_type.as_str()));
+    }
+    if request_type == RequestType::Update && old_properties.is_none() {
+        return malformed("OldResourceProperties is missing on an Update request".into());
+    }
+    Intake::Request(Box::new(Request {
+        request_type,
+        response_url,
+        stack_id: echo.stack_id.clone(),
+        request_id: echo.request_id.clone(),
+        resource_type: text(o, "ResourceType").unwrap_or_default(),
+        logical_resource_id: echo.logical_resource_id.clone(),
+        physical_resource_id: echo.physical_resource_id.clone(),
+        properties,
+        old_properties,
+    }))
+}
+
+pub fn truncate(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max_chars).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> Value {
+        json!({
+            "RequestType": "Create",
+            "ResponseURL": "https://bucket.s3.amazonaws.com/key?X-Amz-Signature=abc",
+            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
+            "RequestId": "r1",
+            "ResourceType": "Custom::ConnectUser",
+            "LogicalResourceId": "Agent",
+            "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", "ServiceTimeout": "300", "Name": "a"}
+        })
+    }
+
+    #[test]
+    fn a_direct_event_is_one_request_without_cloudformation_keys() {
+        let items = intake(&base());
+        assert_eq!(items.len(), 1);
+        let Intake::Request(r) = &items[0] else { panic!("expected a request") };
+        assert_eq!(r.request_type, RequestType::Create);
+        assert_eq!(r.properties.keys().collect::<Vec<_>>(), vec!["Name"]);
+    }
+
+    #[test]
+    fn sns_records_are_unwrapped() {
+        let sns = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": base().to_string()}}]});
+        let items = intake(&sns);
+        assert!(matches!(&items[0], Intake::Request(r) if r.logical_resource_id == "Agent"));
+    }
+
+    #[test]
+    fn an_unknown_request_type_is_malformed_but_answerable() {
+        let mut e = base();
+        e["RequestType"] = json!("Upsert");
+        let items = intake(&e);
+        let Intake::Malformed { echo, reason } = &items[0] else { panic!("expected malformed") };
+        assert!(echo.response_url.is_some());
+        assert!(reason.contains("Upsert"), "{reason}");
+    }
+
+    #[test]
+    fn update_needs_physical_id_and_old_properties() {
+        let mut e = base();
+        e["RequestType"] = json!("Update");
+        assert!(matches!(&parse(&e), Intake::Malformed { reason, .. } if reason.contains("PhysicalResourceId")));
+        e["PhysicalResourceId"] = json!("i:u");
+        assert!(matches!(&parse(&e), Intake::Malformed { reason, .. } if reason.contains("OldResourceProperties")));
+        e["OldResourceProperties"] = json!({});
+        assert!(matches!(&parse(&e), Intake::Request(_)));
+    }
+
+    #[test]
+    fn non_object_properties_are_malformed() {
+        let mut e = base();
+        e["ResourceProperties"] = json!("x");
+        assert!(matches!(&parse(&e), Intake::Malformed { .. }));
+        assert!(matches!(&parse(&json!([1])), Intake::Malformed { echo, .. } if echo.response_url.is_none()));
+    }
+}

@@ -1,0 +1,36 @@
+//! Process start-up: logging and clients are built once and reused by every invocation.
+
+use crate::cfn::{deadline, Protocol};
+use crate::user::{api, ConnectUserResource};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use std::time::Duration;
+
+/// JSON lines for CloudWatch. `RUST_LOG` (or `AWS_LAMBDA_LOG_LEVEL`) sets the level; info by default.
+pub fn logging() {
+    let level = std::env::var("RUST_LOG").or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL")).unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// The SDK's own retries are off: the resource retries with a deadline-bounded backoff of its own, which a
+/// fixed attempt count cannot give. Endpoints come from the standard variables (`AWS_ENDPOINT_URL_CONNECT`, ...).
+pub async fn protocol() -> Result<Protocol<ConnectUserResource>, reqwest::Error> {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(10)).connect_timeout(Duration::from_secs(3)).build())
+        .load()
+        .await;
+    let connect = api::Connect::new(aws_sdk_connect::Client::new(&config));
+    let secrets = api::Secrets::new(aws_sdk_secretsmanager::Client::new(&config));
+    let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).build()?;
+    Ok(Protocol::new(ConnectUserResource::new(connect, secrets), http, deadline::Policy::default()))
+}

@@ -1,0 +1,252 @@
+//! The thin layer that makes the Connect and Secrets Manager calls: retries with backoff bounded by the
+//! deadline (Connect throttles at 2 requests/s per API and account, and a stack invokes the function once per
+//! user, concurrently), one log line per call, and errors mapped to what a FAILED reason should say.
+
+use crate::user::planner::{Actual, Change};
+use crate::user::properties::UserProps;
+use crate::user::translate;
+use aws_sdk_connect::config::http::HttpResponse;
+use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_connect::types::{StringComparisonType, StringCondition, UserSearchCriteria};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// A Connect (or Secrets Manager) call that did not succeed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{operation} failed: {code}: {message}")]
+pub struct ApiError {
+    pub operation: &'static str,
+    /// The service's error code (`ResourceNotFoundException`, ...) or a transport description.
+    pub code: String,
+    pub message: String,
+    pub attempts: u32,
+}
+
+impl ApiError {
+    pub fn is(&self, code: &str) -> bool {
+        self.code == code
+    }
+}
+
+fn map_err<E: ProvideErrorMetadata + std::error::Error + 'static>(operation: &'static str, e: &SdkError<E, HttpResponse>) -> (ApiError, bool) {
+    let (code, message, retryable) = match e {
+        SdkError::ServiceError(ctx) => {
+            let code = ctx.err().code().unwrap_or("UnknownError").to_string();
+            let message = ctx.err().message().unwrap_or("").to_string();
+            let retryable = matches!(code.as_str(), "ThrottlingException" | "TooManyRequestsException" | "InternalServiceException" | "ServiceUnavailableException" | "InternalServerException")
+                || e.raw_response().is_some_and(|r| r.status().as_u16() >= 500 || (r.status().as_u16() == 429 && code != "LimitExceededException"));
+            (code, message, retryable)
+        }
+        SdkError::TimeoutError(_) => ("Timeout".into(), "the call timed out".into(), true),
+        SdkError::DispatchFailure(d) => ("NetworkError".into(), format!("could not reach the endpoint ({})", if d.is_timeout() { "timeout" } else if d.is_io() { "io" } else { "dispatch" }), true),
+        SdkError::ResponseError(_) => ("ResponseError".into(), "the response could not be read".into(), true),
+        _ => ("ClientError".into(), "the request could not be built".into(), false),
+    };
+    (ApiError { operation, code, message, attempts: 0 }, retryable)
+}
+
+/// Exponential backoff with full jitter, from 100 ms up to 10 s per wait, until the deadline leaves no room.
+/// A fixed small attempt count would turn a busy stack's throttling into failures.
+pub async fn with_retries<T, E, F, Fut>(operation: &'static str, deadline: Instant, mut call: F) -> Result<T, ApiError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    let start = Instant::now();
+    let mut attempt = 0u32;
+    let mut cap = Duration::from_millis(100);
+    loop {
+        attempt += 1;
+        let t0 = Instant::now();
+        match call().await {
+            Ok(v) => {
+                tracing::info!(operation, outcome = "ok", attempts = attempt, duration_ms = t0.elapsed().as_millis() as u64, "connect call");
+                return Ok(v);
+            }
+            Err(e) => {
+                let (mut err, retryable) = map_err(operation, &e);
+                err.attempts = attempt;
+                let wait = cap.mul_f64(fastrand::f64());
+                let room = deadline.saturating_duration_since(Instant::now());
+                if !retryable || wait + Duration::from_millis(50) >= room {
+                    tracing::warn!(operation, outcome = %err.code, attempts = attempt, duration_ms = start.elapsed().as_millis() as u64, "connect call failed");
+                    if retryable {
+                        err.message = format!("{} (gave up after {attempt} attempts as the deadline neared)", err.message);
+                    }
+                    return Err(err);
+                }
+                tracing::debug!(operation, outcome = %err.code, attempt, wait_ms = wait.as_millis() as u64, "retrying");
+                tokio::time::sleep(wait).await;
+                cap = (cap * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+/// The Connect user operations this resource needs.
+#[derive(Clone)]
+pub struct Connect {
+    client: aws_sdk_connect::Client,
+}
+
+impl Connect {
+    pub fn new(client: aws_sdk_connect::Client) -> Connect {
+        Connect { client }
+    }
+
+    /// Returns the new user's id and ARN.
+    pub async fn create_user(&self, props: &UserProps, password: Option<&str>, marker: &str, deadline: Instant) -> Result<(String, String), ApiError> {
+        let s = &props.settings;
+        let out = with_retries("CreateUser", deadline, || {
+            self.client
+                .create_user()
+                .instance_id(&props.instance_id)
+                .username(&props.name)
+                .set_password(password.map(str::to_string))
+                .set_directory_user_id(props.directory_user_id.clone())
+                .routing_profile_id(&s.routing_profile_id)
+                .set_security_profile_ids(Some(s.security_profile_ids.iter().cloned().collect()))
+                .set_hierarchy_group_id(s.hierarchy_group_id.clone())
+                .identity_info(translate::identity_to_sdk(&s.identity_info))
+                .phone_config(translate::phone_to_sdk(&s.phone_config))
+                .set_tags(Some(translate::create_tags(props, marker)))
+                .send()
+        })
+        .await?;
+        Ok((out.user_id().unwrap_or_default().to_string(), out.user_arn().unwrap_or_default().to_string()))
+    }
+
+    /// `None` when the user does not exist. Right after CreateUser, DescribeUser may answer
+    /// ResourceNotFoundException for a while (eventual consistency), so a not-found is re-read for up to
+    /// `settle` before it is believed.
+    pub async fn describe_user(&self, instance_id: &str, user_id: &str, settle: Duration, deadline: Instant) -> Result<Option<Actual>, ApiError> {
+        let until = Instant::now() + settle;
+        let mut wait = Duration::from_millis(100);
+        loop {
+            let r = with_retries("DescribeUser", deadline, || self.client.describe_user().instance_id(instance_id).user_id(user_id).send()).await;
+            match r {
+                Ok(out) => {
+                    return match out.user().and_then(translate::actual_from_sdk) {
+                        Some(a) => Ok(Some(a)),
+                        None => Err(ApiError { operation: "DescribeUser", code: "IncompleteResponse".into(), message: "the user came back without an id or username".into(), attempts: 1 }),
+                    };
+                }
+                Err(e) if e.is("ResourceNotFoundException") => {
+                    if Instant::now() + wait >= until || Instant::now() + wait >= deadline {
+                        return Ok(None);
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `Ok(false)` when the user (or its instance) was already gone.
+    pub async fn delete_user(&self, instance_id: &str, user_id: &str, deadline: Instant) -> Result<bool, ApiError> {
+        match with_retries("DeleteUser", deadline, || self.client.delete_user().instance_id(instance_id).user_id(user_id).send()).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is("ResourceNotFoundException") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The user of this name in the instance, if any: its id, ARN and tags (for the adoption check).
+    pub async fn find_by_username(&self, instance_id: &str, username: &str, deadline: Instant) -> Result<Option<(String, String, std::collections::HashMap<String, String>)>, ApiError> {
+        let criteria = UserSearchCriteria::builder()
+            .string_condition(StringCondition::builder().field_name("Username").value(username).comparison_type(StringComparisonType::Exact).build())
+            .build();
+        let out = with_retries("SearchUsers", deadline, || self.client.search_users().instance_id(instance_id).search_criteria(criteria.clone()).max_results(10).send()).await?;
+        Ok(out
+            .users()
+            .iter()
+            .find(|u| u.username() == Some(username))
+            .map(|u| (u.id().unwrap_or_default().to_string(), u.arn().unwrap_or_default().to_string(), u.tags().cloned().unwrap_or_default())))
+    }
+
+    /// Makes one in-place change.
+    pub async fn apply(&self, instance_id: &str, user: &Actual, change: &Change, deadline: Instant) -> Result<(), ApiError> {
+        let (iid, uid, c) = (instance_id, user.user_id.as_str(), &self.client);
+        let op = change.operation();
+        match change {
+            Change::RoutingProfile(rp) => with_retries(op, deadline, || c.update_user_routing_profile().instance_id(iid).user_id(uid).routing_profile_id(rp).send()).await.map(drop),
+            Change::SecurityProfiles(ids) => {
+                with_retries(op, deadline, || c.update_user_security_profiles().instance_id(iid).user_id(uid).set_security_profile_ids(Some(ids.clone())).send()).await.map(drop)
+            }
+            Change::Hierarchy(h) => with_retries(op, deadline, || c.update_user_hierarchy().instance_id(iid).user_id(uid).set_hierarchy_group_id(h.clone()).send()).await.map(drop),
+            Change::IdentityInfo(i) => {
+                with_retries(op, deadline, || c.update_user_identity_info().instance_id(iid).user_id(uid).identity_info(translate::identity_to_sdk(i)).send()).await.map(drop)
+            }
+            Change::PhoneConfig(p) => with_retries(op, deadline, || c.update_user_phone_config().instance_id(iid).user_id(uid).phone_config(translate::phone_to_sdk(p)).send()).await.map(drop),
+            Change::Untag(keys) => with_retries(op, deadline, || c.untag_resource().resource_arn(&user.arn).set_tag_keys(Some(keys.clone())).send()).await.map(drop),
+            Change::Tag(tags) => {
+                let map: std::collections::HashMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                with_retries(op, deadline, || c.tag_resource().resource_arn(&user.arn).set_tags(Some(map.clone())).send()).await.map(drop)
+            }
+        }
+    }
+}
+
+/// Reads passwords from Secrets Manager, at create time only.
+#[derive(Clone)]
+pub struct Secrets {
+    client: aws_sdk_secretsmanager::Client,
+}
+
+/// Why a password could not be read; the messages never contain the secret's value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SecretError {
+    #[error("PasswordSecretId: secret {0} was not found")]
+    NotFound(String),
+    #[error("PasswordSecretId: secret {0} has no string value")]
+    NoString(String),
+    #[error("PasswordSecretKey: secret {0} is not a JSON object, so it has no key {1}")]
+    NotJson(String, String),
+    #[error("PasswordSecretKey: secret {0} has no string key {1}")]
+    NoKey(String, String),
+    #[error("PasswordSecretId: could not read secret {0}: {1}")]
+    Api(String, ApiError),
+}
+
+impl Secrets {
+    pub fn new(client: aws_sdk_secretsmanager::Client) -> Secrets {
+        Secrets { client }
+    }
+
+    pub async fn password(&self, secret_id: &str, key: Option<&str>, deadline: Instant) -> Result<String, SecretError> {
+        let out = with_retries("GetSecretValue", deadline, || self.client.get_secret_value().secret_id(secret_id).send()).await.map_err(|e| {
+            if e.is("ResourceNotFoundException") {
+                SecretError::NotFound(secret_id.to_string())
+            } else {
+                SecretError::Api(secret_id.to_string(), e)
+            }
+        })?;
+        let value = out.secret_string().ok_or_else(|| SecretError::NoString(secret_id.to_string()))?;
+        extract(secret_id, value, key)
+    }
+}
+
+/// The password from a secret's string: the whole string, or one key of a JSON object.
+pub fn extract(secret_id: &str, value: &str, key: Option<&str>) -> Result<String, SecretError> {
+    let Some(key) = key else { return Ok(value.to_string()) };
+    let json: serde_json::Value = serde_json::from_str(value).map_err(|_| SecretError::NotJson(secret_id.to_string(), key.to_string()))?;
+    let obj = json.as_object().ok_or_else(|| SecretError::NotJson(secret_id.to_string(), key.to_string()))?;
+    obj.get(key).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| SecretError::NoKey(secret_id.to_string(), key.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_read_from_a_json_secret_without_echoing_values() {
+        assert_eq!(extract("s", "plain", None), Ok("plain".into()));
+        assert_eq!(extract("s", r#"{"password":"Passw0rd!"}"#, Some("password")), Ok("Passw0rd!".into()));
+        let e = extract("s", r#"{"other":"Passw0rd!"}"#, Some("password")).unwrap_err();
+        assert!(!e.to_string().contains("Passw0rd"), "{e}");
+        assert!(matches!(extract("s", "Passw0rd!", Some("k")), Err(SecretError::NotJson(..))));
+        assert!(!extract("s", "Passw0rd!", Some("k")).unwrap_err().to_string().contains("Passw0rd"));
+    }
+}

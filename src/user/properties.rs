@@ -1,0 +1,578 @@
+//! The resource's properties: parsed from CloudFormation's string-typed JSON into typed, validated values.
+//! Every rule is checked here, before any call to Connect, and every error names the property path and the rule.
+//! Names are accepted in PascalCase (CloudFormation), camelCase (Pulumi programs) and the native
+//! `AWS::Connect::User` spelling (`InstanceArn`, `Username`, ...), so templates move over with few edits.
+
+use crate::cfn::coerce;
+use crate::user::ids;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// One wrong property: where, and which rule it breaks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for PropertyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// All the wrong properties of one request, reported together so a user fixes them in one round.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct PropertyErrors(pub Vec<PropertyError>);
+
+impl fmt::Display for PropertyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "{}", parts.join("; "))
+    }
+}
+
+/// A password, kept out of `Debug` output and therefore out of every log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Where the password comes from. CloudFormation does not resolve secure dynamic references in custom resource
+/// properties, so a secret is named here and read by the resource itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PasswordSource {
+    Inline(Secret),
+    SecretsManager { secret_id: String, key: Option<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneType {
+    SoftPhone,
+    DeskPhone,
+}
+
+impl PhoneType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneType::SoftPhone => "SOFT_PHONE",
+            PhoneType::DeskPhone => "DESK_PHONE",
+        }
+    }
+}
+
+/// Identity fields; an empty string and an absent one mean the same to Connect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityInfo {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub secondary_email: Option<String>,
+    pub mobile: Option<String>,
+}
+
+/// The phone settings, with Connect's defaults for members not given (a property removed from the template
+/// goes back to the default, as CloudFormation users expect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneConfig {
+    pub phone_type: PhoneType,
+    pub auto_accept: bool,
+    pub after_contact_work_time_limit: i32,
+    pub desk_phone_number: Option<String>,
+    pub persistent_connection: bool,
+}
+
+impl Default for PhoneConfig {
+    fn default() -> Self {
+        PhoneConfig {
+            phone_type: PhoneType::SoftPhone,
+            auto_accept: false,
+            after_contact_work_time_limit: 0,
+            desk_phone_number: None,
+            persistent_connection: false,
+        }
+    }
+}
+
+/// The settings that can change in place; the planner compares these with the user's actual state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub routing_profile_id: String,
+    pub security_profile_ids: BTreeSet<String>,
+    pub hierarchy_group_id: Option<String>,
+    pub identity_info: IdentityInfo,
+    pub phone_config: PhoneConfig,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Validated properties of one Connect user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserProps {
+    /// Always the plain instance id, also when an ARN was given.
+    pub instance_id: String,
+    pub name: String,
+    pub password: Option<PasswordSource>,
+    pub directory_user_id: Option<String>,
+    pub settings: Settings,
+}
+
+/// Tag keys under this prefix belong to the resource itself (the idempotency marker).
+pub const RESERVED_TAG_PREFIX: &str = "connect-user-resource:";
+/// Connect allows 50 tags; one is kept for the marker.
+pub const MAX_USER_TAGS: usize = 49;
+
+/// Canonical name, then the extra spellings accepted besides its camelCase form.
+type Field = (&'static str, &'static [&'static str]);
+
+const TOP: &[Field] = &[
+    ("InstanceId", &["InstanceArn"]),
+    ("Name", &["Username"]),
+    ("Password", &[]),
+    ("PasswordSecretId", &[]),
+    ("PasswordSecretKey", &[]),
+    ("DirectoryUserId", &[]),
+    ("RoutingProfileId", &["RoutingProfileArn"]),
+    ("SecurityProfileIds", &["SecurityProfileArns"]),
+    ("HierarchyGroupId", &["HierarchyGroupArn"]),
+    ("IdentityInfo", &[]),
+    ("PhoneConfig", &[]),
+    ("Tags", &[]),
+];
+const IDENTITY: &[Field] = &[("FirstName", &[]), ("LastName", &[]), ("Email", &[]), ("SecondaryEmail", &[]), ("Mobile", &[])];
+const PHONE: &[Field] = &[
+    ("PhoneType", &[]),
+    ("AutoAccept", &[]),
+    ("AfterContactWorkTimeLimit", &[]),
+    ("DeskPhoneNumber", &[]),
+    ("PersistentConnection", &[]),
+];
+const TAG_ITEM: &[Field] = &[("Key", &[]), ("Value", &[])];
+
+fn camel(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The nearest known name, if it is near enough to be a likely typo.
+fn suggest(unknown: &str, fields: &[Field]) -> Option<&'static str> {
+    let u = unknown.to_ascii_lowercase();
+    fields
+        .iter()
+        .flat_map(|(canon, aliases)| std::iter::once(*canon).chain(aliases.iter().copied()).map(move |n| (*canon, n)))
+        .map(|(canon, n)| (levenshtein(&u, &n.to_ascii_lowercase()), canon))
+        .filter(|(d, canon)| *d <= (canon.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Collects errors while parsing, so that all wrong properties are reported together.
+struct Parser {
+    errors: Vec<PropertyError>,
+}
+
+impl Parser {
+    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(PropertyError { path: path.into(), message: message.into() });
+    }
+
+    /// Maps the object's keys onto canonical names; unknown and doubly given names are errors.
+    fn fields<'a>(&mut self, obj: &'a Map<String, Value>, fields: &[Field], prefix: &str) -> BTreeMap<&'static str, &'a Value> {
+        let mut out: BTreeMap<&'static str, &'a Value> = BTreeMap::new();
+        let mut spelled: BTreeMap<&'static str, &'a str> = BTreeMap::new();
+        for (key, value) in obj {
+            let hit = fields.iter().find(|(canon, aliases)| key == canon || *key == camel(canon) || aliases.iter().any(|a| key == a || *key == camel(a)));
+            match hit {
+                Some((canon, _)) => {
+                    if let Some(first) = spelled.get(canon) {
+                        self.err(format!("{prefix}{canon}"), format!("given twice, as {first} and as {key}"));
+                        continue;
+                    }
+                    spelled.insert(canon, key);
+                    if !value.is_null() {
+                        out.insert(canon, value);
+                    }
+                }
+                None => {
+                    let shown = crate::cfn::event::truncate(key, 60);
+                    match suggest(key, fields) {
+                        Some(s) => self.err(format!("{prefix}{shown}"), format!("unknown property; did you mean {s}?")),
+                        None => {
+                            let known: Vec<&str> = fields.iter().map(|(c, _)| *c).collect();
+                            self.err(format!("{prefix}{shown}"), format!("unknown property; known properties are {}", known.join(", ")))
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn string(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
+        match coerce::string(v?) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.err(path, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A string that is absent when empty.
+    fn opt_string(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
+        self.string(v, path).filter(|s| !s.is_empty())
+    }
+
+    fn required(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
+        match self.opt_string(v, path) {
+            Some(s) => Some(s),
+            None => {
+                if !self.errors.iter().any(|e| e.path == path) {
+                    self.err(path, "required");
+                }
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, v: Option<&Value>, path: &str) -> Option<bool> {
+        match coerce::boolean(v?) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                self.err(path, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn object<'a>(&mut self, v: Option<&'a Value>, path: &str) -> Option<&'a Map<String, Value>> {
+        match coerce::object(v?) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                self.err(path, e.to_string());
+                None
+            }
+        }
+    }
+}
+
+fn is_e164(s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or("");
+    (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0')
+}
+
+/// The documented email form: `[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,63}`, at most 265 characters.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((host, tld)) = domain.rsplit_once('.') else { return false };
+    s.len() <= 265
+        && !local.is_empty()
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+        && !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+        && (2..=63).contains(&tld.len())
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+/// Connect's password rule, stated without echoing the value.
+pub const PASSWORD_RULE: &str = "must be 8 to 64 characters with at least one lowercase letter, one uppercase letter and one digit, and no spaces";
+
+pub fn password_ok(p: &str) -> bool {
+    (8..=64).contains(&p.chars().count())
+        && p.chars().any(|c| c.is_ascii_lowercase())
+        && p.chars().any(|c| c.is_ascii_uppercase())
+        && p.chars().any(|c| c.is_ascii_digit())
+        && !p.chars().any(char::is_whitespace)
+}
+
+fn tag_key_ok(k: &str) -> bool {
+    let n = k.chars().count();
+    (1..=128).contains(&n)
+        && !k.starts_with("aws:")
+        && k.chars().all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+}
+
+impl UserProps {
+    pub fn parse(props: &Map<String, Value>) -> Result<UserProps, PropertyErrors> {
+        let mut p = Parser { errors: Vec::new() };
+        let f = p.fields(props, TOP, "");
+
+        let instance_id = p.required(f.get("InstanceId").copied(), "InstanceId").and_then(|raw| match ids::instance_id(&raw) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                p.err("InstanceId", e);
+                None
+            }
+        });
+        let iid = instance_id.clone().unwrap_or_default();
+
+        let name = p.required(f.get("Name").copied(), "Name");
+        if let Some(n) = &name {
+            if n.chars().count() > 100 {
+                p.err("Name", "must be at most 100 characters");
+            } else if !n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c)) {
+                p.err("Name", "may contain only letters, digits and _ - . @");
+            } else if n.contains('@') && !is_email(n) {
+                p.err("Name", "may contain @ only in the form of an email address");
+            }
+        }
+
+        let inline = f.get("Password").copied();
+        let secret_id = p.opt_string(f.get("PasswordSecretId").copied(), "PasswordSecretId");
+        let secret_key = p.opt_string(f.get("PasswordSecretKey").copied(), "PasswordSecretKey");
+        let password = match (inline, secret_id) {
+            (Some(_), Some(_)) => {
+                p.err("Password", "give either Password or PasswordSecretId, not both");
+                None
+            }
+            (Some(v), None) => match coerce::string(v) {
+                Ok(s) if password_ok(&s) => Some(PasswordSource::Inline(Secret::new(s))),
+                Ok(_) => {
+                    p.err("Password", PASSWORD_RULE);
+                    None
+                }
+                Err(_) => {
+                    p.err("Password", "must be a string");
+                    None
+                }
+            },
+            (None, Some(id)) => Some(PasswordSource::SecretsManager { secret_id: id, key: secret_key.clone() }),
+            (None, None) => None,
+        };
+        if secret_key.is_some() && !matches!(password, Some(PasswordSource::SecretsManager { .. })) && !p.errors.iter().any(|e| e.path == "Password") {
+            p.err("PasswordSecretKey", "needs PasswordSecretId");
+        }
+
+        let directory_user_id = p.opt_string(f.get("DirectoryUserId").copied(), "DirectoryUserId");
+        if directory_user_id.as_ref().is_some_and(|d| d.chars().count() > 256) {
+            p.err("DirectoryUserId", "must be at most 256 characters");
+        }
+
+        let child = |p: &mut Parser, raw: Option<String>, kind: &str, path: &str| -> Option<String> {
+            let raw = raw?;
+            if instance_id.is_none() {
+                return Some(raw);
+            }
+            match ids::child_id(&raw, kind, &iid) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    p.err(path, e);
+                    None
+                }
+            }
+        };
+
+        let rp_raw = p.required(f.get("RoutingProfileId").copied(), "RoutingProfileId");
+        let routing_profile_id = child(&mut p, rp_raw, "routing-profile", "RoutingProfileId");
+
+        let mut security_profile_ids = BTreeSet::new();
+        match f.get("SecurityProfileIds").copied() {
+            None => p.err("SecurityProfileIds", "required (1 to 10 security profile ids or ARNs)"),
+            Some(v) => match coerce::list(v) {
+                Err(e) => p.err("SecurityProfileIds", e.to_string()),
+                Ok(list) if list.is_empty() || list.len() > 10 => {
+                    p.err("SecurityProfileIds", format!("must list 1 to 10 security profiles, got {}", list.len()))
+                }
+                Ok(list) => {
+                    for (i, item) in list.iter().enumerate() {
+                        let path = format!("SecurityProfileIds[{i}]");
+                        let raw = p.required(Some(item), &path);
+                        if let Some(id) = child(&mut p, raw, "security-profile", &path) {
+                            if !security_profile_ids.insert(id.clone()) {
+                                p.err(path, format!("{id} is listed twice"));
+                            }
+                        }
+                    }
+                }
+            },
+        }
+
+        let hg_raw = p.opt_string(f.get("HierarchyGroupId").copied(), "HierarchyGroupId");
+        let hierarchy_group_id = child(&mut p, hg_raw, "agent-group", "HierarchyGroupId");
+
+        let identity_info = match p.object(f.get("IdentityInfo").copied(), "IdentityInfo") {
+            None => IdentityInfo::default(),
+            Some(o) => {
+                let g = p.fields(o, IDENTITY, "IdentityInfo.");
+                let get = |p: &mut Parser, k: &str| p.opt_string(g.get(k).copied(), &format!("IdentityInfo.{k}"));
+                let info = IdentityInfo {
+                    first_name: get(&mut p, "FirstName"),
+                    last_name: get(&mut p, "LastName"),
+                    email: get(&mut p, "Email"),
+                    secondary_email: get(&mut p, "SecondaryEmail"),
+                    mobile: get(&mut p, "Mobile"),
+                };
+                if info.first_name.as_ref().is_some_and(|s| s.chars().count() > 255) {
+                    p.err("IdentityInfo.FirstName", "must be at most 255 characters");
+                }
+                if info.last_name.as_ref().is_some_and(|s| s.chars().count() > 300) {
+                    p.err("IdentityInfo.LastName", "must be at most 300 characters");
+                }
+                for (k, v) in [("Email", &info.email), ("SecondaryEmail", &info.secondary_email)] {
+                    if v.as_ref().is_some_and(|s| !is_email(s)) {
+                        p.err(format!("IdentityInfo.{k}"), "must be an email address like name@example.com");
+                    }
+                }
+                if info.mobile.as_ref().is_some_and(|s| !is_e164(s)) {
+                    p.err("IdentityInfo.Mobile", "must be an E.164 phone number like +14155550100");
+                }
+                info
+            }
+        };
+
+        let phone_config = match p.object(f.get("PhoneConfig").copied(), "PhoneConfig") {
+            None => PhoneConfig::default(),
+            Some(o) => {
+                let g = p.fields(o, PHONE, "PhoneConfig.");
+                let mut pc = PhoneConfig::default();
+                if let Some(t) = p.opt_string(g.get("PhoneType").copied(), "PhoneConfig.PhoneType") {
+                    match t.as_str() {
+                        "SOFT_PHONE" => pc.phone_type = PhoneType::SoftPhone,
+                        "DESK_PHONE" => pc.phone_type = PhoneType::DeskPhone,
+                        other => p.err("PhoneConfig.PhoneType", format!("must be SOFT_PHONE or DESK_PHONE, got {}", coerce::show(&Value::from(other)))),
+                    }
+                }
+                if let Some(b) = p.boolean(g.get("AutoAccept").copied(), "PhoneConfig.AutoAccept") {
+                    pc.auto_accept = b;
+                }
+                if let Some(b) = p.boolean(g.get("PersistentConnection").copied(), "PhoneConfig.PersistentConnection") {
+                    pc.persistent_connection = b;
+                }
+                if let Some(v) = g.get("AfterContactWorkTimeLimit").copied() {
+                    match coerce::integer(v) {
+                        Ok(n) if (0..=2_000_000).contains(&n) => pc.after_contact_work_time_limit = n as i32,
+                        Ok(n) => p.err("PhoneConfig.AfterContactWorkTimeLimit", format!("must be 0 to 2000000 seconds, got {n}")),
+                        Err(e) => p.err("PhoneConfig.AfterContactWorkTimeLimit", e.to_string()),
+                    }
+                }
+                pc.desk_phone_number = p.opt_string(g.get("DeskPhoneNumber").copied(), "PhoneConfig.DeskPhoneNumber");
+                if pc.desk_phone_number.as_ref().is_some_and(|s| !is_e164(s)) {
+                    p.err("PhoneConfig.DeskPhoneNumber", "must be an E.164 phone number like +14155550100");
+                }
+                if pc.phone_type == PhoneType::DeskPhone && pc.desk_phone_number.is_none() && !p.errors.iter().any(|e| e.path == "PhoneConfig.DeskPhoneNumber") {
+                    p.err("PhoneConfig.DeskPhoneNumber", "required when PhoneType is DESK_PHONE");
+                }
+                pc
+            }
+        };
+
+        let tags = parse_tags(&mut p, f.get("Tags").copied());
+
+        if !p.errors.is_empty() {
+            return Err(PropertyErrors(p.errors));
+        }
+        Ok(UserProps {
+            instance_id: instance_id.unwrap_or_default(),
+            name: name.unwrap_or_default(),
+            password,
+            directory_user_id,
+            settings: Settings {
+                routing_profile_id: routing_profile_id.unwrap_or_default(),
+                security_profile_ids,
+                hierarchy_group_id,
+                identity_info,
+                phone_config,
+                tags,
+            },
+        })
+    }
+}
+
+/// Tags as a map `{key: value}` or as CloudFormation's list `[{Key, Value}]`.
+fn parse_tags(p: &mut Parser, v: Option<&Value>) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    let Some(v) = v else { return tags };
+    let mut add = |p: &mut Parser, k: String, val: Option<String>, path: String| {
+        let shown = crate::cfn::event::truncate(&k, 60);
+        if !tag_key_ok(&k) {
+            p.err(path, format!("tag key {shown:?} must be 1 to 128 letters, digits, spaces or _.:/=+-@ and must not start with aws:"));
+        } else if k.starts_with(RESERVED_TAG_PREFIX) {
+            p.err(path, format!("tag keys starting with {RESERVED_TAG_PREFIX} are reserved for this resource"));
+        } else if val.as_ref().is_some_and(|s| s.chars().count() > 256) {
+            p.err(path, format!("the value of tag {shown:?} must be at most 256 characters"));
+        } else if tags.insert(k, val.unwrap_or_default()).is_some() {
+            p.err(path, format!("tag {shown:?} is given twice"));
+        }
+    };
+    match v {
+        Value::Object(o) => {
+            for (k, val) in o {
+                let s = p.string(Some(val), &format!("Tags.{k}"));
+                add(p, k.clone(), s, format!("Tags.{}", crate::cfn::event::truncate(k, 60)));
+            }
+        }
+        Value::Array(list) => {
+            for (i, item) in list.iter().enumerate() {
+                let path = format!("Tags[{i}]");
+                let Some(o) = p.object(Some(item), &path) else { continue };
+                let g = p.fields(o, TAG_ITEM, &format!("{path}."));
+                let Some(k) = p.required(g.get("Key").copied(), &format!("{path}.Key")) else { continue };
+                let val = p.string(g.get("Value").copied(), &format!("{path}.Value"));
+                add(p, k, val, path);
+            }
+        }
+        other => p.err("Tags", format!("must be a map of key to value or a list of {{Key, Value}}, got {}", coerce::kind(other))),
+    }
+    if tags.len() > MAX_USER_TAGS {
+        p.err("Tags", format!("at most {MAX_USER_TAGS} tags (Connect allows 50 and this resource keeps one), got {}", tags.len()));
+    }
+    tags
+}
+
+/// The properties that can never change on an existing user, read leniently (an Update's old properties may be
+/// ones that failed validation, during the rollback of that failed Update).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Immutable {
+    pub password: Option<Value>,
+    pub password_secret_id: Option<Value>,
+    pub password_secret_key: Option<Value>,
+    pub directory_user_id: Option<Value>,
+}
+
+impl Immutable {
+    pub fn read(props: &Map<String, Value>) -> Immutable {
+        let mut p = Parser { errors: Vec::new() };
+        let f = p.fields(props, TOP, "");
+        let norm = |v: Option<&&Value>| v.and_then(|v| coerce::string(v).ok()).filter(|s| !s.is_empty()).map(Value::String);
+        Immutable {
+            password: norm(f.get("Password")),
+            password_secret_id: norm(f.get("PasswordSecretId")),
+            password_secret_key: norm(f.get("PasswordSecretKey")),
+            directory_user_id: norm(f.get("DirectoryUserId")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! Pure mapping between the resource's typed properties and the SDK's shapes, kept apart from the calls (as
+//! AWS's own resource providers keep their Translator classes), so it is tested without a network.
+
+use crate::user::planner::Actual;
+use crate::user::properties::{IdentityInfo, PhoneConfig, PhoneType, Settings, UserProps, RESERVED_TAG_PREFIX};
+use aws_sdk_connect::types::{self as sdk};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The tag that marks a user as created by one request of this resource, so that a retried Create adopts its
+/// own user instead of failing with "already exists".
+pub const MARKER_TAG: &str = "connect-user-resource:request";
+
+/// A stable digest of the request identity (FNV-1a, 64 bit): short enough for a tag value, and the same on every
+/// retry of the same request.
+pub fn marker_value(stack_id: &str, logical_id: &str, request_id: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in stack_id.bytes().chain([0u8]).chain(logical_id.bytes()).chain([0u8]).chain(request_id.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+pub fn identity_to_sdk(i: &IdentityInfo) -> sdk::UserIdentityInfo {
+    sdk::UserIdentityInfo::builder()
+        .set_first_name(i.first_name.clone())
+        .set_last_name(i.last_name.clone())
+        .set_email(i.email.clone())
+        .set_secondary_email(i.secondary_email.clone())
+        .set_mobile(i.mobile.clone())
+        .build()
+}
+
+pub fn identity_from_sdk(i: Option<&sdk::UserIdentityInfo>) -> IdentityInfo {
+    let Some(i) = i else { return IdentityInfo::default() };
+    IdentityInfo {
+        first_name: non_empty(i.first_name()),
+        last_name: non_empty(i.last_name()),
+        email: non_empty(i.email()),
+        secondary_email: non_empty(i.secondary_email()),
+        mobile: non_empty(i.mobile()),
+    }
+}
+
+pub fn phone_to_sdk(p: &PhoneConfig) -> sdk::UserPhoneConfig {
+    sdk::UserPhoneConfig::builder()
+        .phone_type(sdk::PhoneType::from(p.phone_type.as_str()))
+        .auto_accept(p.auto_accept)
+        .after_contact_work_time_limit(p.after_contact_work_time_limit)
+        .set_desk_phone_number(p.desk_phone_number.clone())
+        .persistent_connection(p.persistent_connection)
+        .build()
+}
+
+/// Absent members read as Connect's defaults, the same defaults the properties use.
+pub fn phone_from_sdk(p: Option<&sdk::UserPhoneConfig>) -> PhoneConfig {
+    let Some(p) = p else { return PhoneConfig::default() };
+    PhoneConfig {
+        phone_type: if p.phone_type().as_str() == "DESK_PHONE" { PhoneType::DeskPhone } else { PhoneType::SoftPhone },
+        auto_accept: p.auto_accept(),
+        after_contact_work_time_limit: p.after_contact_work_time_limit(),
+        desk_phone_number: non_empty(p.desk_phone_number()),
+        persistent_connection: p.persistent_connection().unwrap_or(false),
+    }
+}
+
+/// The tags to send with CreateUser: the user's own plus the marker. `None` when there are none (the API
+/// rejects an empty map).
+pub fn create_tags(props: &UserProps, marker: &str) -> HashMap<String, String> {
+    let mut tags: HashMap<String, String> = props.settings.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    tags.insert(MARKER_TAG.to_string(), marker.to_string());
+    tags
+}
+
+/// Reads DescribeUser's answer into the planner's shape. `None` when Connect left out something every user
+/// has (an id or a username), which would make any comparison meaningless.
+pub fn actual_from_sdk(u: &sdk::User) -> Option<Actual> {
+    let (mut tags, mut marker_tags) = (BTreeMap::new(), BTreeMap::new());
+    for (k, v) in u.tags().into_iter().flatten() {
+        if k.starts_with(RESERVED_TAG_PREFIX) {
+            marker_tags.insert(k.clone(), v.clone());
+        } else {
+            tags.insert(k.clone(), v.clone());
+        }
+    }
+    Some(Actual {
+        user_id: u.id()?.to_string(),
+        arn: u.arn().unwrap_or_default().to_string(),
+        username: u.username()?.to_string(),
+        settings: Settings {
+            routing_profile_id: u.routing_profile_id().unwrap_or_default().to_string(),
+            security_profile_ids: u.security_profile_ids().iter().cloned().collect::<BTreeSet<_>>(),
+            hierarchy_group_id: non_empty(u.hierarchy_group_id()),
+            identity_info: identity_from_sdk(u.identity_info()),
+            phone_config: phone_from_sdk(u.phone_config()),
+            tags,
+        },
+        marker_tags,
+    })
+}
+
+/// `Fn::GetAtt` attributes.
+pub fn data(props: &UserProps, user_id: &str, arn: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("UserId".to_string(), user_id.to_string()),
+        ("Arn".to_string(), arn.to_string()),
+        ("UserArn".to_string(), arn.to_string()),
+        ("InstanceId".to_string(), props.instance_id.clone()),
+        ("Name".to_string(), props.name.clone()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::properties::UserProps;
+    use serde_json::json;
+
+    fn props() -> UserProps {
+        let v = json!({
+            "InstanceId": "inst-1", "Name": "jdoe", "Password": "Passw0rd!", "RoutingProfileId": "rp-1",
+            "SecurityProfileIds": ["sp-2", "sp-1"], "HierarchyGroupId": "hg-1",
+            "IdentityInfo": {"FirstName": "John", "LastName": "Doe", "Email": "jdoe@example.com"},
+            "PhoneConfig": {"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "+14155550100", "AutoAccept": "false", "AfterContactWorkTimeLimit": "30"},
+            "Tags": {"team": "blue"}
+        });
+        UserProps::parse(v.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn identity_and_phone_round_trip_through_sdk_shapes() {
+        let p = props();
+        let i = identity_to_sdk(&p.settings.identity_info);
+        assert_eq!(i.first_name(), Some("John"));
+        assert_eq!(i.secondary_email(), None);
+        assert_eq!(identity_from_sdk(Some(&i)), p.settings.identity_info);
+        let ph = phone_to_sdk(&p.settings.phone_config);
+        assert_eq!(ph.phone_type().as_str(), "DESK_PHONE");
+        assert_eq!(ph.after_contact_work_time_limit(), 30);
+        assert_eq!(phone_from_sdk(Some(&ph)), p.settings.phone_config);
+    }
+
+    #[test]
+    fn missing_blocks_read_as_defaults() {
+        assert_eq!(identity_from_sdk(None), IdentityInfo::default());
+        assert_eq!(phone_from_sdk(None), PhoneConfig::default());
+        let empty = sdk::UserIdentityInfo::builder().first_name("").build();
+        assert_eq!(identity_from_sdk(Some(&empty)).first_name, None);
+    }
+
+    #[test]
+    fn the_marker_is_split_from_user_tags() {
+        let u = sdk::User::builder()
+            .id("u1")
+            .arn("arn:u1")
+            .username("jdoe")
+            .routing_profile_id("rp-1")
+            .security_profile_ids("sp-1")
+            .tags("team", "blue")
+            .tags(MARKER_TAG, "abc")
+            .build();
+        let a = actual_from_sdk(&u).unwrap();
+        assert_eq!(a.settings.tags, BTreeMap::from([("team".into(), "blue".into())]));
+        assert_eq!(a.marker_tags.get(MARKER_TAG).map(String::as_str), Some("abc"));
+        assert_eq!(a.settings.hierarchy_group_id, None);
+        assert!(actual_from_sdk(&sdk::User::builder().id("x").build()).is_none());
+    }
+
+    #[test]
+    fn create_tags_carry_the_marker_and_markers_are_stable() {
+        let t = create_tags(&props(), "m");
+        assert_eq!(t.get("team").map(String::as_str), Some("blue"));
+        assert_eq!(t.get(MARKER_TAG).map(String::as_str), Some("m"));
+        assert_eq!(marker_value("s", "l", "r"), marker_value("s", "l", "r"));
+        assert_ne!(marker_value("s", "l", "r"), marker_value("s", "l", "r2"));
+        assert_ne!(marker_value("s", "lr", ""), marker_value("s", "l", "r"));
+        assert_eq!(marker_value("s", "l", "r").len(), 16);
+    }
+
+    #[test]
+    fn data_has_the_getatt_attributes() {
+        let d = data(&props(), "u1", "arn:x");
+        assert_eq!(d.get("UserId").map(String::as_str), Some("u1"));
+        assert_eq!(d.get("Arn").map(String::as_str), Some("arn:x"));
+        assert_eq!(d.get("InstanceId").map(String::as_str), Some("inst-1"));
+        assert_eq!(d.get("Name").map(String::as_str), Some("jdoe"));
+    }
+}
