@@ -1,1 +1,377 @@
+//! Drives the real Lambda binary as AWS does: a Lambda Runtime API on loopback hands it events, a response
+//! receiver stands in for the presigned S3 ResponseURL, and the Connect emulator answers its SDK calls.
+//! Used by the integration tests, the demo (`cr-demo`) and the benchmarks; never part of the Lambda.
 
+pub mod events;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::Path as FsPath;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::AsyncReadExt;
+use tokio::sync::{oneshot, Notify};
+
+type Shared<T> = Arc<Mutex<T>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn serve(app: Router) -> std::io::Result<(SocketAddr, oneshot::Sender<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok((addr, tx))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Response receiver
+// ---------------------------------------------------------------------------------------------------------
+
+/// One PUT as the receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub content_type: Option<String>,
+    pub content_length: Option<usize>,
+    pub transfer_encoding: Option<String>,
+    pub body: Vec<u8>,
+    /// The answer the receiver gave (an injected failure or 200).
+    pub answered: u16,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Default)]
+struct ReceiverState {
+    received: Vec<Received>,
+    /// Statuses to answer with before answering 200, one per PUT.
+    fail_next: VecDeque<u16>,
+}
+
+/// Stands in for S3: records every PUT to `/responses/...`.
+pub struct Receiver {
+    pub addr: SocketAddr,
+    state: Shared<ReceiverState>,
+    notify: Arc<Notify>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Receiver {
+    pub async fn start() -> std::io::Result<Receiver> {
+        let state: Shared<ReceiverState> = Default::default();
+        let notify = Arc::new(Notify::new());
+        let app = Router::new().fallback(receive).with_state((state.clone(), notify.clone()));
+        let (addr, stop) = serve(app).await?;
+        Ok(Receiver { addr, state, notify, _stop: stop })
+    }
+
+    /// A presigned-looking URL, with a signature in the query string like S3's.
+    pub fn url(&self, name: &str) -> String {
+        format!("http://{}/responses/{name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=sig{}", self.addr, uuid::Uuid::new_v4().simple())
+    }
+
+    pub fn fail_next(&self, statuses: &[u16]) {
+        lock(&self.state).fail_next.extend(statuses);
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        lock(&self.state).received.clone()
+    }
+
+    /// PUTs whose path ends with `/responses/<name>`.
+    pub fn for_name(&self, name: &str) -> Vec<Received> {
+        let suffix = format!("/responses/{name}");
+        self.all().into_iter().filter(|r| r.path == suffix).collect()
+    }
+
+    /// Waits until `n` PUTs for `name` arrived (or the timeout passes) and returns them.
+    pub async fn wait_for(&self, name: &str, n: usize, timeout: Duration) -> Vec<Received> {
+        let end = tokio::time::Instant::now() + timeout;
+        loop {
+            let got = self.for_name(name);
+            if got.len() >= n || tokio::time::Instant::now() >= end {
+                return got;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(50), self.notify.notified()).await;
+        }
+    }
+}
+
+async fn receive(State((state, notify)): State<(Shared<ReceiverState>, Arc<Notify>)>, method: axum::http::Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let answered = {
+        let mut g = lock(&state);
+        let answered = g.fail_next.pop_front().unwrap_or(200);
+        g.received.push(Received {
+            method: method.to_string(),
+            path: uri.path().to_string(),
+            query: uri.query().unwrap_or("").to_string(),
+            content_type: h("content-type"),
+            content_length: h("content-length").and_then(|v| v.parse().ok()),
+            transfer_encoding: h("transfer-encoding"),
+            body: body.to_vec(),
+            answered,
+        });
+        answered
+    };
+    notify.notify_waiters();
+    StatusCode::from_u16(answered).unwrap_or(StatusCode::OK).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Lambda Runtime API
+// ---------------------------------------------------------------------------------------------------------
+
+/// How an invocation ended, as the runtime reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InvocationResult {
+    Response(Value),
+    Error(Value),
+}
+
+struct Pending {
+    id: String,
+    event: Value,
+    deadline_ms: u64,
+}
+
+#[derive(Default)]
+struct RuntimeState {
+    queue: VecDeque<Pending>,
+    waiting: HashMap<String, oneshot::Sender<InvocationResult>>,
+    /// Times (ms since the runtime started) of each `next` request, for start-up measurements.
+    next_calls: Vec<f64>,
+    init_error: Option<Value>,
+}
+
+/// The Runtime API (`/2018-06-01/runtime/...`) on loopback.
+pub struct RuntimeApi {
+    pub addr: SocketAddr,
+    state: Shared<RuntimeState>,
+    notify: Arc<Notify>,
+    started: std::time::Instant,
+    _stop: oneshot::Sender<()>,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+type RtState = (Shared<RuntimeState>, Arc<Notify>, std::time::Instant);
+
+impl RuntimeApi {
+    pub async fn start() -> std::io::Result<RuntimeApi> {
+        let state: Shared<RuntimeState> = Default::default();
+        let notify = Arc::new(Notify::new());
+        let started = std::time::Instant::now();
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .fallback(|| async { StatusCode::NOT_FOUND })
+            .with_state((state.clone(), notify.clone(), started));
+        let (addr, stop) = serve(app).await?;
+        Ok(RuntimeApi { addr, state, notify, started, _stop: stop })
+    }
+
+    /// Queues an event; the returned receiver resolves when the function reports the result.
+    pub fn enqueue(&self, event: Value, deadline_ms: u64) -> oneshot::Receiver<InvocationResult> {
+        let (tx, rx) = oneshot::channel();
+        let id = uuid::Uuid::new_v4().to_string();
+        {
+            let mut g = lock(&self.state);
+            g.waiting.insert(id.clone(), tx);
+            g.queue.push_back(Pending { id, event, deadline_ms });
+        }
+        self.notify.notify_waiters();
+        rx
+    }
+
+    /// Invokes with a deadline `timeout` from now and waits for the result (at most `timeout` + 5 s).
+    pub async fn invoke(&self, event: Value, timeout: Duration) -> Option<InvocationResult> {
+        self.invoke_with_deadline(event, now_ms() + timeout.as_millis() as u64, timeout + Duration::from_secs(5)).await
+    }
+
+    pub async fn invoke_with_deadline(&self, event: Value, deadline_ms: u64, wait: Duration) -> Option<InvocationResult> {
+        let rx = self.enqueue(event, deadline_ms);
+        tokio::time::timeout(wait, rx).await.ok().and_then(Result::ok)
+    }
+
+    /// Milliseconds from the runtime's start to each `next` request.
+    pub fn next_calls(&self) -> Vec<f64> {
+        lock(&self.state).next_calls.clone()
+    }
+
+    pub fn init_error(&self) -> Option<Value> {
+        lock(&self.state).init_error.clone()
+    }
+
+    pub fn started(&self) -> std::time::Instant {
+        self.started
+    }
+}
+
+async fn next(State((state, notify, started)): State<RtState>) -> Response {
+    lock(&state).next_calls.push(started.elapsed().as_secs_f64() * 1000.0);
+    loop {
+        let notified = notify.notified();
+        if let Some(p) = lock(&state).queue.pop_front() {
+            let headers = [
+                ("Lambda-Runtime-Aws-Request-Id", p.id.clone()),
+                ("Lambda-Runtime-Deadline-Ms", p.deadline_ms.to_string()),
+                ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource".to_string()),
+                ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0".to_string()),
+            ];
+            return (StatusCode::OK, headers, axum::Json(p.event)).into_response();
+        }
+        notified.await;
+    }
+}
+
+fn finish(state: &Shared<RuntimeState>, id: &str, result: InvocationResult) -> StatusCode {
+    match lock(state).waiting.remove(id) {
+        Some(tx) => {
+            let _ = tx.send(result);
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn respond(State((state, _, _)): State<RtState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    finish(&state, &id, InvocationResult::Response(serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+async fn fail(State((state, _, _)): State<RtState>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    finish(&state, &id, InvocationResult::Error(serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+async fn init_error(State((state, _, _)): State<RtState>, body: Bytes) -> StatusCode {
+    lock(&state).init_error = Some(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    StatusCode::ACCEPTED
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The Lambda process
+// ---------------------------------------------------------------------------------------------------------
+
+/// The real binary, started as Lambda starts it, with its output captured.
+pub struct LambdaProcess {
+    child: tokio::process::Child,
+    output: Shared<Vec<u8>>,
+}
+
+/// The environment Lambda gives a function, pointed at loopback.
+pub fn lambda_env(runtime: SocketAddr, connect_endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_LAMBDA_RUNTIME_API", runtime.to_string()),
+        ("AWS_ENDPOINT_URL_CONNECT", connect_endpoint.to_string()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE".into()),
+        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "connect-user-resource".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/connect-user-resource".into()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+impl LambdaProcess {
+    pub fn spawn(binary: &FsPath, env: &[(String, String)]) -> std::io::Result<LambdaProcess> {
+        let mut cmd = tokio::process::Command::new(binary);
+        cmd.env_clear();
+        if let Ok(path) = std::env::var("PATH") {
+            cmd.env("PATH", path);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null()).kill_on_drop(true);
+        let mut child = cmd.spawn()?;
+        let output: Shared<Vec<u8>> = Default::default();
+        for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>), child.stderr.take().map(|s| Box::new(s) as _)]
+            .into_iter()
+            .flatten()
+        {
+            let out = output.clone();
+            tokio::spawn(async move {
+                let mut s = stream;
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    lock(&out).extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+        Ok(LambdaProcess { child, output })
+    }
+
+    /// Everything the process printed so far (stdout and stderr interleaved).
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.output)).into_owned()
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Emulator control client
+// ---------------------------------------------------------------------------------------------------------
+
+/// A minimal HTTP/1.1 client for the emulator's control API (so the harness needs no HTTP client crate).
+pub async fn control(endpoint: &str, method: &str, path: &str, body: Option<Value>) -> std::io::Result<Value> {
+    use tokio::io::AsyncWriteExt;
+    let host = endpoint.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!("{method} /_emulator/{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}", payload.len());
+    stream.write_all(req.as_bytes()).await?;
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await?;
+    let text = String::from_utf8_lossy(&resp);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    // The emulator answers with a Content-Length body (no chunking) for control requests.
+    Ok(serde_json::from_str(body).unwrap_or_else(|_| json!({ "raw": body })))
+}
