@@ -10,7 +10,8 @@ use std::time::Duration;
 /// JSON lines for CloudWatch. `RUST_LOG` (or `AWS_LAMBDA_LOG_LEVEL`) sets the level; info by default.
 pub fn logging() {
     let level = std::env::var("RUST_LOG").or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL")).unwrap_or_else(|_| "info".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -26,7 +27,9 @@ pub fn logging() {
 pub async fn protocol() -> Result<Protocol<ConnectUserResource>, reqwest::Error> {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::disabled())
-        .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(10)).connect_timeout(Duration::from_secs(3)).build())
+        .timeout_config(
+            TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(10)).connect_timeout(Duration::from_secs(3)).build(),
+        )
         .load()
         .await;
     let connect = api::Connect::new(aws_sdk_connect::Client::new(&config));

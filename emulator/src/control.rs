@@ -56,9 +56,7 @@ fn one() -> u32 {
 
 impl Fault {
     pub fn error(&self) -> Option<ApiError> {
-        self.error
-            .as_ref()
-            .map(|code| ApiError::new(code, self.message.clone().unwrap_or_else(|| format!("Injected {code}"))))
+        self.error.as_ref().map(|code| ApiError::new(code, self.message.clone().unwrap_or_else(|| format!("Injected {code}"))))
     }
 }
 

@@ -23,7 +23,10 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--throttle" => {
                 let v = val()?;
                 let (r, b) = v.split_once(':').ok_or("--throttle takes RATE:BURST, e.g. 2:5")?;
-                c.throttle = Some((r.parse().map_err(|e| format!("--throttle rate: {e}"))?, b.parse().map_err(|e| format!("--throttle burst: {e}"))?));
+                c.throttle = Some((
+                    r.parse().map_err(|e| format!("--throttle rate: {e}"))?,
+                    b.parse().map_err(|e| format!("--throttle burst: {e}"))?,
+                ));
             }
             "--describe-delay-ms" => c.describe_delay_ms = val()?.parse().map_err(|e| format!("--describe-delay-ms: {e}"))?,
             "-h" | "--help" => return Err(USAGE.to_string()),

@@ -219,8 +219,11 @@ pub fn create_user(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     let username = v::req_str(b, "Username", "")?;
     v::length(username, "username", 1, 100)?;
     let rp_raw = v::req_str(b, "RoutingProfileId", "")?;
-    let sp_list = v::opt_list(b, "SecurityProfileIds", "")?
-        .ok_or_else(|| ApiError::invalid_param("1 validation error detected: Value null at 'securityProfileIds' failed to satisfy constraint: Member must not be null"))?;
+    let sp_list = v::opt_list(b, "SecurityProfileIds", "")?.ok_or_else(|| {
+        ApiError::invalid_param(
+            "1 validation error detected: Value null at 'securityProfileIds' failed to satisfy constraint: Member must not be null",
+        )
+    })?;
     let password = v::opt_str(b, "Password", "")?;
     if let Some(p) = password {
         if !v::password(p) {
@@ -361,8 +364,11 @@ pub fn update_routing_profile(w: &mut World, r: &Req) -> Result<Value, ApiError>
 
 pub fn update_security_profiles(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     update(w, r, |w, inst, _, b| {
-        let list = v::opt_list(b, "SecurityProfileIds", "")?
-            .ok_or_else(|| ApiError::invalid_param("1 validation error detected: Value null at 'securityProfileIds' failed to satisfy constraint: Member must not be null"))?;
+        let list = v::opt_list(b, "SecurityProfileIds", "")?.ok_or_else(|| {
+            ApiError::invalid_param(
+                "1 validation error detected: Value null at 'securityProfileIds' failed to satisfy constraint: Member must not be null",
+            )
+        })?;
         let ids = security_profiles(w, inst, list, "securityProfileIds")?;
         Ok(Box::new(move |u: &mut User| u.security_profile_ids = ids))
     })
@@ -379,8 +385,11 @@ pub fn update_hierarchy(w: &mut World, r: &Req) -> Result<Value, ApiError> {
 }
 
 fn proficiency_list(inst: &Instance, b: &Obj, with_level: bool) -> Result<Vec<Proficiency>, ApiError> {
-    let list = v::opt_list(b, "UserProficiencies", "")?
-        .ok_or_else(|| ApiError::invalid_param("1 validation error detected: Value null at 'userProficiencies' failed to satisfy constraint: Member must not be null"))?;
+    let list = v::opt_list(b, "UserProficiencies", "")?.ok_or_else(|| {
+        ApiError::invalid_param(
+            "1 validation error detected: Value null at 'userProficiencies' failed to satisfy constraint: Member must not be null",
+        )
+    })?;
     let mut out: Vec<Proficiency> = Vec::new();
     for (i, item) in list.iter().enumerate() {
         let path = format!("userProficiencies.{}.", i + 1);
@@ -391,7 +400,9 @@ fn proficiency_list(inst: &Instance, b: &Obj, with_level: bool) -> Result<Vec<Pr
         v::length(value, &format!("{path}attributeValue"), 1, 100)?;
         let level = if with_level {
             let l = o.get("Level").and_then(Value::as_f64).ok_or_else(|| {
-                ApiError::invalid_param(format!("1 validation error detected: Value null at '{path}level' failed to satisfy constraint: Member must not be null"))
+                ApiError::invalid_param(format!(
+                    "1 validation error detected: Value null at '{path}level' failed to satisfy constraint: Member must not be null"
+                ))
             })?;
             if !(1.0..=5.0).contains(&l) {
                 return Err(ApiError::invalid_param(format!(
@@ -547,7 +558,9 @@ pub fn search_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
         None | Some(Value::Null) => 100,
         Some(n) => match n.as_i64() {
             Some(n) if (1..=500).contains(&n) => n as usize,
-            _ => return Err(ApiError::invalid_param("1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 500")),
+            _ => return Err(ApiError::invalid_param(
+                "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 500",
+            )),
         },
     };
     let criteria = v::opt_obj(b, "SearchCriteria", "")?;
@@ -613,7 +626,9 @@ pub fn tag_resource(w: &mut World, r: &Req) -> Result<Value, ApiError> {
 pub fn untag_resource(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     let keys: Vec<String> = r.query_all("tagKeys").into_iter().map(str::to_string).collect();
     if keys.is_empty() || keys.len() > 50 {
-        return Err(ApiError::invalid_param("1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length between 1 and 50"));
+        return Err(ApiError::invalid_param(
+            "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length between 1 and 50",
+        ));
     }
     for k in &keys {
         v::tag_key_ok(k, "tagKeys")?;

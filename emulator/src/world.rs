@@ -38,13 +38,8 @@ pub struct User {
     pub last_modified: f64,
 }
 
-pub const CHANNEL_CONFIG_LISTS: [&str; 5] = [
-    "AutoAcceptConfigs",
-    "AfterContactWorkConfigs",
-    "PhoneNumberConfigs",
-    "PersistentConnectionConfigs",
-    "VoiceEnhancementConfigs",
-];
+pub const CHANNEL_CONFIG_LISTS: [&str; 5] =
+    ["AutoAcceptConfigs", "AfterContactWorkConfigs", "PhoneNumberConfigs", "PersistentConnectionConfigs", "VoiceEnhancementConfigs"];
 
 pub fn now_epoch() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
@@ -109,18 +104,9 @@ impl World {
         let instances = f
             .instances
             .iter()
-            .map(|i| Instance {
-                arn: format!("arn:aws:connect:{}:{}:instance/{}", f.region, f.account, i.id),
-                fixture: i.clone(),
-            })
+            .map(|i| Instance { arn: format!("arn:aws:connect:{}:{}:instance/{}", f.region, f.account, i.id), fixture: i.clone() })
             .collect();
-        World {
-            region: f.region.clone(),
-            account: f.account.clone(),
-            instances,
-            users: BTreeMap::new(),
-            user_order: Vec::new(),
-        }
+        World { region: f.region.clone(), account: f.account.clone(), instances, users: BTreeMap::new(), user_order: Vec::new() }
     }
 
     /// Accepts an instance id or its full ARN, as the service does.
@@ -132,10 +118,7 @@ impl World {
             }
             None => raw,
         };
-        self.instances
-            .iter()
-            .find(|i| i.fixture.id == id)
-            .ok_or_else(|| ApiError::not_found(format!("Instance not found: {raw}")))
+        self.instances.iter().find(|i| i.fixture.id == id).ok_or_else(|| ApiError::not_found(format!("Instance not found: {raw}")))
     }
 
     /// Resolves an id or ARN of a resource that lives under an instance (`routing-profile`, `security-profile`,

@@ -104,13 +104,15 @@ pub fn fill(v: &Value, url: &str, ids: &Ids) -> Value {
 
 /// The sample events of a folder, in file-name order (the lifecycle order).
 pub fn load_dir(dir: &std::path::Path) -> std::io::Result<Vec<(String, Value)>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
     files.sort();
     files
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p)?;
-            let v: Value = serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", p.display())))?;
+            let v: Value = serde_json::from_str(&text)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", p.display())))?;
             Ok((p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), v))
         })
         .collect()

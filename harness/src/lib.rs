@@ -90,7 +90,11 @@ impl Receiver {
 
     /// A presigned-looking URL, with a signature in the query string like S3's.
     pub fn url(&self, name: &str) -> String {
-        format!("http://{}/responses/{name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=sig{}", self.addr, uuid::Uuid::new_v4().simple())
+        format!(
+            "http://{}/responses/{name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=sig{}",
+            self.addr,
+            uuid::Uuid::new_v4().simple()
+        )
     }
 
     pub fn fail_next(&self, statuses: &[u16]) {
@@ -120,7 +124,13 @@ impl Receiver {
     }
 }
 
-async fn receive(State((state, notify)): State<(Shared<ReceiverState>, Arc<Notify>)>, method: axum::http::Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State((state, notify)): State<(Shared<ReceiverState>, Arc<Notify>)>,
+    method: axum::http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let h = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
     let answered = {
         let mut g = lock(&state);
@@ -319,9 +329,12 @@ impl LambdaProcess {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null()).kill_on_drop(true);
         let mut child = cmd.spawn()?;
         let output: Shared<Vec<u8>> = Default::default();
-        for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>), child.stderr.take().map(|s| Box::new(s) as _)]
-            .into_iter()
-            .flatten()
+        for stream in [
+            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child.stderr.take().map(|s| Box::new(s) as _),
+        ]
+        .into_iter()
+        .flatten()
         {
             let out = output.clone();
             tokio::spawn(async move {

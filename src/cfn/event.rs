@@ -120,7 +120,9 @@ pub fn parse(raw: &Value) -> Intake {
         Some(Value::String(s)) if s == "Create" => RequestType::Create,
         Some(Value::String(s)) if s == "Update" => RequestType::Update,
         Some(Value::String(s)) if s == "Delete" => RequestType::Delete,
-        Some(Value::String(s)) => return malformed(format!("unknown RequestType {:?}: expected Create, Update or Delete", truncate(s, 40))),
+        Some(Value::String(s)) => {
+            return malformed(format!("unknown RequestType {:?}: expected Create, Update or Delete", truncate(s, 40)))
+        }
         _ => return malformed("RequestType is missing or not a string".into()),
     };
     let Some(response_url) = echo.response_url.clone() else {
@@ -134,7 +136,9 @@ pub fn parse(raw: &Value) -> Intake {
     let props = |key: &str| -> Result<Option<Map<String, Value>>, String> {
         match o.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(m)) => Ok(Some(m.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())),
+            Some(Value::Object(m)) => {
+                Ok(Some(m.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()))
+            }
             Some(_) => Err(format!("{key} must be an object")),
         }
     };

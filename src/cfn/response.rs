@@ -2,7 +2,9 @@
 //! URLs sign the Content-Type, so the body is capped here and the PUT carries no Content-Type at all.
 
 use super::event::Echo;
-use aws_lambda_events::event::cloudformation::{CloudFormationCustomResourceResponse as Body, CloudFormationCustomResourceResponseStatus as Status};
+use aws_lambda_events::event::cloudformation::{
+    CloudFormationCustomResourceResponse as Body, CloudFormationCustomResourceResponseStatus as Status,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -128,7 +130,16 @@ pub async fn deliver(client: &reqwest::Client, url: &str, body: Vec<u8>, budget:
             Ok(resp) if resp.status().is_server_error() || resp.status().as_u16() == 429 => format!("HTTP {}", resp.status().as_u16()),
             Ok(resp) => return Err(DeliveryError::Rejected(resp.status().as_u16())),
             // reqwest errors can include the URL, which must not reach a log line.
-            Err(e) => format!("network error ({})", if e.is_timeout() { "timeout" } else if e.is_connect() { "connect" } else { "request" }),
+            Err(e) => format!(
+                "network error ({})",
+                if e.is_timeout() {
+                    "timeout"
+                } else if e.is_connect() {
+                    "connect"
+                } else {
+                    "request"
+                }
+            ),
         };
         tracing::warn!(attempt, error = %last, "response PUT failed");
         let jittered = backoff.mul_f64(0.5 + fastrand::f64() * 0.5);
@@ -178,7 +189,10 @@ mod tests {
     fn a_failed_create_gets_a_placeholder_id_and_echoes_the_request() {
         let v: Value = serde_json::from_slice(&body(&echo(), &Outcome::failed("bad"))).unwrap();
         assert_eq!(v["PhysicalResourceId"], "create-failed-Agent-req");
-        assert_eq!((v["StackId"].as_str(), v["RequestId"].as_str(), v["LogicalResourceId"].as_str()), (Some("stack"), Some("req"), Some("Agent")));
+        assert_eq!(
+            (v["StackId"].as_str(), v["RequestId"].as_str(), v["LogicalResourceId"].as_str()),
+            (Some("stack"), Some("req"), Some("Agent"))
+        );
     }
 
     #[test]

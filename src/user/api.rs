@@ -28,17 +28,41 @@ impl ApiError {
     }
 }
 
-fn map_err<E: ProvideErrorMetadata + std::error::Error + 'static>(operation: &'static str, e: &SdkError<E, HttpResponse>) -> (ApiError, bool) {
+fn map_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    operation: &'static str,
+    e: &SdkError<E, HttpResponse>,
+) -> (ApiError, bool) {
     let (code, message, retryable) = match e {
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or("UnknownError").to_string();
             let message = ctx.err().message().unwrap_or("").to_string();
-            let retryable = matches!(code.as_str(), "ThrottlingException" | "TooManyRequestsException" | "InternalServiceException" | "ServiceUnavailableException" | "InternalServerException")
-                || e.raw_response().is_some_and(|r| r.status().as_u16() >= 500 || (r.status().as_u16() == 429 && code != "LimitExceededException"));
+            let retryable = matches!(
+                code.as_str(),
+                "ThrottlingException"
+                    | "TooManyRequestsException"
+                    | "InternalServiceException"
+                    | "ServiceUnavailableException"
+                    | "InternalServerException"
+            ) || e
+                .raw_response()
+                .is_some_and(|r| r.status().as_u16() >= 500 || (r.status().as_u16() == 429 && code != "LimitExceededException"));
             (code, message, retryable)
         }
         SdkError::TimeoutError(_) => ("Timeout".into(), "the call timed out".into(), true),
-        SdkError::DispatchFailure(d) => ("NetworkError".into(), format!("could not reach the endpoint ({})", if d.is_timeout() { "timeout" } else if d.is_io() { "io" } else { "dispatch" }), true),
+        SdkError::DispatchFailure(d) => (
+            "NetworkError".into(),
+            format!(
+                "could not reach the endpoint ({})",
+                if d.is_timeout() {
+                    "timeout"
+                } else if d.is_io() {
+                    "io"
+                } else {
+                    "dispatch"
+                }
+            ),
+            true,
+        ),
         SdkError::ResponseError(_) => ("ResponseError".into(), "the response could not be read".into(), true),
         _ => ("ClientError".into(), "the request could not be built".into(), false),
     };
@@ -61,7 +85,13 @@ where
         let t0 = Instant::now();
         match call().await {
             Ok(v) => {
-                tracing::info!(operation, outcome = "ok", attempts = attempt, duration_ms = t0.elapsed().as_millis() as u64, "connect call");
+                tracing::info!(
+                    operation,
+                    outcome = "ok",
+                    attempts = attempt,
+                    duration_ms = t0.elapsed().as_millis() as u64,
+                    "connect call"
+                );
                 return Ok(v);
             }
             Err(e) => {
@@ -96,7 +126,13 @@ impl Connect {
     }
 
     /// Returns the new user's id and ARN.
-    pub async fn create_user(&self, props: &UserProps, password: Option<&str>, marker: &str, deadline: Instant) -> Result<(String, String), ApiError> {
+    pub async fn create_user(
+        &self,
+        props: &UserProps,
+        password: Option<&str>,
+        marker: &str,
+        deadline: Instant,
+    ) -> Result<(String, String), ApiError> {
         let s = &props.settings;
         let out = with_retries("CreateUser", deadline, || {
             self.client
@@ -120,16 +156,28 @@ impl Connect {
     /// `None` when the user does not exist. Right after CreateUser, DescribeUser may answer
     /// ResourceNotFoundException for a while (eventual consistency), so a not-found is re-read for up to
     /// `settle` before it is believed.
-    pub async fn describe_user(&self, instance_id: &str, user_id: &str, settle: Duration, deadline: Instant) -> Result<Option<Actual>, ApiError> {
+    pub async fn describe_user(
+        &self,
+        instance_id: &str,
+        user_id: &str,
+        settle: Duration,
+        deadline: Instant,
+    ) -> Result<Option<Actual>, ApiError> {
         let until = Instant::now() + settle;
         let mut wait = Duration::from_millis(100);
         loop {
-            let r = with_retries("DescribeUser", deadline, || self.client.describe_user().instance_id(instance_id).user_id(user_id).send()).await;
+            let r = with_retries("DescribeUser", deadline, || self.client.describe_user().instance_id(instance_id).user_id(user_id).send())
+                .await;
             match r {
                 Ok(out) => {
                     return match out.user().and_then(translate::actual_from_sdk) {
                         Some(a) => Ok(Some(a)),
-                        None => Err(ApiError { operation: "DescribeUser", code: "IncompleteResponse".into(), message: "the user came back without an id or username".into(), attempts: 1 }),
+                        None => Err(ApiError {
+                            operation: "DescribeUser",
+                            code: "IncompleteResponse".into(),
+                            message: "the user came back without an id or username".into(),
+                            attempts: 1,
+                        }),
                     };
                 }
                 Err(e) if e.is("ResourceNotFoundException") => {
@@ -154,16 +202,24 @@ impl Connect {
     }
 
     /// The user of this name in the instance, if any: its id, ARN and tags (for the adoption check).
-    pub async fn find_by_username(&self, instance_id: &str, username: &str, deadline: Instant) -> Result<Option<(String, String, std::collections::HashMap<String, String>)>, ApiError> {
+    pub async fn find_by_username(
+        &self,
+        instance_id: &str,
+        username: &str,
+        deadline: Instant,
+    ) -> Result<Option<(String, String, std::collections::HashMap<String, String>)>, ApiError> {
         let criteria = UserSearchCriteria::builder()
-            .string_condition(StringCondition::builder().field_name("Username").value(username).comparison_type(StringComparisonType::Exact).build())
+            .string_condition(
+                StringCondition::builder().field_name("Username").value(username).comparison_type(StringComparisonType::Exact).build(),
+            )
             .build();
-        let out = with_retries("SearchUsers", deadline, || self.client.search_users().instance_id(instance_id).search_criteria(criteria.clone()).max_results(10).send()).await?;
-        Ok(out
-            .users()
-            .iter()
-            .find(|u| u.username() == Some(username))
-            .map(|u| (u.id().unwrap_or_default().to_string(), u.arn().unwrap_or_default().to_string(), u.tags().cloned().unwrap_or_default())))
+        let out = with_retries("SearchUsers", deadline, || {
+            self.client.search_users().instance_id(instance_id).search_criteria(criteria.clone()).max_results(10).send()
+        })
+        .await?;
+        Ok(out.users().iter().find(|u| u.username() == Some(username)).map(|u| {
+            (u.id().unwrap_or_default().to_string(), u.arn().unwrap_or_default().to_string(), u.tags().cloned().unwrap_or_default())
+        }))
     }
 
     /// Makes one in-place change.
@@ -171,16 +227,36 @@ impl Connect {
         let (iid, uid, c) = (instance_id, user.user_id.as_str(), &self.client);
         let op = change.operation();
         match change {
-            Change::RoutingProfile(rp) => with_retries(op, deadline, || c.update_user_routing_profile().instance_id(iid).user_id(uid).routing_profile_id(rp).send()).await.map(drop),
-            Change::SecurityProfiles(ids) => {
-                with_retries(op, deadline, || c.update_user_security_profiles().instance_id(iid).user_id(uid).set_security_profile_ids(Some(ids.clone())).send()).await.map(drop)
+            Change::RoutingProfile(rp) => {
+                with_retries(op, deadline, || c.update_user_routing_profile().instance_id(iid).user_id(uid).routing_profile_id(rp).send())
+                    .await
+                    .map(drop)
             }
-            Change::Hierarchy(h) => with_retries(op, deadline, || c.update_user_hierarchy().instance_id(iid).user_id(uid).set_hierarchy_group_id(h.clone()).send()).await.map(drop),
-            Change::IdentityInfo(i) => {
-                with_retries(op, deadline, || c.update_user_identity_info().instance_id(iid).user_id(uid).identity_info(translate::identity_to_sdk(i)).send()).await.map(drop)
+            Change::SecurityProfiles(ids) => with_retries(op, deadline, || {
+                c.update_user_security_profiles().instance_id(iid).user_id(uid).set_security_profile_ids(Some(ids.clone())).send()
+            })
+            .await
+            .map(drop),
+            Change::Hierarchy(h) => with_retries(op, deadline, || {
+                c.update_user_hierarchy().instance_id(iid).user_id(uid).set_hierarchy_group_id(h.clone()).send()
+            })
+            .await
+            .map(drop),
+            Change::IdentityInfo(i) => with_retries(op, deadline, || {
+                c.update_user_identity_info().instance_id(iid).user_id(uid).identity_info(translate::identity_to_sdk(i)).send()
+            })
+            .await
+            .map(drop),
+            Change::PhoneConfig(p) => with_retries(op, deadline, || {
+                c.update_user_phone_config().instance_id(iid).user_id(uid).phone_config(translate::phone_to_sdk(p)).send()
+            })
+            .await
+            .map(drop),
+            Change::Untag(keys) => {
+                with_retries(op, deadline, || c.untag_resource().resource_arn(&user.arn).set_tag_keys(Some(keys.clone())).send())
+                    .await
+                    .map(drop)
             }
-            Change::PhoneConfig(p) => with_retries(op, deadline, || c.update_user_phone_config().instance_id(iid).user_id(uid).phone_config(translate::phone_to_sdk(p)).send()).await.map(drop),
-            Change::Untag(keys) => with_retries(op, deadline, || c.untag_resource().resource_arn(&user.arn).set_tag_keys(Some(keys.clone())).send()).await.map(drop),
             Change::Tag(tags) => {
                 let map: std::collections::HashMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 with_retries(op, deadline, || c.tag_resource().resource_arn(&user.arn).set_tags(Some(map.clone())).send()).await.map(drop)
@@ -216,13 +292,14 @@ impl Secrets {
     }
 
     pub async fn password(&self, secret_id: &str, key: Option<&str>, deadline: Instant) -> Result<String, SecretError> {
-        let out = with_retries("GetSecretValue", deadline, || self.client.get_secret_value().secret_id(secret_id).send()).await.map_err(|e| {
-            if e.is("ResourceNotFoundException") {
-                SecretError::NotFound(secret_id.to_string())
-            } else {
-                SecretError::Api(secret_id.to_string(), e)
-            }
-        })?;
+        let out =
+            with_retries("GetSecretValue", deadline, || self.client.get_secret_value().secret_id(secret_id).send()).await.map_err(|e| {
+                if e.is("ResourceNotFoundException") {
+                    SecretError::NotFound(secret_id.to_string())
+                } else {
+                    SecretError::Api(secret_id.to_string(), e)
+                }
+            })?;
         let value = out.secret_string().ok_or_else(|| SecretError::NoString(secret_id.to_string()))?;
         extract(secret_id, value, key)
     }

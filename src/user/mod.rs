@@ -11,7 +11,7 @@ pub mod planner;
 pub mod properties;
 pub mod translate;
 
-use crate::cfn::{CustomResource, Ctx, Outcome};
+use crate::cfn::{Ctx, CustomResource, Outcome};
 use api::{ApiError, Connect, Secrets};
 use ids::PhysicalId;
 use planner::Plan;
@@ -49,9 +49,13 @@ impl ConnectUserResource {
             None => Ok(None),
             Some(PasswordSource::Inline(s)) => Ok(Some(s.expose().to_string())),
             Some(PasswordSource::SecretsManager { secret_id, key }) => {
-                let value = self.secrets.password(secret_id, key.as_deref(), ctx.deadline).await.map_err(|e| Outcome::failed(e.to_string()))?;
+                let value =
+                    self.secrets.password(secret_id, key.as_deref(), ctx.deadline).await.map_err(|e| Outcome::failed(e.to_string()))?;
                 if !properties::password_ok(&value) {
-                    return Err(Outcome::failed(format!("PasswordSecretId: the password in secret {secret_id} {}", properties::PASSWORD_RULE)));
+                    return Err(Outcome::failed(format!(
+                        "PasswordSecretId: the password in secret {secret_id} {}",
+                        properties::PASSWORD_RULE
+                    )));
                 }
                 Ok(Some(value))
             }
@@ -148,7 +152,10 @@ impl CustomResource for ConnectUserResource {
                 for (i, change) in changes.iter().enumerate() {
                     if let Err(e) = self.connect.apply(&current.instance_id, &actual, change, ctx.deadline).await {
                         let done = ops[..i].join(", ");
-                        return Outcome::failed(format!("{}; changes made before it: [{done}], which CloudFormation's rollback will revert", reason(&e)));
+                        return Outcome::failed(format!(
+                            "{}; changes made before it: [{done}], which CloudFormation's rollback will revert",
+                            reason(&e)
+                        ));
                     }
                 }
                 Outcome::Success { physical_resource_id: current.to_string(), data: translate::data(&props, &actual.user_id, &actual.arn) }

@@ -111,7 +111,8 @@ pub fn diff(desired: &Settings, actual: &Settings) -> Vec<Change> {
     if !removed.is_empty() {
         out.push(Change::Untag(removed));
     }
-    let added: BTreeMap<String, String> = desired.tags.iter().filter(|(k, v)| actual.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let added: BTreeMap<String, String> =
+        desired.tags.iter().filter(|(k, v)| actual.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     if !added.is_empty() {
         out.push(Change::Tag(added));
     }

@@ -153,13 +153,8 @@ const TOP: &[Field] = &[
     ("Tags", &[]),
 ];
 const IDENTITY: &[Field] = &[("FirstName", &[]), ("LastName", &[]), ("Email", &[]), ("SecondaryEmail", &[]), ("Mobile", &[])];
-const PHONE: &[Field] = &[
-    ("PhoneType", &[]),
-    ("AutoAccept", &[]),
-    ("AfterContactWorkTimeLimit", &[]),
-    ("DeskPhoneNumber", &[]),
-    ("PersistentConnection", &[]),
-];
+const PHONE: &[Field] =
+    &[("PhoneType", &[]), ("AutoAccept", &[]), ("AfterContactWorkTimeLimit", &[]), ("DeskPhoneNumber", &[]), ("PersistentConnection", &[])];
 const TAG_ITEM: &[Field] = &[("Key", &[]), ("Value", &[])];
 
 fn camel(s: &str) -> String {
@@ -212,7 +207,9 @@ impl Parser {
         let mut out: BTreeMap<&'static str, &'a Value> = BTreeMap::new();
         let mut spelled: BTreeMap<&'static str, &'a str> = BTreeMap::new();
         for (key, value) in obj {
-            let hit = fields.iter().find(|(canon, aliases)| key == canon || *key == camel(canon) || aliases.iter().any(|a| key == a || *key == camel(a)));
+            let hit = fields
+                .iter()
+                .find(|(canon, aliases)| key == canon || *key == camel(canon) || aliases.iter().any(|a| key == a || *key == camel(a)));
             match hit {
                 Some((canon, _)) => {
                     if let Some(first) = spelled.get(canon) {
@@ -306,7 +303,8 @@ fn is_email(s: &str) -> bool {
 }
 
 /// Connect's password rule, stated without echoing the value.
-pub const PASSWORD_RULE: &str = "must be 8 to 64 characters with at least one lowercase letter, one uppercase letter and one digit, and no spaces";
+pub const PASSWORD_RULE: &str =
+    "must be 8 to 64 characters with at least one lowercase letter, one uppercase letter and one digit, and no spaces";
 
 pub fn password_ok(p: &str) -> bool {
     (8..=64).contains(&p.chars().count())
@@ -370,7 +368,10 @@ impl UserProps {
             (None, Some(id)) => Some(PasswordSource::SecretsManager { secret_id: id, key: secret_key.clone() }),
             (None, None) => None,
         };
-        if secret_key.is_some() && !matches!(password, Some(PasswordSource::SecretsManager { .. })) && !p.errors.iter().any(|e| e.path == "Password") {
+        if secret_key.is_some()
+            && !matches!(password, Some(PasswordSource::SecretsManager { .. }))
+            && !p.errors.iter().any(|e| e.path == "Password")
+        {
             p.err("PasswordSecretKey", "needs PasswordSecretId");
         }
 
@@ -460,7 +461,10 @@ impl UserProps {
                     match t.as_str() {
                         "SOFT_PHONE" => pc.phone_type = PhoneType::SoftPhone,
                         "DESK_PHONE" => pc.phone_type = PhoneType::DeskPhone,
-                        other => p.err("PhoneConfig.PhoneType", format!("must be SOFT_PHONE or DESK_PHONE, got {}", coerce::show(&Value::from(other)))),
+                        other => p.err(
+                            "PhoneConfig.PhoneType",
+                            format!("must be SOFT_PHONE or DESK_PHONE, got {}", coerce::show(&Value::from(other))),
+                        ),
                     }
                 }
                 if let Some(b) = p.boolean(g.get("AutoAccept").copied(), "PhoneConfig.AutoAccept") {
@@ -480,7 +484,10 @@ impl UserProps {
                 if pc.desk_phone_number.as_ref().is_some_and(|s| !is_e164(s)) {
                     p.err("PhoneConfig.DeskPhoneNumber", "must be an E.164 phone number like +14155550100");
                 }
-                if pc.phone_type == PhoneType::DeskPhone && pc.desk_phone_number.is_none() && !p.errors.iter().any(|e| e.path == "PhoneConfig.DeskPhoneNumber") {
+                if pc.phone_type == PhoneType::DeskPhone
+                    && pc.desk_phone_number.is_none()
+                    && !p.errors.iter().any(|e| e.path == "PhoneConfig.DeskPhoneNumber")
+                {
                     p.err("PhoneConfig.DeskPhoneNumber", "required when PhoneType is DESK_PHONE");
                 }
                 pc

@@ -57,9 +57,15 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
     let emulator = connect_emulator::start(Default::default()).await.map_err(|e| e.to_string())?;
     let receiver = Receiver::start().await.map_err(|e| e.to_string())?;
     let runtime = RuntimeApi::start().await.map_err(|e| e.to_string())?;
-    println!("Connect emulator on {} (default fixture), Runtime API on {}, responses to {}", emulator.endpoint(), runtime.addr, receiver.addr);
+    println!(
+        "Connect emulator on {} (default fixture), Runtime API on {}, responses to {}",
+        emulator.endpoint(),
+        runtime.addr,
+        receiver.addr
+    );
     println!("Lambda binary: {}\n", binary.display());
-    let mut lambda = LambdaProcess::spawn(binary, &lambda_env(runtime.addr, &emulator.endpoint())).map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    let mut lambda = LambdaProcess::spawn(binary, &lambda_env(runtime.addr, &emulator.endpoint()))
+        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
 
     let mut ids = Ids::default();
     let mut all_ok = true;
@@ -94,12 +100,15 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
         let state = control(&emulator.endpoint(), "GET", "state", None).await.map_err(|e| e.to_string())?;
         let user = state["users"].as_array().and_then(|us| us.iter().find(|u| u["Id"] == user_id)).cloned();
         match user {
-            Some(u) => println!("   in Connect: {}", serde_json::to_string_pretty(&user_view(&u)).unwrap_or_default().replace('\n', "\n   ")),
+            Some(u) => {
+                println!("   in Connect: {}", serde_json::to_string_pretty(&user_view(&u)).unwrap_or_default().replace('\n', "\n   "))
+            }
             None => println!("   in Connect: (no such user)"),
         }
     }
     let state = control(&emulator.endpoint(), "GET", "state", None).await.map_err(|e| e.to_string())?;
-    let names: Vec<&str> = state["users"].as_array().map(|us| us.iter().filter_map(|u| u["Username"].as_str()).collect()).unwrap_or_default();
+    let names: Vec<&str> =
+        state["users"].as_array().map(|us| us.iter().filter_map(|u| u["Username"].as_str()).collect()).unwrap_or_default();
     println!("\nUsers left in the instance: {names:?}");
     let calls = control(&emulator.endpoint(), "GET", "calls", None).await.map_err(|e| e.to_string())?;
     let ops: Vec<&str> = calls["calls"].as_array().map(|c| c.iter().filter_map(|c| c["operation"].as_str()).collect()).unwrap_or_default();

@@ -1,1 +1,236 @@
+use super::*;
+use serde_json::json;
 
+const IID: &str = "81e84a12-ee3f-4554-ab6a-9e4e3ec9f0ca";
+
+fn base() -> Value {
+    json!({
+        "InstanceId": IID,
+        "Name": "jdoe",
+        "Password": "Passw0rd!",
+        "RoutingProfileId": "rp-1",
+        "SecurityProfileIds": ["sp-1"],
+    })
+}
+
+fn parse(v: Value) -> Result<UserProps, PropertyErrors> {
+    UserProps::parse(v.as_object().expect("object"))
+}
+
+fn with(mut v: Value, key: &str, val: Value) -> Value {
+    v[key] = val;
+    v
+}
+
+fn without(mut v: Value, key: &str) -> Value {
+    v.as_object_mut().unwrap().remove(key);
+    v
+}
+
+/// The one error of a parse that must fail, as "path: message".
+fn error_of(v: Value) -> String {
+    let e = parse(v).expect_err("expected invalid properties");
+    e.to_string()
+}
+
+#[test]
+fn minimal_properties_take_connect_defaults() {
+    let p = parse(base()).unwrap();
+    assert_eq!(p.instance_id, IID);
+    assert_eq!(p.name, "jdoe");
+    assert_eq!(p.settings.phone_config, PhoneConfig::default());
+    assert_eq!(p.settings.identity_info, IdentityInfo::default());
+    assert!(p.settings.tags.is_empty());
+    assert!(matches!(&p.password, Some(PasswordSource::Inline(s)) if s.expose() == "Passw0rd!"));
+}
+
+#[test]
+fn strings_are_coerced_like_cloudformation_sends_them() {
+    let v = with(
+        base(),
+        "PhoneConfig",
+        json!({"PhoneType": "SOFT_PHONE", "AutoAccept": "true", "AfterContactWorkTimeLimit": "0", "PersistentConnection": "false"}),
+    );
+    let p = parse(v).unwrap();
+    assert!(p.settings.phone_config.auto_accept);
+    assert_eq!(p.settings.phone_config.after_contact_work_time_limit, 0);
+    // CDK sends real JSON types: the same result.
+    let v = with(base(), "PhoneConfig", json!({"PhoneType": "SOFT_PHONE", "AutoAccept": true, "AfterContactWorkTimeLimit": 0}));
+    assert!(parse(v).unwrap().settings.phone_config.auto_accept);
+}
+
+#[test]
+fn camel_case_and_native_names_are_aliases() {
+    let camel = json!({
+        "instanceId": IID, "name": "jdoe", "password": "Passw0rd!", "routingProfileId": "rp-1",
+        "securityProfileIds": ["sp-1"], "identityInfo": {"firstName": "J"}, "phoneConfig": {"phoneType": "SOFT_PHONE"}
+    });
+    let p = parse(camel).unwrap();
+    assert_eq!(p.settings.identity_info.first_name.as_deref(), Some("J"));
+    let native = json!({
+        "InstanceArn": format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}"), "Username": "jdoe", "Password": "Passw0rd!",
+        "RoutingProfileArn": format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/routing-profile/rp-1"),
+        "SecurityProfileArns": [format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/security-profile/sp-1")],
+        "HierarchyGroupArn": format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/agent-group/hg-1"),
+    });
+    let n = parse(native).unwrap();
+    assert_eq!(n.instance_id, IID);
+    assert_eq!(n.settings.routing_profile_id, "rp-1");
+    assert_eq!(n.settings.security_profile_ids, BTreeSet::from(["sp-1".to_string()]));
+    assert_eq!(n.settings.hierarchy_group_id.as_deref(), Some("hg-1"));
+}
+
+#[test]
+fn arns_and_ids_of_the_same_thing_are_equal() {
+    let by_id = parse(base()).unwrap();
+    let v = with(base(), "InstanceId", json!(format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}")));
+    let v = with(v, "RoutingProfileId", json!(format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/routing-profile/rp-1")));
+    assert_eq!(parse(v).unwrap(), by_id);
+}
+
+#[test]
+fn a_property_given_twice_is_an_error() {
+    let v = with(base(), "name", json!("other"));
+    assert!(error_of(v).contains("Name: given twice"));
+}
+
+#[test]
+fn unknown_properties_suggest_the_nearest_name() {
+    let v = with(without(base(), "SecurityProfileIds"), "SecurityProfileId", json!(["sp-1"]));
+    let e = error_of(v);
+    assert!(e.contains("SecurityProfileId: unknown property; did you mean SecurityProfileIds?"), "{e}");
+    let e = error_of(with(base(), "PhoneConfig", json!({"PhoneTyp": "SOFT_PHONE"})));
+    assert!(e.contains("PhoneConfig.PhoneTyp: unknown property; did you mean PhoneType?"), "{e}");
+    let e = error_of(with(base(), "Zzzzzzzzzz", json!(1)));
+    assert!(e.contains("known properties are"), "{e}");
+}
+
+#[test]
+fn required_properties_are_named() {
+    for key in ["InstanceId", "Name", "RoutingProfileId", "SecurityProfileIds"] {
+        let e = error_of(without(base(), key));
+        assert!(e.starts_with(&format!("{key}: required")), "{key}: {e}");
+    }
+}
+
+#[test]
+fn all_errors_are_reported_together() {
+    let v = json!({"InstanceId": "", "Name": "has space", "SecurityProfileIds": []});
+    let e = parse(v).unwrap_err();
+    let paths: Vec<&str> = e.0.iter().map(|x| x.path.as_str()).collect();
+    assert_eq!(paths, vec!["InstanceId", "Name", "RoutingProfileId", "SecurityProfileIds"]);
+}
+
+#[test]
+fn name_rules() {
+    assert!(error_of(with(base(), "Name", json!("x".repeat(101)))).contains("Name: must be at most 100"));
+    assert!(error_of(with(base(), "Name", json!("a b"))).contains("Name: may contain only"));
+    assert!(error_of(with(base(), "Name", json!("a@b"))).contains("Name: may contain @ only in the form of an email"));
+    assert!(parse(with(base(), "Name", json!("jane.doe@example.com"))).is_ok());
+}
+
+#[test]
+fn password_rules_never_echo_the_value() {
+    for bad in ["short1A", "alllowercase1", "ALLUPPER1", "NoDigitsHere", "Has Space1a"] {
+        let e = error_of(with(base(), "Password", json!(bad)));
+        assert!(e.contains("Password: must be 8 to 64 characters"), "{e}");
+        assert!(!e.contains(bad), "{e}");
+    }
+    assert!(error_of(with(base(), "PasswordSecretId", json!("s"))).contains("Password: give either Password or PasswordSecretId"));
+    let v = with(without(base(), "Password"), "PasswordSecretKey", json!("k"));
+    assert!(error_of(v).contains("PasswordSecretKey: needs PasswordSecretId"));
+    let v = with(with(without(base(), "Password"), "PasswordSecretId", json!("arn:secret")), "PasswordSecretKey", json!("pw"));
+    assert_eq!(parse(v).unwrap().password, Some(PasswordSource::SecretsManager { secret_id: "arn:secret".into(), key: Some("pw".into()) }));
+    // No password at all is allowed here: SAML instances reject one, and Connect says so for the others.
+    assert!(parse(without(base(), "Password")).unwrap().password.is_none());
+}
+
+#[test]
+fn secrets_do_not_show_in_debug_output() {
+    let p = parse(base()).unwrap();
+    assert!(!format!("{p:?}").contains("Passw0rd"));
+}
+
+#[test]
+fn id_and_arn_rules() {
+    let e = error_of(with(base(), "InstanceId", json!("arn:aws:s3:::bucket")));
+    assert!(e.starts_with("InstanceId: is not an Amazon Connect ARN"), "{e}");
+    let other = format!("arn:aws:connect:us-east-1:123456789012:instance/other/routing-profile/rp-1");
+    assert!(error_of(with(base(), "RoutingProfileId", json!(other))).contains("RoutingProfileId: names instance other, but InstanceId is"));
+    let wrong_kind = format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/routing-profile/x");
+    assert!(error_of(with(base(), "HierarchyGroupId", json!(wrong_kind))).contains("HierarchyGroupId: is not a agent-group ARN"));
+}
+
+#[test]
+fn security_profile_rules() {
+    assert!(error_of(with(base(), "SecurityProfileIds", json!([]))).contains("must list 1 to 10"));
+    let eleven: Vec<String> = (0..11).map(|i| format!("sp-{i}")).collect();
+    assert!(error_of(with(base(), "SecurityProfileIds", json!(eleven))).contains("got 11"));
+    assert!(error_of(with(base(), "SecurityProfileIds", json!(["a", "a"]))).contains("SecurityProfileIds[1]: a is listed twice"));
+    assert!(error_of(with(base(), "SecurityProfileIds", json!("sp-1"))).contains("SecurityProfileIds: expected a list"));
+    let p = parse(with(base(), "SecurityProfileIds", json!(["b", "a"]))).unwrap();
+    assert_eq!(p.settings.security_profile_ids.iter().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
+}
+
+#[test]
+fn identity_rules() {
+    let e = error_of(with(base(), "IdentityInfo", json!({"Email": "not-an-email"})));
+    assert!(e.contains("IdentityInfo.Email: must be an email address"), "{e}");
+    let e = error_of(with(base(), "IdentityInfo", json!({"SecondaryEmail": "a@b"})));
+    assert!(e.contains("IdentityInfo.SecondaryEmail"), "{e}");
+    let e = error_of(with(base(), "IdentityInfo", json!({"Mobile": "0123"})));
+    assert!(e.contains("IdentityInfo.Mobile: must be an E.164"), "{e}");
+    assert!(error_of(with(base(), "IdentityInfo", json!({"FirstName": "x".repeat(256)}))).contains("FirstName: must be at most 255"));
+    assert!(error_of(with(base(), "IdentityInfo", json!({"LastName": "x".repeat(301)}))).contains("LastName: must be at most 300"));
+    assert!(error_of(with(base(), "IdentityInfo", json!("x"))).contains("IdentityInfo: expected an object"));
+    // Empty strings mean absent, as in Connect.
+    let p = parse(with(base(), "IdentityInfo", json!({"FirstName": "", "Mobile": "+14155550100"}))).unwrap();
+    assert_eq!(p.settings.identity_info.first_name, None);
+    assert_eq!(p.settings.identity_info.mobile.as_deref(), Some("+14155550100"));
+}
+
+#[test]
+fn phone_rules() {
+    let e = error_of(with(base(), "PhoneConfig", json!({"PhoneType": "DESK_PHONE"})));
+    assert_eq!(e, "PhoneConfig.DeskPhoneNumber: required when PhoneType is DESK_PHONE");
+    assert!(error_of(with(base(), "PhoneConfig", json!({"PhoneType": "desk"})))
+        .contains("PhoneConfig.PhoneType: must be SOFT_PHONE or DESK_PHONE"));
+    assert!(error_of(with(base(), "PhoneConfig", json!({"AutoAccept": "yes"}))).contains("PhoneConfig.AutoAccept: expected a boolean"));
+    assert!(error_of(with(base(), "PhoneConfig", json!({"AfterContactWorkTimeLimit": "-1"}))).contains("must be 0 to 2000000"));
+    assert!(error_of(with(base(), "PhoneConfig", json!({"AfterContactWorkTimeLimit": "ten"}))).contains("expected a whole number"));
+    assert!(error_of(with(base(), "PhoneConfig", json!({"DeskPhoneNumber": "555-1234"})))
+        .contains("PhoneConfig.DeskPhoneNumber: must be an E.164"));
+    let p = parse(with(
+        base(),
+        "PhoneConfig",
+        json!({"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "+112345678912", "AfterContactWorkTimeLimit": "100"}),
+    ))
+    .unwrap();
+    assert_eq!(p.settings.phone_config.phone_type, PhoneType::DeskPhone);
+    assert_eq!(p.settings.phone_config.after_contact_work_time_limit, 100);
+}
+
+#[test]
+fn tags_as_map_or_list() {
+    let m = parse(with(base(), "Tags", json!({"team": "blue", "n": 1}))).unwrap();
+    let l = parse(with(base(), "Tags", json!([{"Key": "team", "Value": "blue"}, {"Key": "n", "Value": "1"}]))).unwrap();
+    assert_eq!(m.settings.tags, l.settings.tags);
+    assert!(error_of(with(base(), "Tags", json!([{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]))).contains("given twice"));
+    assert!(error_of(with(base(), "Tags", json!({"aws:x": "1"}))).contains("must not start with aws:"));
+    assert!(error_of(with(base(), "Tags", json!({"connect-user-resource:request": "1"}))).contains("reserved"));
+    assert!(error_of(with(base(), "Tags", json!({"k": "v".repeat(257)}))).contains("at most 256"));
+    let many: serde_json::Map<String, Value> = (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
+    assert!(error_of(with(base(), "Tags", Value::Object(many))).contains("at most 49 tags"));
+    assert!(error_of(with(base(), "Tags", json!("k=v"))).contains("Tags: must be a map"));
+    assert!(error_of(with(base(), "Tags", json!([{"Value": "v"}]))).contains("Tags[0].Key: required"));
+}
+
+#[test]
+fn immutable_fields_are_read_leniently() {
+    let broken = json!({"Name": 5, "Password": "Passw0rd!", "DirectoryUserId": "", "Bogus": 1});
+    let i = Immutable::read(broken.as_object().unwrap());
+    assert_eq!(i.password, Some(json!("Passw0rd!")));
+    assert_eq!(i.directory_user_id, None);
+    let camel = json!({"password": "Passw0rd!"});
+    assert_eq!(Immutable::read(camel.as_object().unwrap()).password, Some(json!("Passw0rd!")));
+}

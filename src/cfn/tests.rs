@@ -1,0 +1,160 @@
+//! The protocol with a toy resource: whatever the resource does, exactly one response arrives in time.
+
+use super::*;
+use lambda_harness::{events, Receiver};
+use serde_json::json;
+
+/// A resource whose behaviour is chosen by its `Mode` property.
+struct Toy;
+
+impl CustomResource for Toy {
+    async fn create(&self, ctx: &Ctx) -> Outcome {
+        match ctx.request.properties.get("Mode").and_then(Value::as_str).unwrap_or("") {
+            "panic" => panic!("toy panic"),
+            "hang" => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Outcome::failed("unreachable")
+            }
+            "hang-after-progress" => {
+                ctx.record_physical_id("made-something");
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Outcome::failed("unreachable")
+            }
+            _ => Outcome::Success { physical_resource_id: "toy-1".into(), data: [("A".to_string(), "1".to_string())].into() },
+        }
+    }
+    async fn update(&self, _ctx: &Ctx) -> Outcome {
+        Outcome::failed("update refused")
+    }
+    async fn delete(&self, _ctx: &Ctx) -> Outcome {
+        Outcome::Success { physical_resource_id: "toy-1".into(), data: Default::default() }
+    }
+}
+
+fn protocol() -> Protocol<Toy> {
+    Protocol::new(Toy, reqwest::Client::new(), deadline::Policy::default())
+}
+
+async fn run(event: Value, deadline_in_ms: u64) -> (Result<Value, HandlerError>, Vec<lambda_harness::Received>, Receiver) {
+    let rx = Receiver::start().await.unwrap();
+    let mut e = event;
+    if e.get("ResponseURL").is_some() {
+        e["ResponseURL"] = json!(rx.url("r"));
+    }
+    let result = protocol().handle(e, deadline::now_ms() + deadline_in_ms).await;
+    let got = rx.for_name("r");
+    (result, got, rx)
+}
+
+fn create(mode: &str) -> Value {
+    events::create("Toy", "http://placeholder", json!({ "Mode": mode }))
+}
+
+#[tokio::test]
+async fn success_is_put_once_without_content_type() {
+    let (result, got, _) = run(create("ok"), 30_000).await;
+    assert!(result.is_ok());
+    assert_eq!(got.len(), 1);
+    let r = &got[0];
+    assert_eq!(r.method, "PUT");
+    assert_eq!(r.content_type, None);
+    assert_eq!(r.content_length, Some(r.body.len()));
+    assert_eq!(r.transfer_encoding, None);
+    let b = r.json();
+    assert_eq!(b["Status"], "SUCCESS");
+    assert_eq!(b["PhysicalResourceId"], "toy-1");
+    assert_eq!(b["Data"]["A"], "1");
+    assert_eq!(b["LogicalResourceId"], "Toy");
+}
+
+#[tokio::test]
+async fn a_panic_still_answers_failed() {
+    let (result, got, _) = run(create("panic"), 30_000).await;
+    assert!(result.is_ok());
+    assert_eq!(got.len(), 1);
+    let b = got[0].json();
+    assert_eq!(b["Status"], "FAILED");
+    assert!(b["Reason"].as_str().unwrap().contains("panicked"));
+    assert!(b["PhysicalResourceId"].as_str().unwrap().starts_with("create-failed-Toy-"));
+}
+
+#[tokio::test]
+async fn a_hang_answers_failed_before_the_deadline() {
+    let started = std::time::Instant::now();
+    let (_, got, _) = run(create("hang"), 3_000).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert_eq!(got.len(), 1);
+    let b = got[0].json();
+    assert_eq!(b["Status"], "FAILED");
+    assert!(b["Reason"].as_str().unwrap().contains("deadline was near"));
+}
+
+#[tokio::test]
+async fn progress_recorded_before_a_hang_is_reported() {
+    let (_, got, _) = run(create("hang-after-progress"), 2_000).await;
+    assert_eq!(got[0].json()["PhysicalResourceId"], "made-something");
+}
+
+#[tokio::test]
+async fn a_failed_update_keeps_the_existing_physical_id() {
+    let e = events::update("Toy", "http://placeholder", "toy-1", json!({}), json!({}));
+    let (_, got, _) = run(e, 30_000).await;
+    let b = got[0].json();
+    assert_eq!((b["Status"].as_str(), b["PhysicalResourceId"].as_str()), (Some("FAILED"), Some("toy-1")));
+}
+
+#[tokio::test]
+async fn malformed_events_with_a_response_url_are_answered() {
+    let mut e = create("ok");
+    e["RequestType"] = json!("Upsert");
+    let (_, got, _) = run(e, 30_000).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].json()["Reason"].as_str().unwrap().contains("unknown RequestType"));
+}
+
+#[tokio::test]
+async fn an_implausible_deadline_uses_the_fallback() {
+    // A duration where an epoch timestamp belongs: must not fail the request.
+    let rx = Receiver::start().await.unwrap();
+    let mut e = create("ok");
+    e["ResponseURL"] = json!(rx.url("r"));
+    protocol().handle(e, 300_000).await.unwrap();
+    assert_eq!(rx.for_name("r")[0].json()["Status"], "SUCCESS");
+}
+
+#[tokio::test]
+async fn sns_delivery_is_answered_the_same_way() {
+    let rx = Receiver::start().await.unwrap();
+    let mut e = create("ok");
+    e["ResponseURL"] = json!(rx.url("r"));
+    protocol().handle(events::sns(&e), deadline::now_ms() + 30_000).await.unwrap();
+    assert_eq!(rx.for_name("r")[0].json()["Status"], "SUCCESS");
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_and_client_errors_are_final() {
+    let rx = Receiver::start().await.unwrap();
+    rx.fail_next(&[503, 500]);
+    let mut e = create("ok");
+    e["ResponseURL"] = json!(rx.url("r"));
+    protocol().handle(e.clone(), deadline::now_ms() + 30_000).await.unwrap();
+    let got = rx.for_name("r");
+    assert_eq!(got.iter().map(|r| r.answered).collect::<Vec<_>>(), vec![503, 500, 200]);
+
+    let rx = Receiver::start().await.unwrap();
+    rx.fail_next(&[403]);
+    e["ResponseURL"] = json!(rx.url("r"));
+    let result = protocol().handle(e, deadline::now_ms() + 30_000).await;
+    assert!(matches!(result, Err(HandlerError::Undelivered { .. })));
+    assert_eq!(rx.for_name("r").len(), 1);
+}
+
+#[tokio::test]
+async fn undeliverable_responses_fail_the_invocation_so_lambda_retries() {
+    let rx = Receiver::start().await.unwrap();
+    rx.fail_next(&[500; 100]);
+    let mut e = create("ok");
+    e["ResponseURL"] = json!(rx.url("r"));
+    let result = protocol().handle(e, deadline::now_ms() + 4_000).await;
+    assert!(matches!(result, Err(HandlerError::Undelivered { failed: 1, .. })));
+}
