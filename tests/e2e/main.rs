@@ -1,0 +1,6 @@
+//! One integration test binary (faster to build than many), with a module per concern.
+
+mod emulator;
+mod lifecycle;
+mod reliability;
+mod support;

@@ -1,0 +1,179 @@
+//! A test bed per test: the Connect emulator, a response receiver, a Runtime API and the real Lambda binary.
+
+use aws_sdk_connect::config::{Credentials, Region};
+use connect_emulator::Emulator;
+use lambda_harness::{control, events, lambda_env, InvocationResult, LambdaProcess, Received, Receiver, RuntimeApi};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub const IID: &str = "81e84a12-ee3f-4554-ab6a-9e4e3ec9f0ca";
+pub const IARN: &str = "arn:aws:connect:us-east-1:123456789012:instance/81e84a12-ee3f-4554-ab6a-9e4e3ec9f0ca";
+pub const SAML_IID: &str = "7a760212-305b-4271-ade7-fce68795b60c";
+pub const SAML_RP: &str = "ea7378e8-a072-4c05-835c-3033946b450a";
+pub const SAML_SP: &str = "35992b22-ad0e-4862-9d0e-adede3d916c1";
+pub const RP_BASIC: &str = "f1478cfd-0ff1-4e4f-b73a-ffafa95f1eaf";
+pub const RP_SALES: &str = "fcc8ed3b-a605-49a2-9d2d-9313178676db";
+pub const SP_AGENT: &str = "16d9d65b-eb82-419f-b3bc-80a0d32111ef";
+pub const SP_MANAGER: &str = "5830ffcf-dcb3-423e-8d16-19cfa5bd7a92";
+pub const SP_QA: &str = "d5f4b602-adba-4884-a1ba-3a551158840b";
+pub const HG_NA: &str = "fc81f9df-eb75-4f12-a8db-2aa195c5b772";
+pub const HG_EMEA: &str = "a8e0f0bb-4a9a-412f-8992-bd18de9c8f82";
+pub const PASSWORD: &str = "Sup3rSecretPassw0rd";
+
+pub fn connect_client(endpoint: &str) -> aws_sdk_connect::Client {
+    let config = aws_sdk_connect::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+        .endpoint_url(endpoint)
+        .retry_config(aws_sdk_connect::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_connect::Client::from_conf(config)
+}
+
+pub struct Bed {
+    pub emulator: Emulator,
+    pub receiver: Receiver,
+    pub runtime: RuntimeApi,
+    pub lambda: LambdaProcess,
+    pub connect: aws_sdk_connect::Client,
+    seq: AtomicUsize,
+}
+
+/// A response and the invocation's own result.
+pub struct Answer {
+    pub body: Value,
+    pub puts: Vec<Received>,
+    pub invocation: Option<InvocationResult>,
+}
+
+impl Answer {
+    pub fn status(&self) -> &str {
+        self.body["Status"].as_str().unwrap_or("")
+    }
+    pub fn reason(&self) -> &str {
+        self.body["Reason"].as_str().unwrap_or("")
+    }
+    pub fn physical_id(&self) -> String {
+        self.body["PhysicalResourceId"].as_str().unwrap_or("").to_string()
+    }
+    pub fn user_id(&self) -> String {
+        self.physical_id().split_once(':').map(|(_, u)| u.to_string()).unwrap_or_default()
+    }
+}
+
+impl Bed {
+    pub async fn start() -> Bed {
+        Self::start_with(connect_emulator::Config::default(), &[]).await
+    }
+
+    pub async fn start_with(config: connect_emulator::Config, extra_env: &[(&str, &str)]) -> Bed {
+        let emulator = connect_emulator::start(config).await.expect("emulator");
+        let receiver = Receiver::start().await.expect("receiver");
+        let runtime = RuntimeApi::start().await.expect("runtime api");
+        let mut env = lambda_env(runtime.addr, &emulator.endpoint());
+        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let lambda = LambdaProcess::spawn(std::path::Path::new(env!("CARGO_BIN_EXE_connect-user-resource")), &env).expect("lambda");
+        let connect = connect_client(&emulator.endpoint());
+        Bed { emulator, receiver, runtime, lambda, connect, seq: AtomicUsize::new(0) }
+    }
+
+    pub fn url(&self) -> (String, String) {
+        let name = format!("r{}", self.seq.fetch_add(1, Ordering::SeqCst));
+        (self.receiver.url(&name), name)
+    }
+
+    /// Sends an event (its ResponseURL replaced by a fresh one) and waits for the response PUT.
+    pub async fn send(&self, event: Value) -> Answer {
+        self.send_with_deadline(event, Duration::from_secs(30)).await
+    }
+
+    pub async fn send_with_deadline(&self, mut event: Value, timeout: Duration) -> Answer {
+        let (url, name) = self.url();
+        set_url(&mut event, &url);
+        let invocation = self.runtime.invoke(event, timeout).await;
+        let puts = self.receiver.wait_for(&name, 1, Duration::from_secs(2)).await;
+        // Give a duplicate PUT a moment to show up, so that "exactly one" is really checked.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let puts = if puts.is_empty() { puts } else { self.receiver.for_name(&name) };
+        let body = puts.first().map(Received::json).unwrap_or(Value::Null);
+        Answer { body, puts, invocation }
+    }
+
+    pub async fn create(&self, logical: &str, props: Value) -> Answer {
+        self.send(events::create(logical, "x", props)).await
+    }
+
+    pub async fn update(&self, logical: &str, physical: &str, props: Value, old: Value) -> Answer {
+        self.send(events::update(logical, "x", physical, props, old)).await
+    }
+
+    pub async fn delete(&self, logical: &str, physical: &str, props: Value) -> Answer {
+        self.send(events::delete(logical, "x", physical, props)).await
+    }
+
+    pub async fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        control(&self.emulator.endpoint(), method, path, body).await.expect("control api")
+    }
+
+    pub async fn users(&self) -> Vec<Value> {
+        self.control("GET", "state", None).await["users"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn user(&self, user_id: &str) -> Option<Value> {
+        self.users().await.into_iter().find(|u| u["Id"] == user_id)
+    }
+
+    /// Operation names of the call log, in order.
+    pub async fn calls(&self) -> Vec<String> {
+        self.control("GET", "calls", None).await["calls"]
+            .as_array()
+            .map(|c| c.iter().map(|c| c["operation"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    pub async fn clear_calls(&self) {
+        self.control("DELETE", "calls", None).await;
+    }
+
+    pub async fn fault(&self, operation: &str, count: u32, error: &str) {
+        self.control("POST", "faults", Some(json!({"operation": operation, "count": count, "error": error}))).await;
+    }
+
+    pub fn output(&self) -> String {
+        self.lambda.output()
+    }
+}
+
+pub fn set_url(event: &mut Value, url: &str) {
+    if let Some(records) = event.get_mut("Records").and_then(Value::as_array_mut) {
+        for r in records {
+            if let Some(msg) = r["Sns"]["Message"].as_str() {
+                let mut inner: Value = serde_json::from_str(msg).unwrap_or(Value::Null);
+                inner["ResponseURL"] = json!(url);
+                r["Sns"]["Message"] = json!(inner.to_string());
+            }
+        }
+    } else if event.is_object() {
+        event["ResponseURL"] = json!(url);
+    }
+}
+
+/// The soft-phone user of the original Pulumi guide.
+pub fn soft_phone(name: &str) -> Value {
+    json!({
+        "InstanceId": IID,
+        "Name": name,
+        "Password": PASSWORD,
+        "RoutingProfileId": RP_BASIC,
+        "SecurityProfileIds": [SP_AGENT],
+        "IdentityInfo": {"FirstName": "example", "LastName": "example2"},
+        "PhoneConfig": {"AfterContactWorkTimeLimit": "0", "PhoneType": "SOFT_PHONE"}
+    })
+}
+
+pub fn with(mut v: Value, key: &str, val: Value) -> Value {
+    v[key] = val;
+    v
+}
