@@ -155,7 +155,7 @@ fn secrets_do_not_show_in_debug_output() {
 fn id_and_arn_rules() {
     let e = error_of(with(base(), "InstanceId", json!("arn:aws:s3:::bucket")));
     assert!(e.starts_with("InstanceId: is not an Amazon Connect ARN"), "{e}");
-    let other = format!("arn:aws:connect:us-east-1:123456789012:instance/other/routing-profile/rp-1");
+    let other = "arn:aws:connect:us-east-1:123456789012:instance/other/routing-profile/rp-1";
     assert!(error_of(with(base(), "RoutingProfileId", json!(other))).contains("RoutingProfileId: names instance other, but InstanceId is"));
     let wrong_kind = format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/routing-profile/x");
     assert!(error_of(with(base(), "HierarchyGroupId", json!(wrong_kind))).contains("HierarchyGroupId: is not a agent-group ARN"));
