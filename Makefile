@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 BIN    := target/release/connect-user-resource
 
-.PHONY: demo test lint fmt unit integration release venv bench build clean-venv
+.PHONY: demo test lint fmt unit-and-integration release venv bench
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -19,9 +19,10 @@ release:
 
 test: lint unit-and-integration
 
-lint:
+lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml examples/*.yaml
 
 unit-and-integration:
 	$(CARGO) test --workspace
@@ -31,9 +32,10 @@ fmt:
 
 venv: $(VENV)/.ready
 
-$(VENV)/.ready:
+# Python tools (cfn-lint) live in a git-ignored venv inside the repo, created on first use.
+$(VENV)/.ready: requirements-dev.txt
 	python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
 bench: release
