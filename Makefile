@@ -24,7 +24,9 @@ lint: venv
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml examples/*.yaml
 
+# The e2e tests also start the connect-emulator binary, which `cargo test` alone does not build.
 unit-and-integration:
+	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 
 fmt:
