@@ -24,9 +24,10 @@ lint: venv
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml examples/*.yaml
 
-# The e2e tests also start the connect-emulator binary, which `cargo test` alone does not build.
-unit-and-integration:
-	$(CARGO) build --workspace --bins
+# The e2e tests also start the connect-emulator binary, which `cargo test` alone does not build; building all
+# targets (not only --bins) keeps the dev-dependency features, so nothing is compiled twice.
+unit-and-integration: venv
+	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace
 
 fmt:

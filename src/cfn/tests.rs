@@ -158,3 +158,11 @@ async fn undeliverable_responses_fail_the_invocation_so_lambda_retries() {
     let result = protocol().handle(e, deadline::now_ms() + 4_000).await;
     assert!(matches!(result, Err(HandlerError::Undelivered { failed: 1, .. })));
 }
+
+#[test]
+fn the_release_profile_unwinds_so_panics_are_caught() {
+    // With panic = "abort" the process would die before any response: the stack would wait an hour.
+    let manifest = include_str!("../../Cargo.toml");
+    let release = manifest.split("[profile.release]").nth(1).expect("a release profile").split("\n[").next().unwrap_or("");
+    assert!(release.lines().any(|l| l.trim().replace(' ', "") == "panic=\"unwind\""), "{release}");
+}

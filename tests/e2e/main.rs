@@ -3,4 +3,5 @@
 mod emulator;
 mod lifecycle;
 mod reliability;
+mod secrets;
 mod support;
