@@ -2,14 +2,21 @@
 #   make demo   the main job on the embedded default: sample events through the real binary against the emulator
 #   make test   everything CI runs: lint, unit and integration tests
 #   make bench  benchmarks (figures printed and written to bench/RESULTS.md)
+#   make build  the deployable zip (cargo-lambda, arm64): target/lambda/connect-user-resource/bootstrap.zip
+#   make invoke the function under `cargo lambda watch`, sent events/01-create-soft-phone.json, against the emulator
+#   make deploy sam build + sam deploy --guided
 
 CARGO  ?= cargo
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 BIN    := target/release/connect-user-resource
+ARM    := aarch64-unknown-linux-gnu
+# Tools from the venv (cargo-lambda, zig, sam, cfn-lint, moto) come first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint fmt unit-and-integration release venv bench
+.PHONY: demo test lint fmt unit-and-integration release venv bench build invoke deploy
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -17,17 +24,20 @@ demo: release
 release:
 	$(CARGO) build --release -p connect-user-resource --bin connect-user-resource
 
-test: lint unit-and-integration
+test: lint unit-and-integration build
 
 lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/cfn-lint template.yaml examples/*.yaml
+	cfn-lint template.yaml examples/*.yaml
+	sam validate --lint --template template.yaml --region us-east-1
 
 # The e2e tests also start the connect-emulator binary, which `cargo test` alone does not build; building all
-# targets (not only --bins) keeps the dev-dependency features, so nothing is compiled twice.
+# targets (not only --bins) keeps the dev-dependency features. The plain build of the function is what
+# `cargo lambda watch` runs in the cargo-lambda test: built here so the test does not wait on a compile.
 unit-and-integration: venv
 	$(CARGO) build --workspace --all-targets
+	$(CARGO) build -p connect-user-resource --bin connect-user-resource
 	$(CARGO) test --workspace
 
 fmt:
@@ -43,3 +53,22 @@ $(VENV)/.ready: requirements-dev.txt
 
 bench: release
 	$(CARGO) run -q --release -p lambda-harness --bin cr-bench -- --binary $(BIN)
+
+# The arm64 standard library comes from rustup; where it cannot be fetched, the zip is built for x86_64 instead
+# (and says so), so the packaging path is still proven.
+build: venv
+	@if rustup target list --installed | grep -qx $(ARM) || rustup target add $(ARM); then \
+		echo "cargo lambda build: arm64"; cargo lambda build --release --arm64 --output-format zip --bin connect-user-resource; \
+	else \
+		echo "WARNING: the $(ARM) target is not available here; building the x86_64 zip instead"; \
+		cargo lambda build --release --output-format zip --bin connect-user-resource; \
+	fi
+	@ls -l target/lambda/connect-user-resource/bootstrap.zip
+
+invoke: venv
+	@$(CARGO) build -q -p connect-emulator
+	@./scripts/invoke.sh
+
+deploy: venv
+	sam build
+	sam deploy --guided

@@ -347,9 +347,15 @@ pub fn update_phone_config(w: &mut World, r: &Req) -> Result<Value, ApiError> {
 pub fn update_config(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     update(w, r, |_, _, _, b| {
         let lists = channel_configs(b)?;
+        // Entries replace those of the same channel; other channels keep theirs.
         Ok(Box::new(move |u: &mut User| {
             for (k, list) in lists {
-                u.channel_configs.insert(k, list);
+                let current = u.channel_configs.entry(k).or_default();
+                for entry in list {
+                    current.retain(|e| e.get("Channel") != entry.get("Channel"));
+                    current.push(entry);
+                }
+                current.sort_by(|a, b| a.get("Channel").and_then(Value::as_str).cmp(&b.get("Channel").and_then(Value::as_str)));
             }
         }))
     })

@@ -162,10 +162,18 @@ pub enum InvocationResult {
     Error(Value),
 }
 
+/// When the invocation must end: a fixed epoch time, or a timeout counted from the moment the function
+/// receives the event (as Lambda counts it, so queued events do not lose time while they wait).
+#[derive(Debug, Clone, Copy)]
+pub enum Deadline {
+    At(u64),
+    After(Duration),
+}
+
 struct Pending {
     id: String,
     event: Value,
-    deadline_ms: u64,
+    deadline: Deadline,
 }
 
 #[derive(Default)]
@@ -209,13 +217,13 @@ impl RuntimeApi {
     }
 
     /// Queues an event; the returned receiver resolves when the function reports the result.
-    pub fn enqueue(&self, event: Value, deadline_ms: u64) -> oneshot::Receiver<InvocationResult> {
+    pub fn enqueue(&self, event: Value, deadline: Deadline) -> oneshot::Receiver<InvocationResult> {
         let (tx, rx) = oneshot::channel();
         let id = uuid::Uuid::new_v4().to_string();
         {
             let mut g = lock(&self.state);
             g.waiting.insert(id.clone(), tx);
-            g.queue.push_back(Pending { id, event, deadline_ms });
+            g.queue.push_back(Pending { id, event, deadline });
         }
         self.notify.notify_waiters();
         rx
@@ -223,11 +231,11 @@ impl RuntimeApi {
 
     /// Invokes with a deadline `timeout` from now and waits for the result (at most `timeout` + 5 s).
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Option<InvocationResult> {
-        self.invoke_with_deadline(event, now_ms() + timeout.as_millis() as u64, timeout + Duration::from_secs(5)).await
+        self.invoke_with_deadline(event, Deadline::After(timeout), timeout + Duration::from_secs(5)).await
     }
 
-    pub async fn invoke_with_deadline(&self, event: Value, deadline_ms: u64, wait: Duration) -> Option<InvocationResult> {
-        let rx = self.enqueue(event, deadline_ms);
+    pub async fn invoke_with_deadline(&self, event: Value, deadline: Deadline, wait: Duration) -> Option<InvocationResult> {
+        let rx = self.enqueue(event, deadline);
         tokio::time::timeout(wait, rx).await.ok().and_then(Result::ok)
     }
 
@@ -250,9 +258,13 @@ async fn next(State((state, notify, started)): State<RtState>) -> Response {
     loop {
         let notified = notify.notified();
         if let Some(p) = lock(&state).queue.pop_front() {
+            let deadline_ms = match p.deadline {
+                Deadline::At(ms) => ms,
+                Deadline::After(d) => now_ms() + d.as_millis() as u64,
+            };
             let headers = [
                 ("Lambda-Runtime-Aws-Request-Id", p.id.clone()),
-                ("Lambda-Runtime-Deadline-Ms", p.deadline_ms.to_string()),
+                ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),
                 ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource".to_string()),
                 ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0".to_string()),
             ];

@@ -100,7 +100,10 @@ pub fn body(echo: &Echo, outcome: &Outcome) -> Vec<u8> {
 /// The ResponseURL is a bearer credential: logs get its host and path, never the query string.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(u) => format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or(""), u.path()),
+        Ok(u) => match u.port() {
+            Some(port) => format!("{}://{}:{port}{}", u.scheme(), u.host_str().unwrap_or(""), u.path()),
+            None => format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or(""), u.path()),
+        },
         Err(_) => "<unparseable ResponseURL>".into(),
     }
 }
@@ -217,5 +220,6 @@ mod tests {
     fn urls_lose_their_query_string() {
         assert_eq!(redact_url("https://b.s3.amazonaws.com/a/b?X-Amz-Signature=secret"), "https://b.s3.amazonaws.com/a/b");
         assert!(!redact_url("not a url?sig=secret").contains("secret"));
+        assert_eq!(redact_url("http://127.0.0.1:4599/responses/r1?X-Amz-Signature=s"), "http://127.0.0.1:4599/responses/r1");
     }
 }

@@ -3,6 +3,7 @@
 //! user, concurrently), one log line per call, and errors mapped to what a FAILED reason should say.
 
 use crate::user::planner::{Actual, Change};
+
 use crate::user::properties::UserProps;
 use crate::user::translate;
 use aws_sdk_connect::config::http::HttpResponse;
@@ -134,6 +135,7 @@ impl Connect {
         deadline: Instant,
     ) -> Result<(String, String), ApiError> {
         let s = &props.settings;
+        let lists = translate::lists_to_sdk(&s.channel_configs);
         let out = with_retries("CreateUser", deadline, || {
             self.client
                 .create_user()
@@ -145,7 +147,12 @@ impl Connect {
                 .set_security_profile_ids(Some(s.security_profile_ids.iter().cloned().collect()))
                 .set_hierarchy_group_id(s.hierarchy_group_id.clone())
                 .identity_info(translate::identity_to_sdk(&s.identity_info))
-                .phone_config(translate::phone_to_sdk(&s.phone_config))
+                .set_phone_config(s.phone_config.as_ref().map(translate::phone_to_sdk))
+                .set_auto_accept_configs(lists.auto_accept.clone())
+                .set_after_contact_work_configs(lists.after_contact_work.clone())
+                .set_phone_number_configs(lists.phone_number.clone())
+                .set_persistent_connection_configs(lists.persistent_connection.clone())
+                .set_voice_enhancement_configs(lists.voice_enhancement.clone())
                 .set_tags(Some(translate::create_tags(props, marker)))
                 .send()
         })
@@ -192,6 +199,34 @@ impl Connect {
         }
     }
 
+    /// All of the user's proficiencies (every page).
+    pub async fn list_proficiencies(
+        &self,
+        instance_id: &str,
+        user_id: &str,
+        deadline: Instant,
+    ) -> Result<crate::user::properties::Proficiencies, ApiError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = with_retries("ListUserProficiencies", deadline, || {
+                self.client
+                    .list_user_proficiencies()
+                    .instance_id(instance_id)
+                    .user_id(user_id)
+                    .set_next_token(token.clone())
+                    .max_results(100)
+                    .send()
+            })
+            .await?;
+            all.extend(out.user_proficiency_list().iter().cloned());
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(translate::proficiencies_from_sdk(&all)),
+            }
+        }
+    }
+
     /// `Ok(false)` when the user (or its instance) was already gone.
     pub async fn delete_user(&self, instance_id: &str, user_id: &str, deadline: Instant) -> Result<bool, ApiError> {
         match with_retries("DeleteUser", deadline, || self.client.delete_user().instance_id(instance_id).user_id(user_id).send()).await {
@@ -223,8 +258,8 @@ impl Connect {
     }
 
     /// Makes one in-place change.
-    pub async fn apply(&self, instance_id: &str, user: &Actual, change: &Change, deadline: Instant) -> Result<(), ApiError> {
-        let (iid, uid, c) = (instance_id, user.user_id.as_str(), &self.client);
+    pub async fn apply(&self, instance_id: &str, user_id: &str, arn: &str, change: &Change, deadline: Instant) -> Result<(), ApiError> {
+        let (iid, uid, c) = (instance_id, user_id, &self.client);
         let op = change.operation();
         match change {
             Change::RoutingProfile(rp) => {
@@ -252,14 +287,52 @@ impl Connect {
             })
             .await
             .map(drop),
+            Change::Config(configs) => {
+                let l = translate::lists_to_sdk(configs);
+                with_retries(op, deadline, || {
+                    c.update_user_config()
+                        .instance_id(iid)
+                        .user_id(uid)
+                        .set_auto_accept_configs(l.auto_accept.clone())
+                        .set_after_contact_work_configs(l.after_contact_work.clone())
+                        .set_phone_number_configs(l.phone_number.clone())
+                        .set_persistent_connection_configs(l.persistent_connection.clone())
+                        .set_voice_enhancement_configs(l.voice_enhancement.clone())
+                        .send()
+                })
+                .await
+                .map(drop)
+            }
+            Change::AssociateProficiencies(p) => {
+                let list = translate::proficiencies_to_sdk(p);
+                with_retries(op, deadline, || {
+                    c.associate_user_proficiencies().instance_id(iid).user_id(uid).set_user_proficiencies(Some(list.clone())).send()
+                })
+                .await
+                .map(drop)
+            }
+            Change::UpdateProficiencies(p) => {
+                let list = translate::proficiencies_to_sdk(p);
+                with_retries(op, deadline, || {
+                    c.update_user_proficiencies().instance_id(iid).user_id(uid).set_user_proficiencies(Some(list.clone())).send()
+                })
+                .await
+                .map(drop)
+            }
+            Change::DisassociateProficiencies(keys) => {
+                let list = translate::proficiency_keys_to_sdk(keys);
+                with_retries(op, deadline, || {
+                    c.disassociate_user_proficiencies().instance_id(iid).user_id(uid).set_user_proficiencies(Some(list.clone())).send()
+                })
+                .await
+                .map(drop)
+            }
             Change::Untag(keys) => {
-                with_retries(op, deadline, || c.untag_resource().resource_arn(&user.arn).set_tag_keys(Some(keys.clone())).send())
-                    .await
-                    .map(drop)
+                with_retries(op, deadline, || c.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send()).await.map(drop)
             }
             Change::Tag(tags) => {
                 let map: std::collections::HashMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                with_retries(op, deadline, || c.tag_resource().resource_arn(&user.arn).set_tags(Some(map.clone())).send()).await.map(drop)
+                with_retries(op, deadline, || c.tag_resource().resource_arn(arn).set_tags(Some(map.clone())).send()).await.map(drop)
             }
         }
     }

@@ -71,10 +71,10 @@ impl ConnectUserResource {
         };
         let r = &ctx.request;
         let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
-        let (user_id, arn) = match self.connect.create_user(props, password.as_deref(), &marker, ctx.deadline).await {
-            Ok(created) => created,
+        let (user_id, arn, adopted) = match self.connect.create_user(props, password.as_deref(), &marker, ctx.deadline).await {
+            Ok((id, arn)) => (id, arn, false),
             Err(e) if e.is("DuplicateResourceException") => match self.adopt(props, &marker, ctx).await {
-                Ok(Some(found)) => found,
+                Ok(Some((id, arn))) => (id, arn, true),
                 Ok(None) => {
                     return Outcome::failed(format!(
                         "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, or delete or import that user",
@@ -87,6 +87,23 @@ impl ConnectUserResource {
         };
         let id = PhysicalId { instance_id: props.instance_id.clone(), user_id: user_id.clone() };
         ctx.record_physical_id(&id.to_string());
+        // Proficiencies have no place in CreateUser; they follow it. A failure here still reports the user's id,
+        // so CloudFormation's cleanup deletes it.
+        if let Some(wanted) = props.settings.proficiencies.as_ref().filter(|p| !p.is_empty()) {
+            let have = if adopted {
+                match self.connect.list_proficiencies(&props.instance_id, &user_id, ctx.deadline).await {
+                    Ok(p) => p,
+                    Err(e) => return Outcome::Failed { reason: reason(&e), physical_resource_id: Some(id.to_string()) },
+                }
+            } else {
+                Default::default()
+            };
+            for change in planner::proficiency_changes(wanted, &have) {
+                if let Err(e) = self.connect.apply(&props.instance_id, &user_id, &arn, &change, ctx.deadline).await {
+                    return Outcome::Failed { reason: reason(&e), physical_resource_id: Some(id.to_string()) };
+                }
+            }
+        }
         Outcome::Success { physical_resource_id: id.to_string(), data: translate::data(props, &user_id, &arn) }
     }
 
@@ -126,6 +143,13 @@ impl CustomResource for ConnectUserResource {
         let new = Immutable::read(&ctx.request.properties);
         let actual = if props.instance_id == current.instance_id {
             match self.connect.describe_user(&current.instance_id, &current.user_id, SETTLE, ctx.deadline).await {
+                Ok(Some(mut a)) if planner::needs_proficiencies(&props.settings, &old) => {
+                    match self.connect.list_proficiencies(&current.instance_id, &current.user_id, ctx.deadline).await {
+                        Ok(p) => a.settings.proficiencies = Some(p),
+                        Err(e) => return Outcome::failed(reason(&e)),
+                    }
+                    Some(a)
+                }
                 Ok(a) => a,
                 Err(e) => return Outcome::failed(reason(&e)),
             }
@@ -150,7 +174,7 @@ impl CustomResource for ConnectUserResource {
                 let ops: Vec<&str> = changes.iter().map(|c| c.operation()).collect();
                 tracing::info!(action = if changes.is_empty() { "none" } else { "update" }, calls = ?ops, "decided");
                 for (i, change) in changes.iter().enumerate() {
-                    if let Err(e) = self.connect.apply(&current.instance_id, &actual, change, ctx.deadline).await {
+                    if let Err(e) = self.connect.apply(&current.instance_id, &actual.user_id, &actual.arn, change, ctx.deadline).await {
                         let done = ops[..i].join(", ");
                         return Outcome::failed(format!(
                             "{}; changes made before it: [{done}], which CloudFormation's rollback will revert",

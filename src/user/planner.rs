@@ -5,8 +5,8 @@
 //! the stack is corrected and the rollback Update that follows a half-done Update restores exactly what was there.
 
 use crate::user::ids::PhysicalId;
-use crate::user::properties::{IdentityInfo, Immutable, PhoneConfig, Settings, UserProps};
-use std::collections::BTreeMap;
+use crate::user::properties::{ChannelConfigs, IdentityInfo, Immutable, ListKind, PhoneConfig, Proficiencies, Settings, UserProps};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The user as Connect has it, in the same normalised shape as the desired settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,11 @@ pub enum Change {
     Hierarchy(Option<String>),
     IdentityInfo(IdentityInfo),
     PhoneConfig(PhoneConfig),
+    /// Only the channels that differ, of only the lists that differ; one UpdateUserConfig call.
+    Config(ChannelConfigs),
+    DisassociateProficiencies(Vec<(String, String)>),
+    UpdateProficiencies(Proficiencies),
+    AssociateProficiencies(Proficiencies),
     Untag(Vec<String>),
     Tag(BTreeMap<String, String>),
 }
@@ -40,6 +45,10 @@ impl Change {
             Change::Hierarchy(_) => "UpdateUserHierarchy",
             Change::IdentityInfo(_) => "UpdateUserIdentityInfo",
             Change::PhoneConfig(_) => "UpdateUserPhoneConfig",
+            Change::Config(_) => "UpdateUserConfig",
+            Change::DisassociateProficiencies(_) => "DisassociateUserProficiencies",
+            Change::UpdateProficiencies(_) => "UpdateUserProficiencies",
+            Change::AssociateProficiencies(_) => "AssociateUserProficiencies",
             Change::Untag(_) => "UntagResource",
             Change::Tag(_) => "TagResource",
         }
@@ -86,11 +95,79 @@ pub fn plan_update(new: &UserProps, old: &Immutable, new_immutable: &Immutable, 
             ),
         };
     }
-    Plan::InPlace(diff(&new.settings, &actual.settings))
+    Plan::InPlace(diff(&new.settings, &actual.settings, &old.mentioned))
+}
+
+/// Whether an Update must read the user's proficiencies (an extra call): only when the template mentions them
+/// now or did before.
+pub fn needs_proficiencies(new: &Settings, old: &Immutable) -> bool {
+    new.proficiencies.is_some() || old.mentioned.contains("UserProficiencies")
+}
+
+/// The proficiency calls that bring `actual` to `desired`: disassociate, update levels, associate.
+pub fn proficiency_changes(desired: &Proficiencies, actual: &Proficiencies) -> Vec<Change> {
+    let mut out = Vec::new();
+    let gone: Vec<(String, String)> = actual.keys().filter(|k| !desired.contains_key(*k)).cloned().collect();
+    if !gone.is_empty() {
+        out.push(Change::DisassociateProficiencies(gone));
+    }
+    let changed: Proficiencies =
+        desired.iter().filter(|(k, l)| actual.get(*k).is_some_and(|a| a != *l)).map(|(k, l)| (k.clone(), *l)).collect();
+    if !changed.is_empty() {
+        out.push(Change::UpdateProficiencies(changed));
+    }
+    let added: Proficiencies = desired.iter().filter(|(k, _)| !actual.contains_key(*k)).map(|(k, l)| (k.clone(), *l)).collect();
+    if !added.is_empty() {
+        out.push(Change::AssociateProficiencies(added));
+    }
+    out
+}
+
+/// PhoneConfig members that a given per-channel list manages instead are not PhoneConfig's to change.
+fn masked(desired: &PhoneConfig, actual: &PhoneConfig, lists: &ChannelConfigs) -> PhoneConfig {
+    let mut d = desired.clone();
+    for kind in lists.keys() {
+        match kind {
+            ListKind::AutoAccept => d.auto_accept = actual.auto_accept,
+            ListKind::AfterContactWork => d.after_contact_work_time_limit = actual.after_contact_work_time_limit,
+            ListKind::PhoneNumber => {
+                d.phone_type = actual.phone_type;
+                d.desk_phone_number = actual.desk_phone_number.clone();
+            }
+            ListKind::PersistentConnection => d.persistent_connection = actual.persistent_connection,
+            ListKind::VoiceEnhancement => {}
+        }
+    }
+    d
+}
+
+/// The per-channel entries to send: those of a given list that differ from the actual ones, and for a list the
+/// old template had but the new one has not, the actual non-default entries set back to the default.
+fn config_changes(desired: &ChannelConfigs, actual: &ChannelConfigs, old_mentioned: &BTreeSet<&'static str>) -> ChannelConfigs {
+    let mut out = ChannelConfigs::new();
+    let empty = BTreeMap::new();
+    for kind in ListKind::ALL {
+        let have = actual.get(&kind).unwrap_or(&empty);
+        let wanted: BTreeMap<String, _> = match desired.get(&kind) {
+            Some(entries) => entries
+                .iter()
+                .filter(|(ch, e)| have.get(*ch).unwrap_or(&kind.default_entry()) != *e)
+                .map(|(c, e)| (c.clone(), e.clone()))
+                .collect(),
+            None if old_mentioned.contains(kind.name()) => {
+                have.iter().filter(|(_, e)| **e != kind.default_entry()).map(|(c, _)| (c.clone(), kind.default_entry())).collect()
+            }
+            None => BTreeMap::new(),
+        };
+        if !wanted.is_empty() {
+            out.insert(kind, wanted);
+        }
+    }
+    out
 }
 
 /// The calls that bring `actual` to `desired`, one per group that differs.
-pub fn diff(desired: &Settings, actual: &Settings) -> Vec<Change> {
+pub fn diff(desired: &Settings, actual: &Settings, old_mentioned: &BTreeSet<&'static str>) -> Vec<Change> {
     let mut out = Vec::new();
     if desired.routing_profile_id != actual.routing_profile_id {
         out.push(Change::RoutingProfile(desired.routing_profile_id.clone()));
@@ -104,8 +181,21 @@ pub fn diff(desired: &Settings, actual: &Settings) -> Vec<Change> {
     if desired.identity_info != actual.identity_info {
         out.push(Change::IdentityInfo(desired.identity_info.clone()));
     }
-    if desired.phone_config != actual.phone_config {
-        out.push(Change::PhoneConfig(desired.phone_config.clone()));
+    if let Some(d) = &desired.phone_config {
+        let a = actual.phone_config.clone().unwrap_or_default();
+        let d = masked(d, &a, &desired.channel_configs);
+        if d != a {
+            out.push(Change::PhoneConfig(d));
+        }
+    }
+    let config = config_changes(&desired.channel_configs, &actual.channel_configs, old_mentioned);
+    if !config.is_empty() {
+        out.push(Change::Config(config));
+    }
+    if let Some(actual_p) = &actual.proficiencies {
+        if desired.proficiencies.is_some() || old_mentioned.contains("UserProficiencies") {
+            out.extend(proficiency_changes(desired.proficiencies.as_ref().unwrap_or(&Proficiencies::new()), actual_p));
+        }
     }
     let removed: Vec<String> = actual.tags.keys().filter(|k| !desired.tags.contains_key(*k)).cloned().collect();
     if !removed.is_empty() {

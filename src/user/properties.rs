@@ -3,8 +3,11 @@
 //! Names are accepted in PascalCase (CloudFormation), camelCase (Pulumi programs) and the native
 //! `AWS::Connect::User` spelling (`InstanceArn`, `Username`, ...), so templates move over with few edits.
 
+pub mod channels;
+
 use crate::cfn::coerce;
 use crate::user::ids;
+pub use channels::{ChannelConfigs, Entry, ListKind, Proficiencies};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -115,8 +118,13 @@ pub struct Settings {
     pub security_profile_ids: BTreeSet<String>,
     pub hierarchy_group_id: Option<String>,
     pub identity_info: IdentityInfo,
-    pub phone_config: PhoneConfig,
+    /// `None` when the template manages the phone through per-channel lists only (PhoneConfig absent).
+    pub phone_config: Option<PhoneConfig>,
     pub tags: BTreeMap<String, String>,
+    /// Only the lists the template gives.
+    pub channel_configs: ChannelConfigs,
+    /// `None` when the template does not mention UserProficiencies.
+    pub proficiencies: Option<Proficiencies>,
 }
 
 /// Validated properties of one Connect user.
@@ -151,6 +159,12 @@ const TOP: &[Field] = &[
     ("IdentityInfo", &[]),
     ("PhoneConfig", &[]),
     ("Tags", &[]),
+    ("AutoAcceptConfigs", &[]),
+    ("AfterContactWorkConfigs", &[]),
+    ("PhoneNumberConfigs", &[]),
+    ("PersistentConnectionConfigs", &[]),
+    ("VoiceEnhancementConfigs", &[]),
+    ("UserProficiencies", &[]),
 ];
 const IDENTITY: &[Field] = &[("FirstName", &[]), ("LastName", &[]), ("Email", &[]), ("SecondaryEmail", &[]), ("Mobile", &[])];
 const PHONE: &[Field] =
@@ -452,10 +466,34 @@ impl UserProps {
             }
         };
 
+        let mut channel_configs = ChannelConfigs::new();
+        for kind in ListKind::ALL {
+            if let Some(v) = f.get(kind.name()).copied() {
+                channel_configs.insert(kind, channels::parse_list(&mut p, kind, v));
+            }
+        }
+        let proficiencies = f.get("UserProficiencies").copied().map(|v| channels::parse_proficiencies(&mut p, v));
+
         let phone_config = match p.object(f.get("PhoneConfig").copied(), "PhoneConfig") {
-            None => PhoneConfig::default(),
+            // Without PhoneConfig the phone is Connect's default, unless per-channel lists manage it instead.
+            None if channel_configs.is_empty() => Some(PhoneConfig::default()),
+            None => None,
             Some(o) => {
                 let g = p.fields(o, PHONE, "PhoneConfig.");
+                for kind in channel_configs.keys() {
+                    for field in kind.phone_fields() {
+                        if g.contains_key(field) {
+                            p.err(format!("PhoneConfig.{field}"), format!("conflicts with {}: set one or the other", kind.name()));
+                        }
+                    }
+                }
+                if channel_configs.contains_key(&ListKind::PhoneNumber)
+                    && !g.contains_key("PhoneType")
+                    && !g.contains_key("DeskPhoneNumber")
+                {
+                    // The SDK always sends PhoneConfig.PhoneType, which Connect refuses beside PhoneNumberConfigs.
+                    p.err("PhoneConfig", "conflicts with PhoneNumberConfigs (PhoneConfig always carries a PhoneType): move the other PhoneConfig settings to their per-channel lists");
+                }
                 let mut pc = PhoneConfig::default();
                 if let Some(t) = p.opt_string(g.get("PhoneType").copied(), "PhoneConfig.PhoneType") {
                     match t.as_str() {
@@ -490,7 +528,7 @@ impl UserProps {
                 {
                     p.err("PhoneConfig.DeskPhoneNumber", "required when PhoneType is DESK_PHONE");
                 }
-                pc
+                Some(pc)
             }
         };
 
@@ -511,6 +549,8 @@ impl UserProps {
                 identity_info,
                 phone_config,
                 tags,
+                channel_configs,
+                proficiencies,
             },
         })
     }
@@ -561,6 +601,8 @@ fn parse_tags(p: &mut Parser, v: Option<&Value>) -> BTreeMap<String, String> {
 /// ones that failed validation, during the rollback of that failed Update).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Immutable {
+    /// Canonical names of the properties given (to know what a removed property used to manage).
+    pub mentioned: BTreeSet<&'static str>,
     pub password: Option<Value>,
     pub password_secret_id: Option<Value>,
     pub password_secret_key: Option<Value>,
@@ -573,6 +615,7 @@ impl Immutable {
         let f = p.fields(props, TOP, "");
         let norm = |v: Option<&&Value>| v.and_then(|v| coerce::string(v).ok()).filter(|s| !s.is_empty()).map(Value::String);
         Immutable {
+            mentioned: f.keys().copied().collect(),
             password: norm(f.get("Password")),
             password_secret_id: norm(f.get("PasswordSecretId")),
             password_secret_key: norm(f.get("PasswordSecretKey")),

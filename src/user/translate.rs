@@ -2,7 +2,10 @@
 //! AWS's own resource providers keep their Translator classes), so it is tested without a network.
 
 use crate::user::planner::Actual;
-use crate::user::properties::{IdentityInfo, PhoneConfig, PhoneType, Settings, UserProps, RESERVED_TAG_PREFIX};
+use crate::user::properties::channels::{centi, level_of};
+use crate::user::properties::{
+    ChannelConfigs, Entry, IdentityInfo, ListKind, PhoneConfig, PhoneType, Proficiencies, Settings, UserProps, RESERVED_TAG_PREFIX,
+};
 use aws_sdk_connect::types::{self as sdk};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -68,6 +71,165 @@ pub fn phone_from_sdk(p: Option<&sdk::UserPhoneConfig>) -> PhoneConfig {
     }
 }
 
+/// The per-channel lists in the SDK's shapes, ready for CreateUser or UpdateUserConfig (`None` for a list not
+/// given, so that it is left out of the request).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SdkLists {
+    pub auto_accept: Option<Vec<sdk::AutoAcceptConfig>>,
+    pub after_contact_work: Option<Vec<sdk::AfterContactWorkConfigPerChannel>>,
+    pub phone_number: Option<Vec<sdk::PhoneNumberConfig>>,
+    pub persistent_connection: Option<Vec<sdk::PersistentConnectionConfig>>,
+    pub voice_enhancement: Option<Vec<sdk::VoiceEnhancementConfig>>,
+}
+
+fn acw(limit: i32) -> sdk::AfterContactWorkConfig {
+    sdk::AfterContactWorkConfig::builder().after_contact_work_time_limit(limit).build()
+}
+
+/// Every required member is set from validated properties, so the builders cannot fail here.
+pub fn lists_to_sdk(configs: &ChannelConfigs) -> SdkLists {
+    let mut out = SdkLists::default();
+    for (kind, entries) in configs {
+        let ch = |c: &str| sdk::Channel::from(c);
+        match kind {
+            ListKind::AutoAccept => {
+                out.auto_accept = Some(
+                    entries
+                        .iter()
+                        .filter_map(|(c, e)| match e {
+                            Entry::AutoAccept { auto_accept, agent_first_callback } => sdk::AutoAcceptConfig::builder()
+                                .channel(ch(c))
+                                .auto_accept(*auto_accept)
+                                .set_agent_first_callback_auto_accept(agent_first_callback.then_some(true))
+                                .build()
+                                .ok(),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            }
+            ListKind::AfterContactWork => {
+                out.after_contact_work = Some(
+                    entries
+                        .iter()
+                        .filter_map(|(c, e)| match e {
+                            Entry::AfterContactWork { limit, agent_first_callback } => sdk::AfterContactWorkConfigPerChannel::builder()
+                                .channel(ch(c))
+                                .after_contact_work_config(acw(*limit))
+                                .set_agent_first_callback_after_contact_work_config(
+                                    (*agent_first_callback != 0).then(|| acw(*agent_first_callback)),
+                                )
+                                .build()
+                                .ok(),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            }
+            ListKind::PhoneNumber => {
+                out.phone_number = Some(
+                    entries
+                        .iter()
+                        .filter_map(|(c, e)| match e {
+                            Entry::PhoneNumber { phone_type, number } => sdk::PhoneNumberConfig::builder()
+                                .channel(ch(c))
+                                .phone_type(sdk::PhoneType::from(phone_type.as_str()))
+                                .set_phone_number(number.clone())
+                                .build()
+                                .ok(),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            }
+            ListKind::PersistentConnection => {
+                out.persistent_connection = Some(
+                    entries
+                        .iter()
+                        .filter_map(|(c, e)| match e {
+                            Entry::PersistentConnection(b) => {
+                                sdk::PersistentConnectionConfig::builder().channel(ch(c)).persistent_connection(*b).build().ok()
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            }
+            ListKind::VoiceEnhancement => {
+                out.voice_enhancement = Some(
+                    entries
+                        .iter()
+                        .filter_map(|(c, e)| match e {
+                            Entry::VoiceEnhancement(m) => sdk::VoiceEnhancementConfig::builder()
+                                .channel(ch(c))
+                                .voice_enhancement_mode(sdk::VoiceEnhancementMode::from(m.as_str()))
+                                .build()
+                                .ok(),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+    out
+}
+
+/// DescribeUser's per-channel lists, all five, normalised like the properties.
+pub fn lists_from_sdk(u: &sdk::User) -> ChannelConfigs {
+    let mut out = ChannelConfigs::new();
+    let mut put = |kind: ListKind, channel: &str, e: Entry| {
+        out.entry(kind).or_default().insert(channel.to_string(), e);
+    };
+    for c in u.auto_accept_configs() {
+        put(
+            ListKind::AutoAccept,
+            c.channel().as_str(),
+            Entry::AutoAccept { auto_accept: c.auto_accept(), agent_first_callback: c.agent_first_callback_auto_accept().unwrap_or(false) },
+        );
+    }
+    for c in u.after_contact_work_configs() {
+        let limit = |x: Option<&sdk::AfterContactWorkConfig>| x.map(|a| a.after_contact_work_time_limit()).unwrap_or(0);
+        put(
+            ListKind::AfterContactWork,
+            c.channel().as_str(),
+            Entry::AfterContactWork {
+                limit: limit(c.after_contact_work_config()),
+                agent_first_callback: limit(c.agent_first_callback_after_contact_work_config()),
+            },
+        );
+    }
+    for c in u.phone_number_configs() {
+        let phone_type = if c.phone_type().as_str() == "DESK_PHONE" { PhoneType::DeskPhone } else { PhoneType::SoftPhone };
+        put(ListKind::PhoneNumber, c.channel().as_str(), Entry::PhoneNumber { phone_type, number: non_empty(c.phone_number()) });
+    }
+    for c in u.persistent_connection_configs() {
+        put(ListKind::PersistentConnection, c.channel().as_str(), Entry::PersistentConnection(c.persistent_connection()));
+    }
+    for c in u.voice_enhancement_configs() {
+        put(ListKind::VoiceEnhancement, c.channel().as_str(), Entry::VoiceEnhancement(c.voice_enhancement_mode().as_str().to_string()));
+    }
+    out
+}
+
+pub fn proficiencies_to_sdk(p: &Proficiencies) -> Vec<sdk::UserProficiency> {
+    p.iter()
+        .filter_map(|((name, value), level)| {
+            sdk::UserProficiency::builder().attribute_name(name).attribute_value(value).level(level_of(*level)).build().ok()
+        })
+        .collect()
+}
+
+pub fn proficiency_keys_to_sdk(keys: &[(String, String)]) -> Vec<sdk::UserProficiencyDisassociate> {
+    keys.iter()
+        .filter_map(|(name, value)| sdk::UserProficiencyDisassociate::builder().attribute_name(name).attribute_value(value).build().ok())
+        .collect()
+}
+
+pub fn proficiencies_from_sdk(list: &[sdk::UserProficiency]) -> Proficiencies {
+    list.iter().map(|p| ((p.attribute_name().to_string(), p.attribute_value().to_string()), centi(f64::from(p.level())))).collect()
+}
+
 /// The tags to send with CreateUser: the user's own plus the marker. `None` when there are none (the API
 /// rejects an empty map).
 pub fn create_tags(props: &UserProps, marker: &str) -> HashMap<String, String> {
@@ -96,8 +258,10 @@ pub fn actual_from_sdk(u: &sdk::User) -> Option<Actual> {
             security_profile_ids: u.security_profile_ids().iter().cloned().collect::<BTreeSet<_>>(),
             hierarchy_group_id: non_empty(u.hierarchy_group_id()),
             identity_info: identity_from_sdk(u.identity_info()),
-            phone_config: phone_from_sdk(u.phone_config()),
+            phone_config: Some(phone_from_sdk(u.phone_config())),
             tags,
+            channel_configs: lists_from_sdk(u),
+            proficiencies: None,
         },
         marker_tags,
     })
@@ -138,10 +302,11 @@ mod tests {
         assert_eq!(i.first_name(), Some("John"));
         assert_eq!(i.secondary_email(), None);
         assert_eq!(identity_from_sdk(Some(&i)), p.settings.identity_info);
-        let ph = phone_to_sdk(&p.settings.phone_config);
+        let pc = p.settings.phone_config.clone().unwrap();
+        let ph = phone_to_sdk(&pc);
         assert_eq!(ph.phone_type().as_str(), "DESK_PHONE");
         assert_eq!(ph.after_contact_work_time_limit(), 30);
-        assert_eq!(phone_from_sdk(Some(&ph)), p.settings.phone_config);
+        assert_eq!(phone_from_sdk(Some(&ph)), pc);
     }
 
     #[test]

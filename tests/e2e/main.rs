@@ -1,5 +1,6 @@
 //! One integration test binary (faster to build than many), with a module per concern.
 
+mod cargo_lambda;
 mod emulator;
 mod lifecycle;
 mod reliability;

@@ -131,7 +131,7 @@ async fn an_implausible_deadline_still_succeeds() {
     let mut e = events::create("Agent", "x", soft_phone("agent"));
     set_url(&mut e, &url);
     // Some local emulators send the timeout as a duration instead of an epoch timestamp.
-    bed.runtime.invoke_with_deadline(e, 300_000, Duration::from_secs(20)).await.unwrap();
+    bed.runtime.invoke_with_deadline(e, lambda_harness::Deadline::At(300_000), Duration::from_secs(20)).await.unwrap();
     let got = bed.receiver.wait_for(&name, 1, Duration::from_secs(2)).await;
     assert_eq!(got[0].json()["Status"], "SUCCESS");
     assert!(bed.output().contains("implausible invocation deadline"));

@@ -1,7 +1,7 @@
 //! Benchmarks of the release binary against the emulator on loopback; prints a table and writes it to
 //! `bench/RESULTS.md`. Figures are medians over repeated runs.
 //!
-//! `cr-bench [--binary PATH] [--runs N]`
+//! `cr-bench [--binary PATH] [--runs N] [--stack N] [--skip-stack]`
 
 use lambda_harness::events;
 use lambda_harness::{control, lambda_env, LambdaProcess, Receiver, RuntimeApi};
@@ -39,7 +39,9 @@ async fn main() -> ExitCode {
     let get = |n: &str| args.iter().position(|a| a == n).and_then(|i| args.get(i + 1)).cloned();
     let binary = PathBuf::from(get("--binary").unwrap_or_else(|| "target/release/connect-user-resource".into()));
     let runs: usize = get("--runs").and_then(|r| r.parse().ok()).unwrap_or(20);
-    match run(&binary, runs).await {
+    let stack: usize =
+        if args.iter().any(|a| a == "--skip-stack") { 0 } else { get("--stack").and_then(|r| r.parse().ok()).unwrap_or(200) };
+    match run(&binary, runs, stack).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cr-bench: {e}");
@@ -54,7 +56,7 @@ struct EventCost {
     calls: Vec<usize>,
 }
 
-async fn run(binary: &std::path::Path, runs: usize) -> Result<(), String> {
+async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), String> {
     let emulator = connect_emulator::start(Default::default()).await.map_err(|e| e.to_string())?;
     let ep = emulator.endpoint();
     let receiver = Receiver::start().await.map_err(|e| e.to_string())?;
@@ -161,8 +163,82 @@ async fn run(binary: &std::path::Path, runs: usize) -> Result<(), String> {
     ]
     .join("\n");
     println!("{table}");
+    let mut table = table;
+    if stack > 0 {
+        let rows = [stack_run(binary, stack, stack).await?, stack_run(binary, stack, 5).await?];
+        let lines = [
+            String::new(),
+            format!("A stack of {stack} users: the emulator throttles every operation at 2 requests/s, burst 5; events handed out by one Runtime API to N function processes, each invocation with a 300 s timeout."),
+            String::new(),
+            "| Concurrency (processes) | Phase | SUCCESS | FAILED | Wall time | Throttle lower bound | Ratio | Throttled calls (retries) |".into(),
+            "|---|---|---|---|---|---|---|---|".into(),
+        ];
+        let extra: Vec<String> = rows.iter().flatten().cloned().collect();
+        let block = lines.into_iter().chain(extra).collect::<Vec<_>>().join("\n");
+        println!("{block}");
+        table = format!("{table}\n{block}");
+    }
     std::fs::create_dir_all("bench").map_err(|e| e.to_string())?;
     std::fs::write("bench/RESULTS.md", format!("# Benchmark results\n\nReproduce with `make bench`.\n\n{table}\n"))
         .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// `users` Creates sent at once to `processes` function processes, then `users` Deletes, against a throttled
+/// emulator. Returns one table row per phase.
+async fn stack_run(binary: &std::path::Path, users: usize, processes: usize) -> Result<Vec<String>, String> {
+    let emulator = connect_emulator::start(connect_emulator::Config { throttle: Some((2.0, 5)), ..Default::default() })
+        .await
+        .map_err(|e| e.to_string())?;
+    let ep = emulator.endpoint();
+    let receiver = Receiver::start().await.map_err(|e| e.to_string())?;
+    let runtime = RuntimeApi::start().await.map_err(|e| e.to_string())?;
+    let mut procs = Vec::new();
+    for _ in 0..processes {
+        procs.push(LambdaProcess::spawn(binary, &lambda_env(runtime.addr, &ep)).map_err(|e| e.to_string())?);
+    }
+    // Let every process reach the Runtime API, as warm Lambda instances would be.
+    let end = Instant::now() + Duration::from_secs(30);
+    while runtime.next_calls().len() < processes && Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut rows = Vec::new();
+    let mut ids = vec![String::new(); users];
+    for phase in ["Create", "Delete"] {
+        control(&ep, "DELETE", "calls", None).await.map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let mut waits = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            let name = format!("stack-{phase}-{processes}-{i}");
+            let url = receiver.url(&name);
+            let e = if phase == "Create" {
+                events::create(&format!("Agent{i}"), &url, props(&format!("stack-agent-{i}"), "f1478cfd-0ff1-4e4f-b73a-ffafa95f1eaf"))
+            } else {
+                events::delete(&format!("Agent{i}"), &url, id, json!({}))
+            };
+            waits.push((name, runtime.enqueue(e, lambda_harness::Deadline::After(Duration::from_secs(300)))));
+        }
+        let (mut ok, mut failed) = (0, 0);
+        for (i, (name, rx)) in waits.into_iter().enumerate() {
+            let _ = tokio::time::timeout(Duration::from_secs(900), rx).await;
+            let body = receiver.for_name(&name).first().map(|r| r.json()).unwrap_or(Value::Null);
+            if body["Status"] == "SUCCESS" {
+                ok += 1;
+                if phase == "Create" {
+                    ids[i] = body["PhysicalResourceId"].as_str().unwrap_or("").to_string();
+                }
+            } else {
+                failed += 1;
+            }
+        }
+        let wall = started.elapsed().as_secs_f64();
+        let bound = users.saturating_sub(5) as f64 / 2.0;
+        let calls = control(&ep, "GET", "calls", None).await.map_err(|e| e.to_string())?;
+        let throttled = calls["calls"].as_array().map(|c| c.iter().filter(|c| c["error"] == "ThrottlingException").count()).unwrap_or(0);
+        rows.push(format!("| {processes} | {phase} | {ok} | {failed} | {wall:.1} s | {bound:.1} s | {:.2} | {throttled} |", wall / bound));
+    }
+    for mut p in procs {
+        p.kill().await;
+    }
+    Ok(rows)
 }

@@ -38,7 +38,7 @@ fn minimal_properties_take_connect_defaults() {
     let p = parse(base()).unwrap();
     assert_eq!(p.instance_id, IID);
     assert_eq!(p.name, "jdoe");
-    assert_eq!(p.settings.phone_config, PhoneConfig::default());
+    assert_eq!(p.settings.phone_config, Some(PhoneConfig::default()));
     assert_eq!(p.settings.identity_info, IdentityInfo::default());
     assert!(p.settings.tags.is_empty());
     assert!(matches!(&p.password, Some(PasswordSource::Inline(s)) if s.expose() == "Passw0rd!"));
@@ -52,11 +52,11 @@ fn strings_are_coerced_like_cloudformation_sends_them() {
         json!({"PhoneType": "SOFT_PHONE", "AutoAccept": "true", "AfterContactWorkTimeLimit": "0", "PersistentConnection": "false"}),
     );
     let p = parse(v).unwrap();
-    assert!(p.settings.phone_config.auto_accept);
-    assert_eq!(p.settings.phone_config.after_contact_work_time_limit, 0);
+    assert!(p.settings.phone_config.clone().unwrap().auto_accept);
+    assert_eq!(p.settings.phone_config.clone().unwrap().after_contact_work_time_limit, 0);
     // CDK sends real JSON types: the same result.
     let v = with(base(), "PhoneConfig", json!({"PhoneType": "SOFT_PHONE", "AutoAccept": true, "AfterContactWorkTimeLimit": 0}));
-    assert!(parse(v).unwrap().settings.phone_config.auto_accept);
+    assert!(parse(v).unwrap().settings.phone_config.unwrap().auto_accept);
 }
 
 #[test]
@@ -206,8 +206,8 @@ fn phone_rules() {
         json!({"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "+112345678912", "AfterContactWorkTimeLimit": "100"}),
     ))
     .unwrap();
-    assert_eq!(p.settings.phone_config.phone_type, PhoneType::DeskPhone);
-    assert_eq!(p.settings.phone_config.after_contact_work_time_limit, 100);
+    assert_eq!(p.settings.phone_config.clone().unwrap().phone_type, PhoneType::DeskPhone);
+    assert_eq!(p.settings.phone_config.clone().unwrap().after_contact_work_time_limit, 100);
 }
 
 #[test]
