@@ -3,6 +3,7 @@
 mod cargo_lambda;
 mod emulator;
 mod lifecycle;
+mod native;
 mod reliability;
 mod secrets;
 mod support;

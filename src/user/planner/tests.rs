@@ -194,3 +194,92 @@ fn a_rollback_from_invalid_properties_still_plans() {
     let invalid_old = json!({"InstanceId": IID, "Name": "jdoe", "Password": "Passw0rd!", "PhoneConfig": {"PhoneType": "DESK_PHONE"}});
     assert_eq!(plan(invalid_old, base(), Some(&a)), Plan::InPlace(vec![]));
 }
+
+mod channels {
+    use super::*;
+    use crate::user::properties::{Entry, ListKind, Proficiencies};
+
+    fn lists() -> Value {
+        with(
+            with(base(), "AutoAcceptConfigs", json!([{"Channel": "CHAT", "AutoAccept": true}, {"Channel": "TASK", "AutoAccept": true}])),
+            "UserProficiencies",
+            json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": 3}, {"AttributeName": "Language", "AttributeValue": "Spanish", "Level": 2}]),
+        )
+    }
+
+    fn actual_with_proficiencies(p: &UserProps) -> Actual {
+        let mut a = actual_of(p);
+        a.settings.phone_config = Some(p.settings.phone_config.clone().unwrap_or_default());
+        if a.settings.proficiencies.is_none() {
+            a.settings.proficiencies = Some(Proficiencies::new());
+        }
+        a
+    }
+
+    #[test]
+    fn only_the_differing_channels_are_sent() {
+        let a = actual_with_proficiencies(&props(lists()));
+        let new =
+            with(lists(), "AutoAcceptConfigs", json!([{"Channel": "CHAT", "AutoAccept": true}, {"Channel": "TASK", "AutoAccept": false}]));
+        let expected = configs(vec![(ListKind::AutoAccept, "TASK", Entry::AutoAccept { auto_accept: false, agent_first_callback: false })]);
+        assert_eq!(plan(lists(), new, Some(&a)), Plan::InPlace(vec![Change::Config(expected)]));
+    }
+
+    #[test]
+    fn a_removed_list_goes_back_to_defaults() {
+        let a = actual_with_proficiencies(&props(lists()));
+        let mut new = lists();
+        new.as_object_mut().unwrap().remove("AutoAcceptConfigs");
+        let expected = configs(vec![
+            (ListKind::AutoAccept, "CHAT", ListKind::AutoAccept.default_entry()),
+            (ListKind::AutoAccept, "TASK", ListKind::AutoAccept.default_entry()),
+        ]);
+        assert_eq!(plan(lists(), new, Some(&a)), Plan::InPlace(vec![Change::Config(expected)]));
+    }
+
+    #[test]
+    fn proficiencies_touch_only_the_difference() {
+        let a = actual_with_proficiencies(&props(lists()));
+        let new = with(
+            lists(),
+            "UserProficiencies",
+            json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": 5}, {"AttributeName": "Language", "AttributeValue": "French", "Level": 1}]),
+        );
+        let key = |v: &str| ("Language".to_string(), v.to_string());
+        assert_eq!(
+            plan(lists(), new, Some(&a)),
+            Plan::InPlace(vec![
+                Change::DisassociateProficiencies(vec![key("Spanish")]),
+                Change::UpdateProficiencies(Proficiencies::from([(key("English"), 500)])),
+                Change::AssociateProficiencies(Proficiencies::from([(key("French"), 100)])),
+            ])
+        );
+        // Removed from the template: all go.
+        let mut gone = lists();
+        gone.as_object_mut().unwrap().remove("UserProficiencies");
+        assert_eq!(
+            plan(lists(), gone, Some(&a)),
+            Plan::InPlace(vec![Change::DisassociateProficiencies(vec![key("English"), key("Spanish")])])
+        );
+        // Never mentioned: nothing is read or changed, even if the user has some.
+        let mut unmanaged = a.clone();
+        unmanaged.settings.proficiencies = None;
+        assert_eq!(plan(base(), base(), Some(&unmanaged)), Plan::InPlace(vec![]));
+    }
+
+    #[test]
+    fn phone_config_members_managed_per_channel_are_not_phone_configs_to_change() {
+        // PhoneConfig says nothing about AutoAccept; AutoAcceptConfigs manages it.
+        let mut a = actual_with_proficiencies(&props(lists()));
+        a.settings.phone_config.as_mut().unwrap().auto_accept = true;
+        assert_eq!(plan(lists(), lists(), Some(&a)), Plan::InPlace(vec![]));
+    }
+
+    fn configs(entries: Vec<(ListKind, &str, Entry)>) -> crate::user::properties::ChannelConfigs {
+        let mut c = crate::user::properties::ChannelConfigs::new();
+        for (k, ch, e) in entries {
+            c.entry(k).or_default().insert(ch.to_string(), e);
+        }
+        c
+    }
+}

@@ -234,3 +234,111 @@ fn immutable_fields_are_read_leniently() {
     let camel = json!({"password": "Passw0rd!"});
     assert_eq!(Immutable::read(camel.as_object().unwrap()).password, Some(json!("Passw0rd!")));
 }
+
+fn channels() -> Value {
+    json!({
+        "AutoAcceptConfigs": [{"Channel": "VOICE", "AutoAccept": "true"}, {"Channel": "CHAT", "AutoAccept": false, "AgentFirstCallbackAutoAccept": "true"}],
+        "AfterContactWorkConfigs": [{"Channel": "VOICE", "AfterContactWorkConfig": {"AfterContactWorkTimeLimit": "30"}}],
+        "PhoneNumberConfigs": [{"Channel": "VOICE", "PhoneType": "DESK_PHONE", "PhoneNumber": "+14155550100"}],
+        "PersistentConnectionConfigs": [{"Channel": "VOICE", "PersistentConnection": "true"}],
+        "VoiceEnhancementConfigs": [{"Channel": "VOICE", "VoiceEnhancementMode": "NOISE_SUPPRESSION"}],
+        "UserProficiencies": [{"AttributeName": "Language", "AttributeValue": "English", "Level": "3.5"}]
+    })
+}
+
+fn with_channels() -> Value {
+    let mut v = base();
+    for (k, x) in channels().as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v
+}
+
+#[test]
+fn per_channel_lists_and_proficiencies_parse() {
+    let p = parse(with_channels()).unwrap();
+    let s = &p.settings;
+    assert_eq!(s.phone_config, None, "per-channel lists manage the phone when PhoneConfig is absent");
+    assert_eq!(s.channel_configs.len(), 5);
+    assert_eq!(s.channel_configs[&ListKind::AutoAccept]["CHAT"], Entry::AutoAccept { auto_accept: false, agent_first_callback: true });
+    assert_eq!(s.channel_configs[&ListKind::AfterContactWork]["VOICE"], Entry::AfterContactWork { limit: 30, agent_first_callback: 0 });
+    assert_eq!(
+        s.channel_configs[&ListKind::PhoneNumber]["VOICE"],
+        Entry::PhoneNumber { phone_type: PhoneType::DeskPhone, number: Some("+14155550100".into()) }
+    );
+    assert_eq!(s.channel_configs[&ListKind::VoiceEnhancement]["VOICE"], Entry::VoiceEnhancement("NOISE_SUPPRESSION".into()));
+    assert_eq!(s.proficiencies.as_ref().unwrap()[&("Language".to_string(), "English".to_string())], 350);
+    // Not mentioned: not managed.
+    assert_eq!(parse(base()).unwrap().settings.proficiencies, None);
+}
+
+#[test]
+fn per_channel_rules() {
+    let one = |k: &str, v: Value| error_of(with(base(), k, v));
+    assert!(one("AutoAcceptConfigs", json!([{"Channel": "VOICE"}])).contains("AutoAcceptConfigs[0].AutoAccept: required"));
+    assert!(one("AutoAcceptConfigs", json!([{"Channel": "FAX", "AutoAccept": true}]))
+        .contains("AutoAcceptConfigs[0].Channel: must be one of VOICE, CHAT, TASK, EMAIL"));
+    let e = one("AutoAcceptConfigs", json!([{"Channel": "VOICE", "AutoAccept": true}, {"Channel": "VOICE", "AutoAccept": false}]));
+    assert!(e.contains("AutoAcceptConfigs[1].Channel: VOICE has more than one entry"), "{e}");
+    assert!(one("AfterContactWorkConfigs", json!([{"Channel": "CHAT"}]))
+        .contains("AfterContactWorkConfigs[0].AfterContactWorkConfig: required"));
+    assert!(one("AfterContactWorkConfigs", json!([{"Channel": "CHAT", "AfterContactWorkConfig": {"AfterContactWorkTimeLimit": -1}}]))
+        .contains("must be 0 to 2000000"));
+    assert!(one("PhoneNumberConfigs", json!([{"Channel": "VOICE", "PhoneType": "DESK_PHONE"}]))
+        .contains("PhoneNumberConfigs[0].PhoneNumber: required when PhoneType is DESK_PHONE"));
+    assert!(one("PersistentConnectionConfigs", json!([{"Channel": "VOICE", "PersistentConnection": "sometimes"}]))
+        .contains("expected a boolean"));
+    assert!(one("VoiceEnhancementConfigs", json!([{"Channel": "VOICE", "VoiceEnhancementMode": "LOUD"}]))
+        .contains("VoiceEnhancementMode: must be one of VOICE_ISOLATION"));
+    assert!(one("VoiceEnhancementConfigs", json!({"Channel": "VOICE"})).contains("VoiceEnhancementConfigs: expected a list"));
+}
+
+#[test]
+fn a_phone_config_field_beside_its_per_channel_counterpart_names_both() {
+    let v = with(
+        with(base(), "PhoneConfig", json!({"AutoAccept": "true"})),
+        "AutoAcceptConfigs",
+        json!([{"Channel": "VOICE", "AutoAccept": true}]),
+    );
+    assert!(error_of(v).contains("PhoneConfig.AutoAccept: conflicts with AutoAcceptConfigs"));
+    let v = with(
+        with(base(), "PhoneConfig", json!({"AfterContactWorkTimeLimit": 5})),
+        "AfterContactWorkConfigs",
+        json!([{"Channel": "VOICE", "AfterContactWorkConfig": {"AfterContactWorkTimeLimit": 5}}]),
+    );
+    assert!(error_of(v).contains("PhoneConfig.AfterContactWorkTimeLimit: conflicts with AfterContactWorkConfigs"));
+    let v = with(
+        with(base(), "PhoneConfig", json!({"AutoAccept": true})),
+        "PhoneNumberConfigs",
+        json!([{"Channel": "VOICE", "PhoneType": "SOFT_PHONE"}]),
+    );
+    assert!(error_of(v).contains("PhoneConfig: conflicts with PhoneNumberConfigs"));
+    // Different settings side by side are fine.
+    let v = with(
+        with(base(), "PhoneConfig", json!({"PhoneType": "SOFT_PHONE", "AfterContactWorkTimeLimit": "10"})),
+        "AutoAcceptConfigs",
+        json!([{"Channel": "CHAT", "AutoAccept": true}]),
+    );
+    assert!(parse(v).unwrap().settings.phone_config.is_some());
+}
+
+#[test]
+fn proficiency_rules() {
+    let one = |v: Value| error_of(with(base(), "UserProficiencies", v));
+    let e = one(
+        json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": 2}, {"attributeName": "Language", "attributeValue": "English", "level": 3}]),
+    );
+    assert!(e.contains("UserProficiencies[1]: Language=English is listed twice"), "{e}");
+    assert!(one(json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": "6"}])).contains("Level: must be 1.0 to 5.0"));
+    assert!(one(json!([{"AttributeName": "Language", "AttributeValue": "English"}])).contains("UserProficiencies[0].Level: required"));
+    assert!(one(json!([{"AttributeValue": "English", "Level": 1}])).contains("UserProficiencies[0].AttributeName: required"));
+    // An empty list is managed and empty (removes every proficiency), unlike an absent one.
+    assert_eq!(parse(with(base(), "UserProficiencies", json!([]))).unwrap().settings.proficiencies, Some(Default::default()));
+}
+
+#[test]
+fn the_old_template_records_what_it_mentioned() {
+    let i = Immutable::read(with_channels().as_object().unwrap());
+    assert!(i.mentioned.contains("UserProficiencies") && i.mentioned.contains("VoiceEnhancementConfigs"));
+    assert!(!Immutable::read(base().as_object().unwrap()).mentioned.contains("UserProficiencies"));
+}
