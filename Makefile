@@ -16,7 +16,7 @@ ARM    := aarch64-unknown-linux-gnu
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint fmt unit-and-integration release venv bench build invoke deploy
+.PHONY: demo test lint fmt unit-and-integration release venv bench build invoke deploy cdk-test
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -24,7 +24,7 @@ demo: release
 release:
 	$(CARGO) build --release -p connect-user-resource --bin connect-user-resource
 
-test: lint unit-and-integration build
+test: lint unit-and-integration build cdk-test
 
 lint: venv
 	$(CARGO) fmt --all -- --check
@@ -72,3 +72,7 @@ invoke: venv
 deploy: venv
 	sam build
 	sam deploy --guided
+
+# The CDK constructs (cdk/): installed from the committed lock file, tested offline on the synthesized templates.
+cdk-test:
+	cd cdk && npm ci --no-audit --no-fund --loglevel=error && npm test

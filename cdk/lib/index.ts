@@ -1,0 +1,266 @@
+/**
+ * Typed CDK constructs for connect-user-resource, so that CDK users get checked, camelCase props instead of an
+ * untyped property bag. Values are written as strings, the way CloudFormation passes them to the function anyway.
+ */
+import * as path from 'path';
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** The Connect user operations the function calls; template.yaml grants the same (a test keeps them equal). */
+export const CONNECT_ACTIONS = [
+  'connect:CreateUser',
+  'connect:DescribeUser',
+  'connect:DeleteUser',
+  'connect:SearchUsers',
+  'connect:UpdateUserIdentityInfo',
+  'connect:UpdateUserPhoneConfig',
+  'connect:UpdateUserRoutingProfile',
+  'connect:UpdateUserSecurityProfiles',
+  'connect:UpdateUserHierarchy',
+  'connect:UpdateUserConfig',
+  'connect:AssociateUserProficiencies',
+  'connect:UpdateUserProficiencies',
+  'connect:DisassociateUserProficiencies',
+  'connect:ListUserProficiencies',
+  'connect:TagResource',
+  'connect:UntagResource',
+];
+
+export interface ConnectUserProviderProps {
+  /** An existing ServiceToken (for example the export of a template.yaml stack); no function is created then. */
+  readonly serviceToken?: string;
+  /** The cargo-lambda zip; default `../target/lambda/connect-user-resource/bootstrap.zip` of this repository. */
+  readonly codePath?: string;
+  /** At most this many users are worked on at once (Connect allows about 2 requests/s per API). Default 5. */
+  readonly reservedConcurrency?: number;
+  /** The Connect instance id the function may manage users in; default `*` (every instance of the account and Region). */
+  readonly connectInstanceId?: string;
+  /** Secrets the function may read passwords from; more can be added with `grantPasswordSecret`. */
+  readonly passwordSecrets?: secretsmanager.ISecret[];
+  /** Default 300 seconds, as in template.yaml. */
+  readonly timeout?: Duration;
+}
+
+/** Deploys the Lambda (or wraps an existing ServiceToken) that serves `Custom::ConnectUser` resources. */
+export class ConnectUserProvider extends Construct {
+  public readonly serviceToken: string;
+  public readonly function?: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: ConnectUserProviderProps = {}) {
+    super(scope, id);
+    if (props.serviceToken) {
+      this.serviceToken = props.serviceToken;
+      return;
+    }
+    const codePath = props.codePath ?? path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'connect-user-resource', 'bootstrap.zip');
+    this.function = new lambda.Function(this, 'Function', {
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'bootstrap',
+      code: lambda.Code.fromAsset(codePath),
+      memorySize: 128,
+      timeout: props.timeout ?? Duration.seconds(300),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
+      environment: { RUST_LOG: 'info' },
+      description: 'connect-user-resource: Custom::ConnectUser (Amazon Connect users)',
+    });
+    const stack = Stack.of(this);
+    const instance = props.connectInstanceId ?? '*';
+    const instanceArn = `arn:${stack.partition}:connect:${stack.region}:${stack.account}:instance/${instance}`;
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ConnectUsers', actions: CONNECT_ACTIONS, resources: [instanceArn, `${instanceArn}/*`] }),
+    );
+    for (const secret of props.passwordSecrets ?? []) {
+      this.grantPasswordSecret(secret);
+    }
+    this.serviceToken = this.function.functionArn;
+  }
+
+  /** Lets the function read one secret's value (GetSecretValue only). */
+  public grantPasswordSecret(secret: secretsmanager.ISecret): void {
+    if (!this.function) {
+      return;
+    }
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+    secret.encryptionKey?.grantDecrypt(this.function);
+  }
+}
+
+export type Channel = 'VOICE' | 'CHAT' | 'TASK' | 'EMAIL';
+export type PhoneType = 'SOFT_PHONE' | 'DESK_PHONE';
+
+export interface IdentityInfo {
+  readonly firstName?: string;
+  readonly lastName?: string;
+  readonly email?: string;
+  readonly secondaryEmail?: string;
+  readonly mobile?: string;
+}
+
+export interface PhoneConfig {
+  readonly phoneType?: PhoneType;
+  readonly autoAccept?: boolean;
+  /** Seconds; 0 means no limit. */
+  readonly afterContactWorkTimeLimit?: number;
+  readonly deskPhoneNumber?: string;
+  readonly persistentConnection?: boolean;
+}
+
+export interface AutoAcceptConfig {
+  readonly channel: Channel;
+  readonly autoAccept: boolean;
+  readonly agentFirstCallbackAutoAccept?: boolean;
+}
+
+export interface AfterContactWorkConfig {
+  readonly channel: Channel;
+  readonly afterContactWorkTimeLimit: number;
+  readonly agentFirstCallbackAfterContactWorkTimeLimit?: number;
+}
+
+export interface PhoneNumberConfig {
+  readonly channel: Channel;
+  readonly phoneType: PhoneType;
+  readonly phoneNumber?: string;
+}
+
+export interface PersistentConnectionConfig {
+  readonly channel: Channel;
+  readonly persistentConnection: boolean;
+}
+
+export interface VoiceEnhancementConfig {
+  readonly channel: Channel;
+  readonly voiceEnhancementMode: 'VOICE_ISOLATION' | 'NOISE_SUPPRESSION' | 'NONE';
+}
+
+export interface UserProficiency {
+  readonly attributeName: string;
+  readonly attributeValue: string;
+  /** 1.0 to 5.0. */
+  readonly level: number;
+}
+
+export interface ConnectUserProps {
+  /** The provider to use; or give `serviceToken`. */
+  readonly provider?: ConnectUserProvider;
+  readonly serviceToken?: string;
+  /** Instance id or ARN; a change replaces the user. */
+  readonly instanceId: string;
+  /** The username; a change replaces the user. */
+  readonly name: string;
+  /** Prefer `passwordSecret`: a plain password ends up in the template. Cannot change after creation. */
+  readonly password?: string;
+  /** The secret's ARN (never its value) is passed to the function, which reads it at create time. */
+  readonly passwordSecret?: secretsmanager.ISecret;
+  /** A key of the secret's JSON holding the password; default: the whole secret string. */
+  readonly passwordSecretKey?: string;
+  readonly directoryUserId?: string;
+  readonly routingProfileId: string;
+  readonly securityProfileIds: string[];
+  readonly hierarchyGroupId?: string;
+  readonly identityInfo?: IdentityInfo;
+  readonly phoneConfig?: PhoneConfig;
+  readonly tags?: Record<string, string>;
+  readonly autoAcceptConfigs?: AutoAcceptConfig[];
+  readonly afterContactWorkConfigs?: AfterContactWorkConfig[];
+  readonly phoneNumberConfigs?: PhoneNumberConfig[];
+  readonly persistentConnectionConfigs?: PersistentConnectionConfig[];
+  readonly voiceEnhancementConfigs?: VoiceEnhancementConfig[];
+  readonly userProficiencies?: UserProficiency[];
+  /** How long CloudFormation waits for the function (default 600 s). */
+  readonly serviceTimeout?: Duration;
+}
+
+const str = (v: string | number | boolean | undefined): string | undefined => (v === undefined ? undefined : String(v));
+
+/** Drops undefined members so the template carries only what was given. */
+function compact<T extends Record<string, unknown>>(o: T): Partial<T> | undefined {
+  const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/** The resource's PascalCase properties, every scalar as a string. */
+export function toProperties(props: ConnectUserProps): Record<string, unknown> {
+  const p = props;
+  return compact({
+    InstanceId: p.instanceId,
+    Name: p.name,
+    Password: p.password,
+    PasswordSecretId: p.passwordSecret?.secretArn,
+    PasswordSecretKey: p.passwordSecretKey,
+    DirectoryUserId: p.directoryUserId,
+    RoutingProfileId: p.routingProfileId,
+    SecurityProfileIds: p.securityProfileIds,
+    HierarchyGroupId: p.hierarchyGroupId,
+    IdentityInfo: p.identityInfo && compact({
+      FirstName: p.identityInfo.firstName,
+      LastName: p.identityInfo.lastName,
+      Email: p.identityInfo.email,
+      SecondaryEmail: p.identityInfo.secondaryEmail,
+      Mobile: p.identityInfo.mobile,
+    }),
+    PhoneConfig: p.phoneConfig && compact({
+      PhoneType: p.phoneConfig.phoneType,
+      AutoAccept: str(p.phoneConfig.autoAccept),
+      AfterContactWorkTimeLimit: str(p.phoneConfig.afterContactWorkTimeLimit),
+      DeskPhoneNumber: p.phoneConfig.deskPhoneNumber,
+      PersistentConnection: str(p.phoneConfig.persistentConnection),
+    }),
+    Tags: p.tags,
+    AutoAcceptConfigs: p.autoAcceptConfigs?.map((c) =>
+      compact({ Channel: c.channel, AutoAccept: str(c.autoAccept), AgentFirstCallbackAutoAccept: str(c.agentFirstCallbackAutoAccept) })),
+    AfterContactWorkConfigs: p.afterContactWorkConfigs?.map((c) => compact({
+      Channel: c.channel,
+      AfterContactWorkConfig: { AfterContactWorkTimeLimit: String(c.afterContactWorkTimeLimit) },
+      AgentFirstCallbackAfterContactWorkConfig: c.agentFirstCallbackAfterContactWorkTimeLimit === undefined
+        ? undefined : { AfterContactWorkTimeLimit: String(c.agentFirstCallbackAfterContactWorkTimeLimit) },
+    })),
+    PhoneNumberConfigs: p.phoneNumberConfigs?.map((c) => compact({ Channel: c.channel, PhoneType: c.phoneType, PhoneNumber: c.phoneNumber })),
+    PersistentConnectionConfigs: p.persistentConnectionConfigs?.map((c) => ({ Channel: c.channel, PersistentConnection: String(c.persistentConnection) })),
+    VoiceEnhancementConfigs: p.voiceEnhancementConfigs?.map((c) => ({ Channel: c.channel, VoiceEnhancementMode: c.voiceEnhancementMode })),
+    UserProficiencies: p.userProficiencies?.map((u) => ({ AttributeName: u.attributeName, AttributeValue: u.attributeValue, Level: String(u.level) })),
+  }) ?? {};
+}
+
+/** One Amazon Connect user, as a `Custom::ConnectUser` resource. */
+export class ConnectUser extends Construct {
+  public readonly resource: CustomResource;
+  /** `Fn::GetAtt UserId`. */
+  public readonly attrUserId: string;
+  /** `Fn::GetAtt Arn`. */
+  public readonly attrArn: string;
+
+  constructor(scope: Construct, id: string, props: ConnectUserProps) {
+    super(scope, id);
+    const serviceToken = props.serviceToken ?? props.provider?.serviceToken;
+    if (!serviceToken) {
+      throw new Error('ConnectUser: give a provider or a serviceToken');
+    }
+    if (props.password !== undefined && props.passwordSecret !== undefined) {
+      throw new Error('ConnectUser: give either password or passwordSecret, not both');
+    }
+    if (props.passwordSecret && props.provider) {
+      props.provider.grantPasswordSecret(props.passwordSecret);
+    }
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken,
+      resourceType: 'Custom::ConnectUser',
+      serviceTimeout: props.serviceTimeout ?? Duration.seconds(600),
+      properties: toProperties(props),
+    });
+    this.attrUserId = this.resource.getAttString('UserId');
+    this.attrArn = this.resource.getAttString('Arn');
+  }
+
+  public get userId(): string {
+    return this.attrUserId;
+  }
+
+  public get arn(): string {
+    return this.attrArn;
+  }
+}

@@ -1,0 +1,148 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider } from '../lib';
+import { GuideStack } from '../examples/guide';
+
+/** A stand-in for the cargo-lambda zip: synthesis only needs a file to hash. */
+function fakeZip(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cur-'));
+  const file = path.join(dir, 'bootstrap.zip');
+  fs.writeFileSync(file, 'not a real zip');
+  return file;
+}
+
+function stack(): Stack {
+  return new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+}
+
+function policyStatements(template: Template): any[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+test('the provider deploys the cargo-lambda zip as template.yaml does', () => {
+  const s = stack();
+  new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const t = Template.fromStack(s);
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    Runtime: 'provided.al2023',
+    Architectures: ['arm64'],
+    Handler: 'bootstrap',
+    MemorySize: 128,
+    Timeout: 300,
+    ReservedConcurrentExecutions: 5,
+  });
+});
+
+test('the provider policy is least privilege and matches template.yaml', () => {
+  const s = stack();
+  new ConnectUserProvider(s, 'Provider', { codePath: fakeZip(), connectInstanceId: 'inst-1' });
+  const statements = policyStatements(Template.fromStack(s));
+  const connect = statements.find((st) => st.Sid === 'ConnectUsers');
+  assert.deepEqual([...connect.Action].sort(), [...CONNECT_ACTIONS].sort());
+  // The partition stays a token (Ref AWS::Partition); the rest is literal.
+  const resources = connect.Resource.map((r: any) => r['Fn::Join'][1].map((x: any) => (typeof x === 'string' ? x : '<partition>')).join(''));
+  assert.deepEqual(resources, ['arn:<partition>:connect:us-east-1:123456789012:instance/inst-1', 'arn:<partition>:connect:us-east-1:123456789012:instance/inst-1/*']);
+  for (const st of statements) {
+    for (const action of [st.Action].flat()) {
+      assert.ok(!String(action).includes('*'), `wildcard action ${action}`);
+    }
+  }
+  assert.ok(!statements.some((st) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:'))), 'no secrets access unless asked');
+  const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  const fromTemplate = [...yaml.matchAll(/^\s+- (connect:\w+)\s*$/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(fromTemplate, [...CONNECT_ACTIONS].sort());
+});
+
+test('a user synthesizes PascalCase properties with string values', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const user = new ConnectUser(s, 'Agent', {
+    provider,
+    instanceId: 'inst-1',
+    name: 'jdoe',
+    password: 'Passw0rdExample',
+    routingProfileId: 'rp-1',
+    securityProfileIds: ['sp-1', 'sp-2'],
+    identityInfo: { firstName: 'John', email: 'jdoe@example.com' },
+    phoneConfig: { phoneType: 'DESK_PHONE', deskPhoneNumber: '+14155550100', autoAccept: false, afterContactWorkTimeLimit: 0 },
+    autoAcceptConfigs: [{ channel: 'CHAT', autoAccept: true }],
+    userProficiencies: [{ attributeName: 'Language', attributeValue: 'English', level: 3 }],
+    tags: { team: 'blue' },
+    serviceTimeout: Duration.seconds(900),
+  });
+  const t = Template.fromStack(s);
+  t.hasResourceProperties('Custom::ConnectUser', {
+    ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProviderFunction'), 'Arn'] },
+    ServiceTimeout: '900',
+    InstanceId: 'inst-1',
+    Name: 'jdoe',
+    RoutingProfileId: 'rp-1',
+    SecurityProfileIds: ['sp-1', 'sp-2'],
+    IdentityInfo: { FirstName: 'John', Email: 'jdoe@example.com' },
+    PhoneConfig: { PhoneType: 'DESK_PHONE', DeskPhoneNumber: '+14155550100', AutoAccept: 'false', AfterContactWorkTimeLimit: '0' },
+    AutoAcceptConfigs: [{ Channel: 'CHAT', AutoAccept: 'true' }],
+    UserProficiencies: [{ AttributeName: 'Language', AttributeValue: 'English', Level: '3' }],
+    Tags: { team: 'blue' },
+  });
+  assert.deepEqual(s.resolve(user.attrUserId), { 'Fn::GetAtt': [s.getLogicalId(user.resource.node.defaultChild as any), 'UserId'] });
+  assert.deepEqual(s.resolve(user.arn), { 'Fn::GetAtt': [s.getLogicalId(user.resource.node.defaultChild as any), 'Arn'] });
+});
+
+test('a password secret passes the ARN, never the value, and grants GetSecretValue on it only', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const secret = new secretsmanager.Secret(s, 'Pw', { generateSecretString: { passwordLength: 20 } });
+  new ConnectUser(s, 'Agent', {
+    provider, instanceId: 'inst-1', name: 'jdoe', passwordSecret: secret, passwordSecretKey: 'password',
+    routingProfileId: 'rp-1', securityProfileIds: ['sp-1'],
+  });
+  const t = Template.fromStack(s);
+  const secretId = s.getLogicalId(secret.node.defaultChild as any);
+  t.hasResourceProperties('Custom::ConnectUser', { PasswordSecretId: { Ref: secretId }, PasswordSecretKey: 'password', Password: Match.absent() });
+  const read = policyStatements(t).filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
+  assert.equal(read.length, 1);
+  assert.deepEqual(read[0].Action, 'secretsmanager:GetSecretValue');
+  assert.deepEqual(read[0].Resource, { Ref: secretId });
+});
+
+test('an existing service token creates no function', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x' });
+  new ConnectUser(s, 'Agent', { provider, instanceId: 'i', name: 'n', password: 'Passw0rdExample', routingProfileId: 'r', securityProfileIds: ['s'] });
+  const t = Template.fromStack(s);
+  t.resourceCountIs('AWS::Lambda::Function', 0);
+  t.hasResourceProperties('Custom::ConnectUser', { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x' });
+});
+
+test('contradictory props are refused at synth time', () => {
+  const s = stack();
+  const secret = new secretsmanager.Secret(s, 'Pw');
+  assert.throws(() => new ConnectUser(s, 'A', { serviceToken: 't', instanceId: 'i', name: 'n', password: 'Passw0rdExample', passwordSecret: secret, routingProfileId: 'r', securityProfileIds: ['s'] }), /either password or passwordSecret/);
+  assert.throws(() => new ConnectUser(s, 'B', { instanceId: 'i', name: 'n', routingProfileId: 'r', securityProfileIds: ['s'] }), /provider or a serviceToken/);
+});
+
+test('the example app reproduces the four situations of the Pulumi guide', () => {
+  const app = new App();
+  const guide = new GuideStack(app, 'Guide', {
+    codePath: fakeZip(), instanceId: 'inst-1', routingProfileId: 'rp-1', agentSecurityProfileId: 'sp-agent',
+    managerSecurityProfileId: 'sp-manager', hierarchyGroupId: 'hg-1', env: { account: '123456789012', region: 'us-east-1' },
+  });
+  const t = Template.fromStack(guide);
+  t.resourceCountIs('Custom::ConnectUser', 4);
+  t.hasResourceProperties('Custom::ConnectUser', { Name: 'example', PhoneConfig: { PhoneType: 'SOFT_PHONE', AfterContactWorkTimeLimit: '0' } });
+  t.hasResourceProperties('Custom::ConnectUser', { Name: 'example-hierarchy', HierarchyGroupId: 'hg-1' });
+  t.hasResourceProperties('Custom::ConnectUser', { Name: 'example-email', IdentityInfo: Match.objectLike({ SecondaryEmail: 'secondary@example.com' }) });
+  t.hasResourceProperties('Custom::ConnectUser', {
+    Name: 'example-desk',
+    SecurityProfileIds: ['sp-agent', 'sp-manager'],
+    PhoneConfig: { PhoneType: 'DESK_PHONE', AutoAccept: 'false', AfterContactWorkTimeLimit: '100', DeskPhoneNumber: '+112345678912' },
+  });
+  assert.ok(!JSON.stringify(t.toJSON()).includes('"Password"'), 'no plain password in the template');
+});
