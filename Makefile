@@ -33,19 +33,21 @@ lint: venv
 	sam validate --lint --template template.yaml --region us-east-1
 
 # The e2e tests also start the connect-emulator binary, which `cargo test` alone does not build; building all
-# targets (not only --bins) keeps the dev-dependency features. The plain build of the function is what
-# `cargo lambda watch` runs in the cargo-lambda test: built here so the test does not wait on a compile.
+# targets (not only --bins) keeps the dev-dependency features. The cargo-lambda test runs alone, last: its
+# `cargo lambda watch` rebuilds target/debug/connect-user-resource (without dev-dependency features), which the
+# other tests start.
 unit-and-integration: venv
 	$(CARGO) build --workspace --all-targets
-	$(CARGO) build -p connect-user-resource --bin connect-user-resource
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace -- --skip cargo_lambda
+	$(CARGO) test --test e2e cargo_lambda
 
 fmt:
 	$(CARGO) fmt --all
 
 venv: $(VENV)/.ready
 
-# Python tools (cfn-lint) live in a git-ignored venv inside the repo, created on first use.
+# Python tools (cfn-lint, sam, moto, cargo-lambda and its zig) live in a git-ignored venv inside the repo,
+# created on first use.
 $(VENV)/.ready: requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PIP) install -q -r requirements-dev.txt
