@@ -39,6 +39,7 @@ lint: venv
 unit-and-integration: venv
 	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace -- --skip cargo_lambda
+	$(CARGO) build -p connect-user-resource --bin connect-user-resource
 	$(CARGO) test --test e2e cargo_lambda
 
 fmt:
