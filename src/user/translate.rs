@@ -86,89 +86,68 @@ fn acw(limit: i32) -> sdk::AfterContactWorkConfig {
     sdk::AfterContactWorkConfig::builder().after_contact_work_time_limit(limit).build()
 }
 
+/// One list's entries in an SDK shape; `build` returns `None` for an entry of another list.
+fn collect<T>(entries: &BTreeMap<String, Entry>, build: impl Fn(sdk::Channel, &Entry) -> Option<T>) -> Option<Vec<T>> {
+    Some(entries.iter().filter_map(|(c, e)| build(sdk::Channel::from(c.as_str()), e)).collect())
+}
+
 /// Every required member is set from validated properties, so the builders cannot fail here.
 pub fn lists_to_sdk(configs: &ChannelConfigs) -> SdkLists {
     let mut out = SdkLists::default();
     for (kind, entries) in configs {
-        let ch = |c: &str| sdk::Channel::from(c);
         match kind {
             ListKind::AutoAccept => {
-                out.auto_accept = Some(
-                    entries
-                        .iter()
-                        .filter_map(|(c, e)| match e {
-                            Entry::AutoAccept { auto_accept, agent_first_callback } => sdk::AutoAcceptConfig::builder()
-                                .channel(ch(c))
-                                .auto_accept(*auto_accept)
-                                .set_agent_first_callback_auto_accept(agent_first_callback.then_some(true))
-                                .build()
-                                .ok(),
-                            _ => None,
-                        })
-                        .collect(),
-                )
+                out.auto_accept = collect(entries, |ch, e| match e {
+                    Entry::AutoAccept { auto_accept, agent_first_callback } => sdk::AutoAcceptConfig::builder()
+                        .channel(ch)
+                        .auto_accept(*auto_accept)
+                        .set_agent_first_callback_auto_accept(agent_first_callback.then_some(true))
+                        .build()
+                        .ok(),
+                    _ => None,
+                })
             }
             ListKind::AfterContactWork => {
-                out.after_contact_work = Some(
-                    entries
-                        .iter()
-                        .filter_map(|(c, e)| match e {
-                            Entry::AfterContactWork { limit, agent_first_callback } => sdk::AfterContactWorkConfigPerChannel::builder()
-                                .channel(ch(c))
-                                .after_contact_work_config(acw(*limit))
-                                .set_agent_first_callback_after_contact_work_config(
-                                    (*agent_first_callback != 0).then(|| acw(*agent_first_callback)),
-                                )
-                                .build()
-                                .ok(),
-                            _ => None,
-                        })
-                        .collect(),
-                )
+                out.after_contact_work = collect(entries, |ch, e| match e {
+                    Entry::AfterContactWork { limit, agent_first_callback } => sdk::AfterContactWorkConfigPerChannel::builder()
+                        .channel(ch)
+                        .after_contact_work_config(acw(*limit))
+                        .set_agent_first_callback_after_contact_work_config(
+                            (*agent_first_callback != 0).then(|| acw(*agent_first_callback)),
+                        )
+                        .build()
+                        .ok(),
+                    _ => None,
+                })
             }
             ListKind::PhoneNumber => {
-                out.phone_number = Some(
-                    entries
-                        .iter()
-                        .filter_map(|(c, e)| match e {
-                            Entry::PhoneNumber { phone_type, number } => sdk::PhoneNumberConfig::builder()
-                                .channel(ch(c))
-                                .phone_type(sdk::PhoneType::from(phone_type.as_str()))
-                                .set_phone_number(number.clone())
-                                .build()
-                                .ok(),
-                            _ => None,
-                        })
-                        .collect(),
-                )
+                out.phone_number = collect(entries, |ch, e| match e {
+                    Entry::PhoneNumber { phone_type, number } => sdk::PhoneNumberConfig::builder()
+                        .channel(ch)
+                        .phone_type(sdk::PhoneType::from(phone_type.as_str()))
+                        .set_phone_number(number.clone())
+                        .build()
+                        .ok(),
+                    _ => None,
+                })
             }
             ListKind::PersistentConnection => {
-                out.persistent_connection = Some(
-                    entries
-                        .iter()
-                        .filter_map(|(c, e)| match e {
-                            Entry::PersistentConnection(b) => {
-                                sdk::PersistentConnectionConfig::builder().channel(ch(c)).persistent_connection(*b).build().ok()
-                            }
-                            _ => None,
-                        })
-                        .collect(),
-                )
+                out.persistent_connection = collect(entries, |ch, e| match e {
+                    Entry::PersistentConnection(b) => {
+                        sdk::PersistentConnectionConfig::builder().channel(ch).persistent_connection(*b).build().ok()
+                    }
+                    _ => None,
+                })
             }
             ListKind::VoiceEnhancement => {
-                out.voice_enhancement = Some(
-                    entries
-                        .iter()
-                        .filter_map(|(c, e)| match e {
-                            Entry::VoiceEnhancement(m) => sdk::VoiceEnhancementConfig::builder()
-                                .channel(ch(c))
-                                .voice_enhancement_mode(sdk::VoiceEnhancementMode::from(m.as_str()))
-                                .build()
-                                .ok(),
-                            _ => None,
-                        })
-                        .collect(),
-                )
+                out.voice_enhancement = collect(entries, |ch, e| match e {
+                    Entry::VoiceEnhancement(m) => sdk::VoiceEnhancementConfig::builder()
+                        .channel(ch)
+                        .voice_enhancement_mode(sdk::VoiceEnhancementMode::from(m.as_str()))
+                        .build()
+                        .ok(),
+                    _ => None,
+                })
             }
         }
     }
