@@ -168,7 +168,7 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), 
         let rows = [stack_run(binary, stack, stack).await?, stack_run(binary, stack, 5).await?];
         let lines = [
             String::new(),
-            format!("A stack of {stack} users: the emulator throttles every operation at 2 requests/s, burst 5; events handed out by one Runtime API to N function processes, each invocation with a 300 s timeout."),
+            format!("A stack of {stack} users (one run per concurrency, not a median): the emulator throttles every operation at 2 requests/s, burst 5; events handed out by one Runtime API to N function processes, each invocation with a 300 s timeout."),
             String::new(),
             "| Concurrency (processes) | Phase | SUCCESS | FAILED | Wall time | Throttle lower bound | Ratio | Throttled calls (retries) |".into(),
             "|---|---|---|---|---|---|---|---|".into(),
