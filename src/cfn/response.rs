@@ -80,7 +80,15 @@ pub fn body(echo: &Echo, outcome: &Outcome) -> Vec<u8> {
         b.physical_resource_id = fallback_id();
     }
     b.physical_resource_id = cut(&b.physical_resource_id, MAX_PHYSICAL_ID);
-    let render = |b: &Body| serde_json::to_vec(b).unwrap_or_default();
+    // Reason is optional on SUCCESS, and the SDK struct would send it as `null`; cfn-response and crhelper send a
+    // string and the Go library leaves it out, never `null`, so it is left out here too.
+    let render = |b: &Body| {
+        let mut v = serde_json::to_value(b).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.retain(|_, field| !field.is_null());
+        }
+        serde_json::to_vec(&v).unwrap_or_default()
+    };
     let mut out = render(&b);
     if out.len() > MAX_BODY && b.reason.is_some() {
         let excess = out.len() - MAX_BODY;
@@ -177,6 +185,16 @@ mod tests {
         let v: Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(v["Status"], "FAILED");
         assert!(v["Reason"].as_str().unwrap().ends_with("(truncated)"));
+    }
+
+    #[test]
+    fn a_success_has_no_reason_field() {
+        let data = [("UserId".to_string(), "u-1".to_string())].into();
+        let b = body(&echo(), &Outcome::Success { physical_resource_id: "p".into(), data });
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["Status"], "SUCCESS");
+        assert!(v.as_object().is_some_and(|m| !m.contains_key("Reason")), "{v}");
+        assert_eq!(v["Data"]["UserId"], "u-1");
     }
 
     #[test]
