@@ -1,7 +1,7 @@
 //! Benchmarks of the release binary against the emulator on loopback; prints a table and writes it to
 //! `bench/RESULTS.md`. Figures are medians over repeated runs.
 //!
-//! `cr-bench [--binary PATH] [--runs N] [--stack N] [--skip-stack]`
+//! `cr-bench [--binary PATH] [--runs N] [--stack N] [--stack-runs N] [--skip-stack]`
 
 use lambda_harness::events;
 use lambda_harness::{control, lambda_env, LambdaProcess, Receiver, RuntimeApi};
@@ -41,7 +41,8 @@ async fn main() -> ExitCode {
     let runs: usize = get("--runs").and_then(|r| r.parse().ok()).unwrap_or(20);
     let stack: usize =
         if args.iter().any(|a| a == "--skip-stack") { 0 } else { get("--stack").and_then(|r| r.parse().ok()).unwrap_or(200) };
-    match run(&binary, runs, stack).await {
+    let stack_runs: usize = get("--stack-runs").and_then(|r| r.parse().ok()).unwrap_or(3).max(1);
+    match run(&binary, runs, stack, stack_runs).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("cr-bench: {e}");
@@ -50,13 +51,41 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The zip `make build` leaves, with the size and architecture of the `bootstrap` inside it. The architecture is
+/// read from the ELF header of the binary cargo-lambda zipped, so the table cannot claim arm64 for the x86_64
+/// fallback build.
+fn zip_figure() -> String {
+    let Ok(zip) = std::fs::metadata("target/lambda/connect-user-resource/bootstrap.zip") else {
+        return "not built (run `make build` first)".into();
+    };
+    let zipped = zip.modified().ok();
+    let inner = ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"].iter().find_map(|triple| {
+        let path = format!("target/{triple}/release/connect-user-resource");
+        let meta = std::fs::metadata(&path).ok()?;
+        // Only the binary written at or before the zip can be the one inside it.
+        if let (Some(z), Ok(b)) = (zipped, meta.modified()) {
+            if b > z {
+                return None;
+            }
+        }
+        let header = std::fs::read(&path).ok()?.get(..20)?.to_vec();
+        let arch = match u16::from_le_bytes([header[18], header[19]]) {
+            0xB7 => "aarch64",
+            0x3E => "x86_64",
+            _ => "unknown architecture",
+        };
+        Some(format!("bootstrap {:.2} MB, {arch}", meta.len() as f64 / 1e6))
+    });
+    format!("{:.2} MB ({})", zip.len() as f64 / 1e6, inner.unwrap_or_else(|| "bootstrap not found".into()))
+}
+
 /// Time inside the handler: the invocation's wall time less the time the emulator spent on its calls.
 struct EventCost {
     handler_ms: Vec<f64>,
     calls: Vec<usize>,
 }
 
-async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), String> {
+async fn run(binary: &std::path::Path, runs: usize, stack: usize, stack_runs: usize) -> Result<(), String> {
     let emulator = connect_emulator::start(Default::default()).await.map_err(|e| e.to_string())?;
     let ep = emulator.endpoint();
     let receiver = Receiver::start().await.map_err(|e| e.to_string())?;
@@ -121,9 +150,7 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), 
     }
     let peak = p.pid().and_then(peak_rss_kb);
     let size = std::fs::metadata(binary).map(|m| m.len()).unwrap_or(0);
-    let zip = std::fs::metadata("target/lambda/connect-user-resource/bootstrap.zip")
-        .map(|m| format!("{:.2} MB", m.len() as f64 / 1e6))
-        .unwrap_or_else(|_| "not built".into());
+    let zip = zip_figure();
 
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -134,7 +161,11 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), 
         format!("| {what} | {:.2} ms | {} | {min} |", median(c.handler_ms.clone()), median(c.calls.iter().map(|&n| n as f64).collect()))
     };
     let table = [
-        format!("Benchmarks: {runs} runs each, medians; {cores} cores ({cpu}); release binary {}.", binary.display()),
+        format!(
+            "Benchmarks: {runs} runs each, medians; machine: {}, {cores} cores ({cpu}), Linux; release binary {}.",
+            std::env::consts::ARCH,
+            binary.display()
+        ),
         String::new(),
         "| Measure | Figure | Target |".into(),
         "|---|---|---|".into(),
@@ -153,7 +184,7 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), 
             peak.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or("n/a".into())
         ),
         format!("| Stripped release binary (x86_64) | {:.2} MB | |", size as f64 / 1e6),
-        format!("| arm64 zip | {zip} | |"),
+        format!("| Deployment zip (`make build`) | {zip} | |"),
         String::new(),
         "| Event | Handler time (less emulator time) | Connect calls | Minimum possible |".into(),
         "|---|---|---|---|".into(),
@@ -165,15 +196,26 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), 
     println!("{table}");
     let mut table = table;
     if stack > 0 {
-        let rows = [stack_run(binary, stack, stack).await?, stack_run(binary, stack, 5).await?];
+        let mut extra = Vec::new();
+        for processes in [stack, 5] {
+            let mut phases: [Vec<PhaseRun>; 2] = [Vec::new(), Vec::new()];
+            for r in 0..stack_runs {
+                eprintln!("cr-bench: stack of {stack}, {processes} processes, run {}/{stack_runs}", r + 1);
+                let [c, d] = stack_run(binary, stack, processes).await?;
+                phases[0].push(c);
+                phases[1].push(d);
+            }
+            for (phase, list) in ["Create", "Delete"].iter().zip(phases.iter()) {
+                extra.push(stack_row(processes, phase, stack, list));
+            }
+        }
         let lines = [
             String::new(),
-            format!("A stack of {stack} users (one run per concurrency, not a median): the emulator throttles every operation at 2 requests/s, burst 5; events handed out by one Runtime API to N function processes, each invocation with a 300 s timeout."),
+            format!("A stack of {stack} users, {stack_runs} runs per concurrency: SUCCESS and FAILED are totals over the runs; wall time, ratio and throttled calls are medians (range in brackets). The emulator throttles every operation at 2 requests/s, burst 5; events are handed out by one Runtime API to N function processes, each invocation with a 300 s timeout."),
             String::new(),
             "| Concurrency (processes) | Phase | SUCCESS | FAILED | Wall time | Throttle lower bound | Ratio | Throttled calls (retries) |".into(),
             "|---|---|---|---|---|---|---|---|".into(),
         ];
-        let extra: Vec<String> = rows.iter().flatten().cloned().collect();
         let block = lines.into_iter().chain(extra).collect::<Vec<_>>().join("\n");
         println!("{block}");
         table = format!("{table}\n{block}");
@@ -184,9 +226,46 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize) -> Result<(), 
     Ok(())
 }
 
-/// `users` Creates sent at once to `processes` function processes, then `users` Deletes, against a throttled
-/// emulator. Returns one table row per phase.
-async fn stack_run(binary: &std::path::Path, users: usize, processes: usize) -> Result<Vec<String>, String> {
+/// One phase (Create or Delete) of one stack run.
+struct PhaseRun {
+    ok: usize,
+    failed: usize,
+    wall_s: f64,
+    throttled: usize,
+}
+
+/// The throttle admits a burst of 5 and then 2 requests/s, so `users` calls of one operation need at least this long.
+fn lower_bound_s(users: usize) -> f64 {
+    users.saturating_sub(5) as f64 / 2.0
+}
+
+/// One table row for a phase over repeated runs: totals for outcomes, medians (with range) for the rest.
+fn stack_row(processes: usize, phase: &str, users: usize, runs: &[PhaseRun]) -> String {
+    let bound = lower_bound_s(users);
+    let walls: Vec<f64> = runs.iter().map(|r| r.wall_s).collect();
+    let throttled: Vec<f64> = runs.iter().map(|r| r.throttled as f64).collect();
+    let lo = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ok: usize = runs.iter().map(|r| r.ok).sum();
+    let failed: usize = runs.iter().map(|r| r.failed).sum();
+    let total = users * runs.len();
+    format!(
+        "| {processes} | {phase} | {ok}/{total} | {failed} | {:.1} s ({:.1}-{:.1}) | {bound:.1} s | {:.2} ({:.2}-{:.2}) | {:.0} ({:.0}-{:.0}) |",
+        median(walls.clone()),
+        lo(&walls),
+        hi(&walls),
+        median(walls.clone()) / bound,
+        lo(&walls) / bound,
+        hi(&walls) / bound,
+        median(throttled.clone()),
+        lo(&throttled),
+        hi(&throttled),
+    )
+}
+
+/// `users` Creates sent at once to `processes` function processes, then `users` Deletes, against a fresh
+/// throttled emulator. Returns the Create phase and the Delete phase.
+async fn stack_run(binary: &std::path::Path, users: usize, processes: usize) -> Result<[PhaseRun; 2], String> {
     let emulator = connect_emulator::start(connect_emulator::Config { throttle: Some((2.0, 5)), ..Default::default() })
         .await
         .map_err(|e| e.to_string())?;
@@ -232,13 +311,16 @@ async fn stack_run(binary: &std::path::Path, users: usize, processes: usize) -> 
             }
         }
         let wall = started.elapsed().as_secs_f64();
-        let bound = users.saturating_sub(5) as f64 / 2.0;
         let calls = control(&ep, "GET", "calls", None).await.map_err(|e| e.to_string())?;
         let throttled = calls["calls"].as_array().map(|c| c.iter().filter(|c| c["error"] == "ThrottlingException").count()).unwrap_or(0);
-        rows.push(format!("| {processes} | {phase} | {ok} | {failed} | {wall:.1} s | {bound:.1} s | {:.2} | {throttled} |", wall / bound));
+        rows.push(PhaseRun { ok, failed, wall_s: wall, throttled });
     }
     for mut p in procs {
         p.kill().await;
     }
-    Ok(rows)
+    let mut rows = rows.into_iter();
+    match (rows.next(), rows.next()) {
+        (Some(c), Some(d)) => Ok([c, d]),
+        _ => Err("a stack run did not produce both phases".into()),
+    }
 }
