@@ -25,18 +25,13 @@ fn soft() -> UserPhoneConfig {
     UserPhoneConfig::builder().phone_type(PhoneType::SoftPhone).build()
 }
 
+/// A valid CreateUser request on the CONNECT_MANAGED instance, for tests to send or extend.
+fn create_request(c: &aws_sdk_connect::Client, name: &str) -> aws_sdk_connect::operation::create_user::builders::CreateUserFluentBuilder {
+    c.create_user().instance_id(IID).username(name).password(PASSWORD).routing_profile_id(RP_BASIC).security_profile_ids(SP_AGENT)
+}
+
 async fn create(c: &aws_sdk_connect::Client, name: &str) -> (String, String) {
-    let out = c
-        .create_user()
-        .instance_id(IID)
-        .username(name)
-        .password(PASSWORD)
-        .routing_profile_id(RP_BASIC)
-        .security_profile_ids(SP_AGENT)
-        .phone_config(soft())
-        .send()
-        .await
-        .unwrap();
+    let out = create_request(c, name).phone_config(soft()).send().await.unwrap();
     (out.user_id().unwrap().to_string(), out.user_arn().unwrap().to_string())
 }
 
@@ -250,16 +245,7 @@ async fn the_user_limit_is_enforced() {
     f.instances[0].user_limit = 1;
     let (_e, c) = emu(Config { fixture: Some(f), ..Default::default() }).await;
     create(&c, "one").await;
-    let e = c
-        .create_user()
-        .instance_id(IID)
-        .username("two")
-        .password(PASSWORD)
-        .routing_profile_id(RP_BASIC)
-        .security_profile_ids(SP_AGENT)
-        .send()
-        .await
-        .unwrap_err();
+    let e = create_request(&c, "two").send().await.unwrap_err();
     assert_eq!(code(&e), "LimitExceededException");
 }
 
@@ -321,16 +307,7 @@ async fn faults_and_delays_are_injected_and_the_call_log_records_them() {
     c.list_users().instance_id(IID).send().await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(300));
     control(&ep, "POST", "faults", Some(json!({"operation": "CreateUser", "error": "AccessDeniedException"}))).await.unwrap();
-    let err = c
-        .create_user()
-        .instance_id(IID)
-        .username("x")
-        .password(PASSWORD)
-        .routing_profile_id(RP_BASIC)
-        .security_profile_ids(SP_AGENT)
-        .send()
-        .await
-        .unwrap_err();
+    let err = create_request(&c, "x").send().await.unwrap_err();
     assert_eq!(code(&err), "AccessDeniedException");
 
     let calls = control(&ep, "GET", "calls", None).await.unwrap();
