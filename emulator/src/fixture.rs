@@ -29,6 +29,10 @@ pub struct InstanceFixture {
     pub hierarchy_groups: BTreeMap<String, String>,
     #[serde(default)]
     pub predefined_attributes: BTreeMap<String, Vec<String>>,
+    /// Agents the instance has before any stack: CreateUser request bodies with a fixed `Id` (and optionally
+    /// `UserProficiencies`).
+    #[serde(default)]
+    pub users: Vec<serde_json::Value>,
 }
 
 fn default_user_limit() -> usize {
@@ -37,7 +41,9 @@ fn default_user_limit() -> usize {
 
 impl Fixture {
     pub fn parse(text: &str) -> Result<Fixture, String> {
-        serde_json::from_str(text).map_err(|e| format!("fixture: {e}"))
+        let f: Fixture = serde_json::from_str(text).map_err(|e| format!("fixture: {e}"))?;
+        crate::world::World::seeded(&f)?;
+        Ok(f)
     }
     pub fn default_fixture() -> Fixture {
         // The default fixture is compiled in and covered by tests, so a parse failure is a build defect.

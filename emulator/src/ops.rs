@@ -297,6 +297,35 @@ pub fn create_user(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     Ok(json!({ "UserId": id, "UserArn": arn }))
 }
 
+/// Seeds a fixture user (an agent the instance had before any stack): the CreateUser request body, validated
+/// as CreateUser validates it, plus its fixed `Id` and its `UserProficiencies`. It exists from the start, so
+/// the consistency delay does not apply to it.
+pub fn seed_user(w: &mut World, instance_id: &str, spec: &Value) -> Result<(), ApiError> {
+    let mut body = spec.clone();
+    let (id, proficiencies) = match body.as_object_mut() {
+        Some(o) => (o.remove("Id"), o.remove("UserProficiencies")),
+        None => return Err(ApiError::invalid_param("a fixture user must be an object")),
+    };
+    let id = id.and_then(|v| v.as_str().map(str::to_string)).ok_or_else(|| ApiError::invalid_param("a fixture user needs an Id"))?;
+    let out = create_user(w, &Req { labels: vec![instance_id.to_string()], query: vec![], body })?;
+    let made = out["UserId"].as_str().unwrap_or_default().to_string();
+    let Some(mut user) = w.users.remove(&made) else { return Err(ApiError::invalid_param("seeded user vanished")) };
+    let inst = w.instance(instance_id)?.clone();
+    if let Some(list) = proficiencies {
+        let body = json!({ "UserProficiencies": list });
+        let req = Req { labels: vec![], query: vec![], body };
+        user.proficiencies = proficiency_list(&inst, req.body()?, true)?;
+    }
+    user.arn = w.user_arn(&inst, &id);
+    user.id = id.clone();
+    user.created = Instant::now().checked_sub(std::time::Duration::from_secs(86_400)).unwrap_or(user.created);
+    w.users.insert(id.clone(), user);
+    for o in w.user_order.iter_mut().filter(|o| **o == made) {
+        *o = id.clone();
+    }
+    Ok(())
+}
+
 pub fn describe_user(w: &mut World, r: &Req, consistency_ms: u64) -> Result<Value, ApiError> {
     instance_id_len(r.label(0))?;
     let u = w.user_mut(r.label(0), r.label(1))?;

@@ -106,7 +106,28 @@ impl World {
             .iter()
             .map(|i| Instance { arn: format!("arn:aws:connect:{}:{}:instance/{}", f.region, f.account, i.id), fixture: i.clone() })
             .collect();
-        World { region: f.region.clone(), account: f.account.clone(), instances, users: BTreeMap::new(), user_order: Vec::new() }
+        let mut w =
+            World { region: f.region.clone(), account: f.account.clone(), instances, users: BTreeMap::new(), user_order: Vec::new() };
+        for i in &f.instances {
+            for spec in &i.users {
+                // `Fixture::parse` has already seeded every user once (`seeded`), so none fails here.
+                let _ = crate::ops::seed_user(&mut w, &i.id, spec);
+            }
+        }
+        w
+    }
+
+    /// The world of a fixture, or why one of its users is not a valid CreateUser.
+    pub fn seeded(f: &Fixture) -> Result<World, String> {
+        let empty =
+            Fixture { instances: f.instances.iter().map(|i| InstanceFixture { users: vec![], ..i.clone() }).collect(), ..f.clone() };
+        let mut w = World::new(&empty);
+        for i in &f.instances {
+            for spec in &i.users {
+                crate::ops::seed_user(&mut w, &i.id, spec).map_err(|e| format!("fixture: user {spec}: {}: {}", e.code, e.message))?;
+            }
+        }
+        Ok(w)
     }
 
     /// Accepts an instance id or its full ARN, as the service does.

@@ -132,6 +132,7 @@ impl Connect {
         props: &UserProps,
         password: Option<&str>,
         marker: &str,
+        holder: &str,
         deadline: Instant,
     ) -> Result<(String, String), ApiError> {
         let s = &props.settings;
@@ -153,7 +154,7 @@ impl Connect {
                 .set_phone_number_configs(lists.phone_number.clone())
                 .set_persistent_connection_configs(lists.persistent_connection.clone())
                 .set_voice_enhancement_configs(lists.voice_enhancement.clone())
-                .set_tags(Some(translate::create_tags(props, marker)))
+                .set_tags(Some(translate::create_tags(props, marker, holder)))
                 .send()
         })
         .await?;
@@ -233,6 +234,25 @@ impl Connect {
             Ok(_) => Ok(true),
             Err(e) if e.is("ResourceNotFoundException") => Ok(false),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Every user of the instance (all pages of ListUsers): id and username.
+    pub async fn list_users(&self, instance_id: &str, deadline: Instant) -> Result<Vec<(String, String)>, ApiError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = with_retries("ListUsers", deadline, || {
+                self.client.list_users().instance_id(instance_id).set_next_token(token.clone()).max_results(1000).send()
+            })
+            .await?;
+            all.extend(
+                out.user_summary_list().iter().filter_map(|u| Some((u.id()?.to_string(), u.username().unwrap_or_default().to_string()))),
+            );
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(all),
+            }
         }
     }
 

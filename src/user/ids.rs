@@ -25,6 +25,31 @@ impl fmt::Display for PhysicalId {
     }
 }
 
+/// An `ImportId`: `<instance-id>:<user-id>` (the id `pulumi import` and this resource use) or the user's ARN.
+pub fn import_id(raw: &str) -> Result<PhysicalId, String> {
+    const FORM: &str = "must be <instance-id>:<user-id> or the user's ARN (arn:aws:connect:<region>:<account>:instance/<id>/agent/<id>)";
+    if raw.starts_with("arn:") {
+        let a = parse_arn(raw).map_err(|e| format!("{e}; it {FORM}"))?;
+        return match (a.kind.as_deref(), a.id) {
+            (Some("agent"), Some(user_id)) => Ok(PhysicalId { instance_id: a.instance_id, user_id }),
+            _ => Err(format!("is not a user ARN; it {FORM}")),
+        };
+    }
+    PhysicalId::parse(raw).ok_or_else(|| FORM.to_string())
+}
+
+/// A user's ARN, from the stack's own ARN: a Lambda-backed custom resource runs in its stack's partition, Region
+/// and account, and so does the Connect client the function builds. Used where no call has returned the ARN.
+pub fn user_arn(stack_id: &str, id: &PhysicalId) -> Option<String> {
+    let parts: Vec<&str> = stack_id.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "cloudformation", region, account, _] if !region.is_empty() && !account.is_empty() => {
+            Some(format!("arn:{partition}:connect:{region}:{account}:instance/{}/agent/{}", id.instance_id, id.user_id))
+        }
+        _ => None,
+    }
+}
+
 /// The parts of a Connect ARN this resource cares about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectArn {
@@ -112,6 +137,27 @@ mod tests {
         assert!(instance_id("arn:aws:s3:::bucket").is_err());
         assert!(instance_id(&format!("arn:aws:connect:us-east-1:1:instance/{IID}/agent/u")).is_err());
         assert!(instance_id("has space").is_err());
+    }
+
+    #[test]
+    fn import_ids_are_physical_ids_or_user_arns() {
+        let want = PhysicalId { instance_id: IID.into(), user_id: "u-1".into() };
+        assert_eq!(import_id(&format!("{IID}:u-1")), Ok(want.clone()));
+        assert_eq!(import_id(&format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/agent/u-1")), Ok(want));
+        let e = import_id(&format!("arn:aws:connect:us-east-1:1:instance/{IID}/routing-profile/rp")).unwrap_err();
+        assert!(e.contains("not a user ARN"), "{e}");
+        assert!(import_id(&format!("arn:aws:connect:us-east-1:1:instance/{IID}")).unwrap_err().contains("not a user ARN"));
+        assert!(import_id("u-1").unwrap_err().contains("<instance-id>:<user-id>"));
+        assert!(import_id("arn:aws:s3:::b").unwrap_err().contains("<instance-id>:<user-id>"));
+    }
+
+    #[test]
+    fn user_arns_come_from_the_stack_arn() {
+        let id = PhysicalId { instance_id: IID.into(), user_id: "u-1".into() };
+        let stack = "arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/s/5b9c8f10";
+        assert_eq!(user_arn(stack, &id), Some(format!("arn:aws-cn:connect:cn-north-1:123456789012:instance/{IID}/agent/u-1")));
+        assert_eq!(user_arn("not-an-arn", &id), None);
+        assert_eq!(user_arn("arn:aws:cloudformation::123456789012:stack/s/x", &id), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod translate;
 use crate::cfn::{Ctx, CustomResource, Outcome};
 use api::{ApiError, Connect, Secrets};
 use ids::PhysicalId;
-use planner::Plan;
+use planner::{Change, Plan};
 use properties::{Immutable, PasswordSource, UserProps};
 use std::time::Duration;
 
@@ -62,6 +62,14 @@ impl ConnectUserResource {
         }
     }
 
+    /// Creates the user, or takes over the one `ImportId` names.
+    async fn create_or_import(&self, props: &UserProps, ctx: &Ctx) -> Outcome {
+        match &props.import {
+            Some(target) => self.import(props, target, ctx).await,
+            None => self.create(props, ctx).await,
+        }
+    }
+
     /// Creates the user, or adopts the one a previous attempt of this same request created. Used by Create,
     /// and by Update for a replacement or a re-creation.
     async fn create(&self, props: &UserProps, ctx: &Ctx) -> Outcome {
@@ -71,11 +79,18 @@ impl ConnectUserResource {
         };
         let r = &ctx.request;
         let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
-        let (user_id, arn, adopted) = match self.connect.create_user(props, password.as_deref(), &marker, ctx.deadline).await {
+        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let (user_id, arn, adopted) = match self.connect.create_user(props, password.as_deref(), &marker, &holder, ctx.deadline).await {
             Ok((id, arn)) => (id, arn, false),
             Err(e) if e.is("DuplicateResourceException") => match self.adopt(props, &marker, ctx).await {
-                Ok(Some((id, arn))) => (id, arn, true),
-                Ok(None) => {
+                Ok(Found::Ours(id, arn)) => (id, arn, true),
+                Ok(Found::Theirs(id)) => {
+                    return Outcome::failed(format!(
+                        "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, delete that user, or take it over with ImportId: {}:{id}",
+                        props.name, props.instance_id, props.instance_id
+                    ))
+                }
+                Ok(Found::Nobody) => {
                     return Outcome::failed(format!(
                         "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, or delete or import that user",
                         props.name, props.instance_id
@@ -109,14 +124,117 @@ impl ConnectUserResource {
 
     /// A retried request finds the user its first attempt created by the marker tag; any other user of the
     /// same name is someone else's and is never taken over.
-    async fn adopt(&self, props: &UserProps, marker: &str, ctx: &Ctx) -> Result<Option<(String, String)>, ApiError> {
+    async fn adopt(&self, props: &UserProps, marker: &str, ctx: &Ctx) -> Result<Found, ApiError> {
         let found = self.connect.find_by_username(&props.instance_id, &props.name, ctx.deadline).await?;
-        Ok(found.and_then(|(id, arn, tags)| {
-            let ours = tags.get(translate::MARKER_TAG).map(String::as_str) == Some(marker);
-            tracing::info!(action = if ours { "adopt" } else { "refuse-adoption" }, "user of the same name exists");
-            ours.then_some((id, arn))
-        }))
+        Ok(match found {
+            None => Found::Nobody,
+            Some((id, arn, tags)) => {
+                let ours = tags.get(translate::MARKER_TAG).map(String::as_str) == Some(marker);
+                tracing::info!(action = if ours { "adopt" } else { "refuse-adoption" }, "user of the same name exists");
+                if ours {
+                    Found::Ours(id, arn)
+                } else {
+                    Found::Theirs(id)
+                }
+            }
+        })
     }
+
+    /// Takes over the existing user `target`: reads it, checks it against the template before any write, then
+    /// brings its settings to the template with the in-place planner and records the hold. Until it succeeds
+    /// the physical id stays a placeholder (never recorded), so the Delete of a rollback cannot touch the user;
+    /// a call that fails half-way is followed by the calls that put back what was read before the first write.
+    async fn import(&self, props: &UserProps, target: &PhysicalId, ctx: &Ctx) -> Outcome {
+        let r = &ctx.request;
+        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let before = match self.connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, ctx.deadline).await {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                return Outcome::failed(format!(
+                    "ImportId: there is no user {} in instance {}; nothing was changed",
+                    target.user_id, target.instance_id
+                ))
+            }
+            Err(e) => return Outcome::failed(reason(&e)),
+        };
+        let mut before = before;
+        if props.settings.proficiencies.is_some() {
+            match self.connect.list_proficiencies(&target.instance_id, &target.user_id, ctx.deadline).await {
+                Ok(p) => before.settings.proficiencies = Some(p),
+                Err(e) => return Outcome::failed(reason(&e)),
+            }
+        }
+        let changes = match planner::plan_import(props, target, &holder, &before) {
+            Ok(c) => c,
+            Err(why) => {
+                tracing::warn!(action = "reject", "import refused");
+                return Outcome::failed(format!("{why}; nothing was changed"));
+            }
+        };
+        let ops: Vec<&str> = changes.iter().map(Change::operation).collect();
+        tracing::info!(action = "import", calls = ?ops, "decided");
+        if let Err((done, e)) = self.apply_all(target, &before.arn, &changes, ctx).await {
+            let undo = planner::inverse(&changes[..done], &before);
+            let undone = match self.apply_all(target, &before.arn, &undo, ctx).await {
+                Ok(()) if done == 0 => "nothing had been changed".to_string(),
+                Ok(()) => format!("the changes made before it ({}) were put back as they were", ops[..done].join(", ")),
+                Err((_, e2)) => format!(
+                    "putting back the changes made before it ({}) failed too ({}), so the user may keep them",
+                    ops[..done].join(", "),
+                    reason(&e2)
+                ),
+            };
+            tracing::warn!(action = "import-undone", undone = %undone, "import failed");
+            return Outcome::failed(format!("ImportId: the import of user {} failed: {}; {undone}", before.username, reason(&e)));
+        }
+        Outcome::Success { physical_resource_id: target.to_string(), data: translate::data(props, &before.user_id, &before.arn) }
+    }
+
+    /// Makes the calls in order; on a failure, how many were made before it and the error.
+    async fn apply_all(&self, id: &PhysicalId, arn: &str, changes: &[Change], ctx: &Ctx) -> Result<(), (usize, ApiError)> {
+        for (i, change) in changes.iter().enumerate() {
+            self.connect.apply(&id.instance_id, &id.user_id, arn, change, ctx.deadline).await.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
+    /// A Delete while `ImportId` is given: the user stays in Connect, only this resource's own tags go (and
+    /// nothing at all when another resource holds the user by now).
+    async fn release(&self, id: &PhysicalId, ctx: &Ctx) -> Outcome {
+        let r = &ctx.request;
+        let done = || Outcome::Success { physical_resource_id: id.to_string(), data: Default::default() };
+        let actual = match self.connect.describe_user(&id.instance_id, &id.user_id, Duration::ZERO, ctx.deadline).await {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                tracing::info!(action = "none", "imported user was already gone");
+                return done();
+            }
+            Err(e) => return Outcome::failed(reason(&e)),
+        };
+        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        if actual.marker_tags.get(translate::HOLDER_TAG).is_some_and(|h| *h != holder) {
+            tracing::info!(action = "none", "imported user is held by another resource now; left as it is");
+            return done();
+        }
+        let keys: Vec<String> = actual.marker_tags.keys().cloned().collect();
+        tracing::info!(action = "release", "ImportId is given: the user is kept, only this resource's tags are removed");
+        if !keys.is_empty() {
+            if let Err(e) = self.connect.apply(&id.instance_id, &id.user_id, &actual.arn, &Change::Untag(keys), ctx.deadline).await {
+                return Outcome::failed(reason(&e));
+            }
+        }
+        done()
+    }
+}
+
+/// What a CreateUser that found the name taken learns about that user.
+enum Found {
+    /// Created by an earlier attempt of this same request.
+    Ours(String, String),
+    /// Someone else's (its id, for the reason).
+    Theirs(String),
+    /// Gone again by the time it was looked up.
+    Nobody,
 }
 
 impl CustomResource for ConnectUserResource {
@@ -125,8 +243,8 @@ impl CustomResource for ConnectUserResource {
             Ok(p) => p,
             Err(o) => return o,
         };
-        tracing::info!(action = "create", "decided");
-        self.create(&props, ctx).await
+        tracing::info!(action = if props.import.is_some() { "import" } else { "create" }, "decided");
+        self.create_or_import(&props, ctx).await
     }
 
     async fn update(&self, ctx: &Ctx) -> Outcome {
@@ -137,10 +255,22 @@ impl CustomResource for ConnectUserResource {
         let existing = ctx.request.physical_resource_id.clone().unwrap_or_default();
         let Some(current) = PhysicalId::parse(&existing) else {
             tracing::info!(action = "recreate", "physical id is not a user id; creating");
-            return self.create(&props, ctx).await;
+            return self.create_or_import(&props, ctx).await;
         };
-        let old = Immutable::read(ctx.request.old_properties.as_ref().unwrap_or(&Default::default()));
+        let no_properties = Default::default();
+        let old_properties = ctx.request.old_properties.as_ref().unwrap_or(&no_properties);
+        let old = Immutable::read(old_properties);
         let new = Immutable::read(&ctx.request.properties);
+        // A new ImportId that names another user than this one takes that user over: a replacement.
+        if let Some(target) = props.import.as_ref().filter(|t| old.import.as_ref() != Some(*t) && **t != current) {
+            tracing::info!(action = "replace", why = "ImportId names another user", "decided");
+            return self.import(&props, target, ctx).await;
+        }
+        if planner::only_import_changed(old_properties, &ctx.request.properties) {
+            tracing::info!(action = "none", "only ImportId changed: who may delete the user, not the user");
+            let arn = ids::user_arn(&ctx.request.stack_id, &current).unwrap_or_default();
+            return Outcome::Success { physical_resource_id: current.to_string(), data: translate::data(&props, &current.user_id, &arn) };
+        }
         let actual = if props.instance_id == current.instance_id {
             match self.connect.describe_user(&current.instance_id, &current.user_id, SETTLE, ctx.deadline).await {
                 Ok(Some(mut a)) if planner::needs_proficiencies(&props.settings, &old) => {
@@ -159,11 +289,11 @@ impl CustomResource for ConnectUserResource {
         match planner::plan_update(&props, &old, &new, &current, actual.as_ref()) {
             Plan::Replace { why } => {
                 tracing::info!(action = "replace", why = %why, "decided");
-                self.create(&props, ctx).await
+                self.create_or_import(&props, ctx).await
             }
             Plan::Recreate => {
                 tracing::info!(action = "recreate", "user no longer exists; creating it again");
-                self.create(&props, ctx).await
+                self.create_or_import(&props, ctx).await
             }
             Plan::Reject { reason } => {
                 tracing::warn!(action = "reject", "change not possible in place");
@@ -193,6 +323,9 @@ impl CustomResource for ConnectUserResource {
             tracing::info!(action = "none", "physical id was never a user (failed create); nothing to delete");
             return Outcome::Success { physical_resource_id: existing, data: Default::default() };
         };
+        if Immutable::read(&ctx.request.properties).import_given {
+            return self.release(&id, ctx).await;
+        }
         tracing::info!(action = "delete", "decided");
         match self.connect.delete_user(&id.instance_id, &id.user_id, ctx.deadline).await {
             Ok(existed) => {

@@ -6,6 +6,8 @@
 
 use crate::user::ids::PhysicalId;
 use crate::user::properties::{ChannelConfigs, IdentityInfo, Immutable, ListKind, PhoneConfig, Proficiencies, Settings, UserProps};
+use crate::user::translate::{holder_of, HOLDER_TAG};
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The user as Connect has it, in the same normalised shape as the desired settings.
@@ -14,6 +16,7 @@ pub struct Actual {
     pub user_id: String,
     pub arn: String,
     pub username: String,
+    pub directory_user_id: Option<String>,
     pub settings: Settings,
     /// Tags under the resource's reserved prefix, kept apart so they never show up as drift.
     pub marker_tags: BTreeMap<String, String>,
@@ -76,7 +79,9 @@ pub fn plan_update(new: &UserProps, old: &Immutable, new_immutable: &Immutable, 
     if actual.username != new.name {
         return Plan::Replace { why: format!("Name changed from {} to {}", actual.username, new.name) };
     }
-    let password_changed = old.password != new_immutable.password
+    // With ImportId the password is never applied (Connect cannot set one on an existing user), so a change of it
+    // changes nothing either.
+    let password_changed = new.import.is_none() && old.password != new_immutable.password
         || old.password_secret_id != new_immutable.password_secret_id
         || old.password_secret_key != new_immutable.password_secret_key;
     if password_changed {
@@ -96,6 +101,108 @@ pub fn plan_update(new: &UserProps, old: &Immutable, new_immutable: &Immutable, 
         };
     }
     Plan::InPlace(diff(&new.settings, &actual.settings, &old.mentioned))
+}
+
+/// Takes an existing user over: every mismatch between the user and the template (each naming the property and
+/// both values), or the calls that bring the user's settings to the template, computed as for an in-place
+/// Update, with the hold recorded by the last call (merged into the tag call when there is one).
+pub fn plan_import(props: &UserProps, target: &PhysicalId, holder: &str, actual: &Actual) -> Result<Vec<Change>, String> {
+    let mut errors = Vec::new();
+    if actual.username != props.name {
+        errors.push(format!("Name: the user that ImportId {target} names is {}, but Name is {}", actual.username, props.name));
+    }
+    if let Some(d) = &props.directory_user_id {
+        if actual.directory_user_id.as_ref() != Some(d) {
+            errors.push(format!(
+                "DirectoryUserId: the user that ImportId {target} names has {}, but DirectoryUserId is {d}",
+                actual.directory_user_id.as_deref().unwrap_or("none")
+            ));
+        }
+    }
+    let ours = actual.marker_tags.get(HOLDER_TAG).is_some_and(|h| h == holder);
+    if let Some((stack, logical)) = holder_of(&actual.marker_tags).filter(|_| !ours) {
+        errors.push(format!(
+            "ImportId: user {} ({target}) is already held by resource {logical} of stack {stack}; release it there first (give that resource ImportId: {target} and update its stack, then remove the resource from that stack), or import another user",
+            actual.username
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("; "));
+    }
+    let mut changes = diff(&props.settings, &actual.settings, &BTreeSet::new());
+    if !ours {
+        match changes.last_mut() {
+            Some(Change::Tag(tags)) => {
+                tags.insert(HOLDER_TAG.to_string(), holder.to_string());
+            }
+            _ => changes.push(Change::Tag(BTreeMap::from([(HOLDER_TAG.to_string(), holder.to_string())]))),
+        }
+    }
+    Ok(changes)
+}
+
+/// The calls that undo `applied` (changes already made, in order), back to `before` as it was read before the
+/// first of them: each group is set back whole, in reverse order. Used when an import fails half-way, so that
+/// a user the stack does not own is left exactly as it was.
+pub fn inverse(applied: &[Change], before: &Actual) -> Vec<Change> {
+    let b = &before.settings;
+    let no_proficiencies = Proficiencies::new();
+    let had = b.proficiencies.as_ref().unwrap_or(&no_proficiencies);
+    let levels = |keys: &mut dyn Iterator<Item = &(String, String)>| -> Proficiencies {
+        keys.filter_map(|k| had.get(k).map(|l| (k.clone(), *l))).collect()
+    };
+    let tag_before = |k: &String| b.tags.get(k).or_else(|| before.marker_tags.get(k)).cloned();
+    let mut out = Vec::new();
+    for change in applied.iter().rev() {
+        match change {
+            Change::RoutingProfile(_) => out.push(Change::RoutingProfile(b.routing_profile_id.clone())),
+            Change::SecurityProfiles(_) => out.push(Change::SecurityProfiles(b.security_profile_ids.iter().cloned().collect())),
+            Change::Hierarchy(_) => out.push(Change::Hierarchy(b.hierarchy_group_id.clone())),
+            Change::IdentityInfo(_) => out.push(Change::IdentityInfo(b.identity_info.clone())),
+            Change::PhoneConfig(_) => out.push(Change::PhoneConfig(b.phone_config.clone().unwrap_or_default())),
+            Change::Config(sent) => {
+                let back: ChannelConfigs = sent
+                    .iter()
+                    .map(|(kind, entries)| {
+                        let had = b.channel_configs.get(kind);
+                        let entries = entries
+                            .keys()
+                            .map(|ch| (ch.clone(), had.and_then(|l| l.get(ch)).cloned().unwrap_or_else(|| kind.default_entry())))
+                            .collect();
+                        (*kind, entries)
+                    })
+                    .collect();
+                out.push(Change::Config(back));
+            }
+            Change::DisassociateProficiencies(keys) => out.push(Change::AssociateProficiencies(levels(&mut keys.iter()))),
+            Change::UpdateProficiencies(p) => out.push(Change::UpdateProficiencies(levels(&mut p.keys()))),
+            Change::AssociateProficiencies(p) => out.push(Change::DisassociateProficiencies(p.keys().cloned().collect())),
+            Change::Untag(keys) => {
+                out.push(Change::Tag(keys.iter().filter_map(|k| tag_before(k).map(|v| (k.clone(), v))).collect()));
+            }
+            Change::Tag(tags) => {
+                let added: Vec<String> = tags.keys().filter(|k| tag_before(k).is_none()).cloned().collect();
+                let back: BTreeMap<String, String> = tags.keys().filter_map(|k| tag_before(k).map(|v| (k.clone(), v))).collect();
+                if !added.is_empty() {
+                    out.push(Change::Untag(added));
+                }
+                if !back.is_empty() {
+                    out.push(Change::Tag(back));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether an Update only adds, removes or rewrites `ImportId`: that changes who may delete the user, not the
+/// user, so it needs no call at all.
+pub fn only_import_changed(old: &Map<String, Value>, new: &Map<String, Value>) -> bool {
+    let rest = |m: &Map<String, Value>| -> Map<String, Value> {
+        m.iter().filter(|(k, _)| k.as_str() != "ImportId" && k.as_str() != "importId").map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    let import = |m: &Map<String, Value>| m.get("ImportId").or_else(|| m.get("importId")).cloned();
+    import(old) != import(new) && rest(old) == rest(new)
 }
 
 /// Whether an Update must read the user's proficiencies (an extra call): only when the template mentions them

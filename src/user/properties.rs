@@ -135,13 +135,15 @@ pub struct UserProps {
     pub name: String,
     pub password: Option<PasswordSource>,
     pub directory_user_id: Option<String>,
+    /// The existing user this resource takes over instead of creating one (`ImportId`).
+    pub import: Option<ids::PhysicalId>,
     pub settings: Settings,
 }
 
-/// Tag keys under this prefix belong to the resource itself (the idempotency marker).
+/// Tag keys under this prefix belong to the resource itself (the idempotency marker and the holder).
 pub const RESERVED_TAG_PREFIX: &str = "connect-user-resource:";
-/// Connect allows 50 tags; one is kept for the marker.
-pub const MAX_USER_TAGS: usize = 49;
+/// Connect allows 50 tags; two are kept for the resource's own (the request marker and the holder).
+pub const MAX_USER_TAGS: usize = 48;
 
 /// Canonical name, then the extra spellings accepted besides its camelCase form.
 type Field = (&'static str, &'static [&'static str]);
@@ -165,6 +167,7 @@ const TOP: &[Field] = &[
     ("PersistentConnectionConfigs", &[]),
     ("VoiceEnhancementConfigs", &[]),
     ("UserProficiencies", &[]),
+    ("ImportId", &[]),
 ];
 const IDENTITY: &[Field] = &[("FirstName", &[]), ("LastName", &[]), ("Email", &[]), ("SecondaryEmail", &[]), ("Mobile", &[])];
 const PHONE: &[Field] =
@@ -389,6 +392,18 @@ impl UserProps {
             p.err("PasswordSecretKey", "needs PasswordSecretId");
         }
 
+        let import = p.opt_string(f.get("ImportId").copied(), "ImportId").and_then(|raw| match ids::import_id(&raw) {
+            Ok(id) if instance_id.as_ref().is_some_and(|i| *i != id.instance_id) => {
+                p.err("ImportId", format!("names instance {}, but InstanceId is {iid}", id.instance_id));
+                None
+            }
+            Ok(id) => Some(id),
+            Err(e) => {
+                p.err("ImportId", e);
+                None
+            }
+        });
+
         let directory_user_id = p.opt_string(f.get("DirectoryUserId").copied(), "DirectoryUserId");
         if directory_user_id.as_ref().is_some_and(|d| d.chars().count() > 256) {
             p.err("DirectoryUserId", "must be at most 256 characters");
@@ -542,6 +557,7 @@ impl UserProps {
             name: name.unwrap_or_default(),
             password,
             directory_user_id,
+            import,
             settings: Settings {
                 routing_profile_id: routing_profile_id.unwrap_or_default(),
                 security_profile_ids,
@@ -592,7 +608,10 @@ fn parse_tags(p: &mut Parser, v: Option<&Value>) -> BTreeMap<String, String> {
         other => p.err("Tags", format!("must be a map of key to value or a list of {{Key, Value}}, got {}", coerce::kind(other))),
     }
     if tags.len() > MAX_USER_TAGS {
-        p.err("Tags", format!("at most {MAX_USER_TAGS} tags (Connect allows 50 and this resource keeps one), got {}", tags.len()));
+        p.err(
+            "Tags",
+            format!("at most {MAX_USER_TAGS} tags (Connect allows 50 and this resource keeps two for its own), got {}", tags.len()),
+        );
     }
     tags
 }
@@ -607,6 +626,11 @@ pub struct Immutable {
     pub password_secret_id: Option<Value>,
     pub password_secret_key: Option<Value>,
     pub directory_user_id: Option<Value>,
+    /// `ImportId`, when it reads as one.
+    pub import: Option<ids::PhysicalId>,
+    /// Whether an `ImportId` is given at all, readable or not: a Delete then releases instead of deleting, even
+    /// when the other properties are wrong (erring towards keeping a user, never towards deleting one).
+    pub import_given: bool,
 }
 
 impl Immutable {
@@ -620,6 +644,8 @@ impl Immutable {
             password_secret_id: norm(f.get("PasswordSecretId")),
             password_secret_key: norm(f.get("PasswordSecretKey")),
             directory_user_id: norm(f.get("DirectoryUserId")),
+            import: f.get("ImportId").and_then(|v| coerce::string(v).ok()).and_then(|s| ids::import_id(&s).ok()),
+            import_given: f.get("ImportId").is_some_and(|v| !matches!(v, Value::String(s) if s.trim().is_empty())),
         }
     }
 }

@@ -7,11 +7,19 @@ use crate::user::properties::{
     ChannelConfigs, Entry, IdentityInfo, ListKind, PhoneConfig, PhoneType, Proficiencies, Settings, UserProps, RESERVED_TAG_PREFIX,
 };
 use aws_sdk_connect::types::{self as sdk};
+use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The tag that marks a user as created by one request of this resource, so that a retried Create adopts its
 /// own user instead of failing with "already exists".
 pub const MARKER_TAG: &str = "connect-user-resource:request";
+
+/// The tag that names the resource holding a user (`<stack name>/<logical id>`), set on the users it creates or
+/// imports, so that two resources never hold one user and a refusal can say where to release it.
+pub const HOLDER_TAG: &str = "connect-user-resource:holder";
+
+/// Connect's limit on a tag value.
+const MAX_TAG_VALUE: usize = 256;
 
 /// A stable digest of the request identity (FNV-1a, 64 bit): short enough for a tag value, and the same on every
 /// retry of the same request.
@@ -22,6 +30,31 @@ pub fn marker_value(stack_id: &str, logical_id: &str, request_id: &str) -> Strin
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{h:016x}")
+}
+
+/// The holder value of a resource: the stack's name (a stack re-created under the same name holds what the old
+/// one held) and the logical id. Past Connect's 256-character limit the tail is replaced by a digest, which keeps
+/// it unique and stable.
+pub fn holder_value(stack_id: &str, logical_id: &str) -> String {
+    let stack = stack_id.split_once(":stack/").map(|(_, rest)| rest.split('/').next().unwrap_or(rest)).unwrap_or(stack_id);
+    let full = format!("{stack}/{logical_id}");
+    if full.chars().count() <= MAX_TAG_VALUE {
+        return full;
+    }
+    let digest = marker_value(stack_id, logical_id, "");
+    let head: String = full.chars().take(MAX_TAG_VALUE - digest.len() - 1).collect();
+    format!("{head}#{digest}")
+}
+
+/// Who holds a user, from its reserved tags, for the refusal's reason: (stack, logical id), or `None` when no
+/// resource of this kind holds it.
+pub fn holder_of(marker_tags: &BTreeMap<String, String>) -> Option<(String, String)> {
+    if let Some(v) = marker_tags.get(HOLDER_TAG) {
+        let (stack, logical) = v.split_once('/').unwrap_or((v.as_str(), ""));
+        return Some((stack.to_string(), logical.to_string()));
+    }
+    // Users created before the holder tag existed carry only the request marker.
+    marker_tags.contains_key(MARKER_TAG).then(|| ("(not recorded)".to_string(), "(not recorded)".to_string()))
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {
@@ -209,11 +242,11 @@ pub fn proficiencies_from_sdk(list: &[sdk::UserProficiency]) -> Proficiencies {
     list.iter().map(|p| ((p.attribute_name().to_string(), p.attribute_value().to_string()), centi(f64::from(p.level())))).collect()
 }
 
-/// The tags to send with CreateUser: the user's own plus the marker. `None` when there are none (the API
-/// rejects an empty map).
-pub fn create_tags(props: &UserProps, marker: &str) -> HashMap<String, String> {
+/// The tags to send with CreateUser: the user's own plus the request marker and the holder.
+pub fn create_tags(props: &UserProps, marker: &str, holder: &str) -> HashMap<String, String> {
     let mut tags: HashMap<String, String> = props.settings.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     tags.insert(MARKER_TAG.to_string(), marker.to_string());
+    tags.insert(HOLDER_TAG.to_string(), holder.to_string());
     tags
 }
 
@@ -232,6 +265,7 @@ pub fn actual_from_sdk(u: &sdk::User) -> Option<Actual> {
         user_id: u.id()?.to_string(),
         arn: u.arn().unwrap_or_default().to_string(),
         username: u.username()?.to_string(),
+        directory_user_id: non_empty(u.directory_user_id()),
         settings: Settings {
             routing_profile_id: u.routing_profile_id().unwrap_or_default().to_string(),
             security_profile_ids: u.security_profile_ids().iter().cloned().collect::<BTreeSet<_>>(),
@@ -244,6 +278,102 @@ pub fn actual_from_sdk(u: &sdk::User) -> Option<Actual> {
         },
         marker_tags,
     })
+}
+
+fn put(o: &mut Map<String, Value>, key: &str, v: Option<&String>) {
+    if let Some(v) = v {
+        o.insert(key.into(), json!(v));
+    }
+}
+
+fn entry_to_property(channel: &str, e: &Entry) -> Value {
+    match e {
+        Entry::AutoAccept { auto_accept, agent_first_callback } => {
+            let mut o = json!({"Channel": channel, "AutoAccept": auto_accept});
+            if *agent_first_callback {
+                o["AgentFirstCallbackAutoAccept"] = json!(true);
+            }
+            o
+        }
+        Entry::AfterContactWork { limit, agent_first_callback } => {
+            let mut o = json!({"Channel": channel, "AfterContactWorkConfig": {"AfterContactWorkTimeLimit": limit}});
+            if *agent_first_callback != 0 {
+                o["AgentFirstCallbackAfterContactWorkConfig"] = json!({"AfterContactWorkTimeLimit": agent_first_callback});
+            }
+            o
+        }
+        Entry::PhoneNumber { phone_type, number } => {
+            let mut o = json!({"Channel": channel, "PhoneType": phone_type.as_str()});
+            if let Some(n) = number {
+                o["PhoneNumber"] = json!(n);
+            }
+            o
+        }
+        Entry::PersistentConnection(b) => json!({"Channel": channel, "PersistentConnection": b}),
+        Entry::VoiceEnhancement(m) => json!({"Channel": channel, "VoiceEnhancementMode": m}),
+    }
+}
+
+/// The resource properties that describe an existing user as it is (for `connect-users export`): every
+/// setting it has, `ImportId` so that a Create takes it over, no password, none of this resource's own tags.
+/// PhoneConfig members that a per-channel list of the user also carries are left to the list (the two may not
+/// stand side by side), and PhoneConfig is left out beside PhoneNumberConfigs, as the properties require.
+pub fn properties_from_actual(instance_id: &str, a: &Actual) -> Map<String, Value> {
+    let s = &a.settings;
+    let mut o = Map::new();
+    o.insert("InstanceId".into(), json!(instance_id));
+    o.insert("Name".into(), json!(a.username));
+    o.insert("ImportId".into(), json!(format!("{instance_id}:{}", a.user_id)));
+    put(&mut o, "DirectoryUserId", a.directory_user_id.as_ref());
+    o.insert("RoutingProfileId".into(), json!(s.routing_profile_id));
+    o.insert("SecurityProfileIds".into(), json!(s.security_profile_ids));
+    put(&mut o, "HierarchyGroupId", s.hierarchy_group_id.as_ref());
+    let i = &s.identity_info;
+    let mut identity = Map::new();
+    for (k, v) in [
+        ("FirstName", &i.first_name),
+        ("LastName", &i.last_name),
+        ("Email", &i.email),
+        ("SecondaryEmail", &i.secondary_email),
+        ("Mobile", &i.mobile),
+    ] {
+        put(&mut identity, k, v.as_ref());
+    }
+    if !identity.is_empty() {
+        o.insert("IdentityInfo".into(), Value::Object(identity));
+    }
+    let lists: Vec<ListKind> = s.channel_configs.iter().filter(|(_, e)| !e.is_empty()).map(|(k, _)| *k).collect();
+    if let Some(pc) = s.phone_config.as_ref().filter(|_| !lists.contains(&ListKind::PhoneNumber)) {
+        let mut phone = Map::new();
+        phone.insert("PhoneType".into(), json!(pc.phone_type.as_str()));
+        put(&mut phone, "DeskPhoneNumber", pc.desk_phone_number.as_ref());
+        if !lists.contains(&ListKind::AutoAccept) {
+            phone.insert("AutoAccept".into(), json!(pc.auto_accept));
+        }
+        if !lists.contains(&ListKind::AfterContactWork) {
+            phone.insert("AfterContactWorkTimeLimit".into(), json!(pc.after_contact_work_time_limit));
+        }
+        if !lists.contains(&ListKind::PersistentConnection) {
+            phone.insert("PersistentConnection".into(), json!(pc.persistent_connection));
+        }
+        o.insert("PhoneConfig".into(), Value::Object(phone));
+    }
+    for kind in lists {
+        let entries: Vec<Value> = s.channel_configs[&kind].iter().map(|(c, e)| entry_to_property(c, e)).collect();
+        o.insert(kind.name().into(), Value::Array(entries));
+    }
+    if let Some(p) = s.proficiencies.as_ref().filter(|p| !p.is_empty()) {
+        let list: Vec<Value> = p
+            .iter()
+            .map(|((name, value), level)| json!({"AttributeName": name, "AttributeValue": value, "Level": f64::from(*level) / 100.0}))
+            .collect();
+        o.insert("UserProficiencies".into(), Value::Array(list));
+    }
+    if !s.tags.is_empty() {
+        let list: Vec<Value> = s.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+        o.insert("Tags".into(), Value::Array(list));
+    }
+    o
 }
 
 /// `Fn::GetAtt` attributes.
@@ -261,7 +391,6 @@ pub fn data(props: &UserProps, user_id: &str, arn: &str) -> BTreeMap<String, Str
 mod tests {
     use super::*;
     use crate::user::properties::UserProps;
-    use serde_json::json;
 
     fn props() -> UserProps {
         let v = json!({
@@ -316,9 +445,10 @@ mod tests {
 
     #[test]
     fn create_tags_carry_the_marker_and_markers_are_stable() {
-        let t = create_tags(&props(), "m");
+        let t = create_tags(&props(), "m", "stack/Agent");
         assert_eq!(t.get("team").map(String::as_str), Some("blue"));
         assert_eq!(t.get(MARKER_TAG).map(String::as_str), Some("m"));
+        assert_eq!(t.get(HOLDER_TAG).map(String::as_str), Some("stack/Agent"));
         assert_eq!(marker_value("s", "l", "r"), marker_value("s", "l", "r"));
         assert_ne!(marker_value("s", "l", "r"), marker_value("s", "l", "r2"));
         assert_ne!(marker_value("s", "lr", ""), marker_value("s", "l", "r"));
@@ -332,5 +462,118 @@ mod tests {
         assert_eq!(d.get("Arn").map(String::as_str), Some("arn:x"));
         assert_eq!(d.get("InstanceId").map(String::as_str), Some("inst-1"));
         assert_eq!(d.get("Name").map(String::as_str), Some("jdoe"));
+    }
+
+    #[test]
+    fn the_holder_names_stack_and_resource_and_fits_a_tag() {
+        let stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/agents/5b9c8f10-1111-11ef";
+        assert_eq!(holder_value(stack, "Agent"), "agents/Agent");
+        assert_eq!(holder_value("plain", "Agent"), "plain/Agent");
+        let long = "L".repeat(255);
+        let v = holder_value(stack, &long);
+        assert_eq!(v.chars().count(), 256);
+        assert_ne!(v, holder_value(stack, &format!("{}M", "L".repeat(254))), "a digest keeps long ids apart");
+        let tags = BTreeMap::from([(HOLDER_TAG.to_string(), "agents/Agent".to_string())]);
+        assert_eq!(holder_of(&tags), Some(("agents".into(), "Agent".into())));
+        assert_eq!(holder_of(&BTreeMap::new()), None);
+        let legacy = BTreeMap::from([(MARKER_TAG.to_string(), "abc".to_string())]);
+        assert!(holder_of(&legacy).is_some(), "a user created before holders were recorded is still held");
+    }
+
+    fn exported(a: &Actual) -> UserProps {
+        let props = properties_from_actual("inst-1", a);
+        assert!(props.get("Password").is_none());
+        UserProps::parse(&props).unwrap_or_else(|e| panic!("{e}: {}", Value::Object(props.clone())))
+    }
+
+    fn everything() -> Actual {
+        let u = sdk::User::builder()
+            .id("u1")
+            .arn("arn:u1")
+            .username("jdoe")
+            .directory_user_id("dir-1")
+            .routing_profile_id("rp-1")
+            .security_profile_ids("sp-1")
+            .security_profile_ids("sp-2")
+            .hierarchy_group_id("hg-1")
+            .identity_info(
+                sdk::UserIdentityInfo::builder()
+                    .first_name("John")
+                    .last_name("Doe")
+                    .email("jdoe@example.com")
+                    .secondary_email("j@example.org")
+                    .mobile("+14155550100")
+                    .build(),
+            )
+            .phone_config(phone_to_sdk(&PhoneConfig {
+                phone_type: PhoneType::DeskPhone,
+                auto_accept: true,
+                after_contact_work_time_limit: 45,
+                desk_phone_number: Some("+14155550111".into()),
+                persistent_connection: true,
+            }))
+            .tags("team", "blue")
+            .tags(MARKER_TAG, "abc")
+            .tags(HOLDER_TAG, "s/L")
+            .build();
+        let mut a = actual_from_sdk(&u).unwrap();
+        a.settings.proficiencies = Some(Proficiencies::from([(("Language".into(), "English".into()), 350)]));
+        a
+    }
+
+    #[test]
+    fn an_exported_user_reads_back_as_the_same_settings() {
+        let a = everything();
+        let p = exported(&a);
+        assert_eq!(p.settings, a.settings);
+        assert_eq!(p.name, "jdoe");
+        assert_eq!(p.directory_user_id.as_deref(), Some("dir-1"));
+        assert_eq!(p.import.map(|i| i.to_string()).as_deref(), Some("inst-1:u1"));
+        let raw = properties_from_actual("inst-1", &a);
+        assert_eq!(raw["Tags"], json!([{"Key": "team", "Value": "blue"}]), "none of the resource's own tags");
+        assert_eq!(raw["UserProficiencies"][0]["Level"], json!(3.5));
+    }
+
+    #[test]
+    fn exported_per_channel_lists_take_over_their_phone_config_members() {
+        let mut a = everything();
+        let u = sdk::User::builder()
+            .id("u1")
+            .username("jdoe")
+            .auto_accept_configs(sdk::AutoAcceptConfig::builder().channel(sdk::Channel::Chat).auto_accept(true).build().unwrap())
+            .voice_enhancement_configs(
+                sdk::VoiceEnhancementConfig::builder()
+                    .channel(sdk::Channel::Voice)
+                    .voice_enhancement_mode(sdk::VoiceEnhancementMode::NoiseSuppression)
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        a.settings.channel_configs = lists_from_sdk(&u);
+        let raw = properties_from_actual("inst-1", &a);
+        assert!(raw["PhoneConfig"].get("AutoAccept").is_none(), "AutoAcceptConfigs carries it: {raw:?}");
+        assert_eq!(raw["PhoneConfig"]["AfterContactWorkTimeLimit"], json!(45));
+        let p = exported(&a);
+        assert_eq!(crate::user::planner::diff(&p.settings, &a.settings, &BTreeSet::new()), vec![], "nothing to change on import");
+
+        // Beside PhoneNumberConfigs PhoneConfig cannot stand at all; the lists carry the phone.
+        let u = sdk::User::builder()
+            .id("u1")
+            .username("jdoe")
+            .phone_number_configs(
+                sdk::PhoneNumberConfig::builder()
+                    .channel(sdk::Channel::Voice)
+                    .phone_type(sdk::PhoneType::DeskPhone)
+                    .phone_number("+14155550111")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        a.settings.channel_configs = lists_from_sdk(&u);
+        let raw = properties_from_actual("inst-1", &a);
+        assert!(raw.get("PhoneConfig").is_none());
+        let p = exported(&a);
+        assert_eq!(p.settings.phone_config, None);
+        assert_eq!(crate::user::planner::diff(&p.settings, &a.settings, &BTreeSet::new()), vec![]);
     }
 }

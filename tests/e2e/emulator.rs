@@ -159,10 +159,11 @@ async fn proficiencies_list_users_and_search() {
     let e = c.associate_user_proficiencies().instance_id(IID).user_id(&uid).user_proficiencies(p("Klingon", 1.0)).send().await.unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
 
-    let page = c.list_users().instance_id(IID).max_results(2).send().await.unwrap();
-    assert_eq!(page.user_summary_list().len(), 2);
-    let next = c.list_users().instance_id(IID).max_results(2).next_token(page.next_token().unwrap()).send().await.unwrap();
-    assert_eq!(next.user_summary_list().len(), 1);
+    // Three users made here and the fixture's two pre-existing agents.
+    let page = c.list_users().instance_id(IID).max_results(3).send().await.unwrap();
+    assert_eq!(page.user_summary_list().len(), 3);
+    let next = c.list_users().instance_id(IID).max_results(3).next_token(page.next_token().unwrap()).send().await.unwrap();
+    assert_eq!(next.user_summary_list().len(), 2);
     assert!(next.next_token().is_none());
 
     let search = |value: &str, cmp: StringComparisonType| {
@@ -242,7 +243,8 @@ async fn validation_errors_match_the_service_model() {
 #[tokio::test]
 async fn the_user_limit_is_enforced() {
     let mut f = connect_emulator::fixture::Fixture::default_fixture();
-    f.instances[0].user_limit = 1;
+    // The fixture's pre-existing agents count towards the limit.
+    f.instances[0].user_limit = f.instances[0].users.len() + 1;
     let (_e, c) = emu(Config { fixture: Some(f), ..Default::default() }).await;
     create(&c, "one").await;
     let e = create_request(&c, "two").send().await.unwrap_err();
@@ -353,4 +355,41 @@ async fn the_binary_prints_its_address_and_stops_on_sigterm() {
     std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let status = tokio::time::timeout(Duration::from_secs(5), child.wait()).await.unwrap().unwrap();
     assert!(status.success());
+}
+
+#[tokio::test]
+async fn the_fixture_seeds_existing_agents_with_fixed_ids() {
+    let (_e, c) = emu(Config { describe_delay_ms: 60_000, ..Default::default() }).await;
+    // They existed before the emulator started: no consistency delay applies to them.
+    let u = c.describe_user().instance_id(IID).user_id(VETERAN_ID).send().await.unwrap();
+    let u = u.user().unwrap();
+    assert_eq!(u.username(), Some("veteran.agent"));
+    assert_eq!(u.arn(), Some(format!("{IARN}/agent/{VETERAN_ID}").as_str()));
+    assert_eq!(u.hierarchy_group_id(), Some(HG_EMEA));
+    assert_eq!(u.tags().unwrap().get("site").map(String::as_str), Some("Madrid"));
+    assert_eq!(u.auto_accept_configs().len(), 1);
+    let p = c.list_user_proficiencies().instance_id(IID).user_id(VETERAN_ID).send().await.unwrap();
+    assert_eq!(p.user_proficiency_list()[0].attribute_value(), "Spanish");
+    let names: Vec<String> = c
+        .list_users()
+        .instance_id(IID)
+        .send()
+        .await
+        .unwrap()
+        .user_summary_list()
+        .iter()
+        .map(|s| s.username().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["legacy.agent", "veteran.agent"]);
+}
+
+#[test]
+fn a_fixture_user_that_createuser_would_refuse_is_refused_at_load() {
+    let mut v: serde_json::Value = serde_json::from_str(connect_emulator::fixture::DEFAULT_FIXTURE).unwrap();
+    v["instances"][0]["users"][0]["PhoneConfig"] = json!({"PhoneType": "DESK_PHONE"});
+    let e = connect_emulator::fixture::Fixture::parse(&v.to_string()).unwrap_err();
+    assert!(e.contains("legacy.agent") && e.contains("InvalidRequestException"), "{e}");
+    v["instances"][0]["users"][0] =
+        json!({"Username": "no-id", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]});
+    assert!(connect_emulator::fixture::Fixture::parse(&v.to_string()).unwrap_err().contains("needs an Id"));
 }

@@ -343,4 +343,8 @@ async fn the_sample_events_run_in_lifecycle_order() {
     }
     let names: Vec<String> = bed.users().await.iter().map(|u| u["Username"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, vec!["example-email", "example-desk", "example-hierarchy-2"]);
+    // The fixture's legacy.agent was taken over (brought to its template), then released, not deleted.
+    let legacy = bed.user(LEGACY_ID).await.expect("released, not deleted");
+    assert_eq!(legacy["RoutingProfileId"], RP_SALES);
+    assert_eq!(legacy["Tags"], json!({"team": "support", "managed-by": "cloudformation"}));
 }

@@ -2,6 +2,8 @@
 
 mod cargo_lambda;
 mod emulator;
+mod export;
+mod import;
 mod lifecycle;
 mod native;
 mod reliability;

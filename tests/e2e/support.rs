@@ -20,6 +20,13 @@ pub const SP_QA: &str = "d5f4b602-adba-4884-a1ba-3a551158840b";
 pub const HG_NA: &str = "fc81f9df-eb75-4f12-a8db-2aa195c5b772";
 pub const HG_EMEA: &str = "a8e0f0bb-4a9a-412f-8992-bd18de9c8f82";
 pub const PASSWORD: &str = "Sup3rSecretPassw0rd";
+/// The agents the default fixture's first instance has before any stack (see emulator/fixtures/default.json).
+pub const LEGACY_ID: &str = "0f6a2c1e-5d3b-4a7e-9c10-2b8d4e6f1a01";
+pub const VETERAN_ID: &str = "7c3e9b52-1f4d-4e8a-b6a0-5d2c8e1f3b02";
+pub const FIXTURE_USERS: [&str; 2] = [LEGACY_ID, VETERAN_ID];
+/// The stack name in `events::STACK_ID`, which the holder tag records.
+pub const STACK_NAME: &str = "connect-users";
+pub const HOLDER_TAG: &str = "connect-user-resource:holder";
 
 pub fn connect_client(endpoint: &str) -> aws_sdk_connect::Client {
     let config = aws_sdk_connect::Config::builder()
@@ -117,12 +124,23 @@ impl Bed {
         control(&self.emulator.endpoint(), method, path, body).await.expect("control api")
     }
 
-    pub async fn users(&self) -> Vec<Value> {
+    /// Every user of the emulator, the fixture's pre-existing agents included.
+    pub async fn all_users(&self) -> Vec<Value> {
         self.control("GET", "state", None).await["users"].as_array().cloned().unwrap_or_default()
     }
 
+    /// The users made since the emulator started (the fixture's pre-existing agents left out).
+    pub async fn users(&self) -> Vec<Value> {
+        self.all_users().await.into_iter().filter(|u| !FIXTURE_USERS.iter().any(|f| u["Id"] == *f)).collect()
+    }
+
     pub async fn user(&self, user_id: &str) -> Option<Value> {
-        self.users().await.into_iter().find(|u| u["Id"] == user_id)
+        self.all_users().await.into_iter().find(|u| u["Id"] == user_id)
+    }
+
+    /// The call log's entries (operation, status, request body, ...), in order.
+    pub async fn call_log(&self) -> Vec<Value> {
+        self.control("GET", "calls", None).await["calls"].as_array().cloned().unwrap_or_default()
     }
 
     /// Operation names of the call log, in order.
@@ -175,5 +193,35 @@ pub fn soft_phone(name: &str) -> Value {
 
 pub fn with(mut v: Value, key: &str, val: Value) -> Value {
     v[key] = val;
+    v
+}
+
+/// A binary of another workspace member, built by `make test` (`cargo build --workspace --all-targets`) before
+/// the tests run.
+pub fn workspace_bin(name: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug").join(name);
+    assert!(p.exists(), "{} is missing: run the tests through `make test`, which builds it", p.display());
+    p
+}
+
+/// A tool from the project's venv (cfn-lint, python), installed by `make test`.
+pub fn venv_bin(name: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin").join(name);
+    assert!(p.exists(), "{} is missing: run the tests through `make test`, which installs it", p.display());
+    p
+}
+
+/// The write calls of a call log (everything but the reads).
+pub fn writes(log: &[Value]) -> Vec<String> {
+    const READS: [&str; 5] = ["DescribeUser", "ListUserProficiencies", "ListUsers", "SearchUsers", "ListTagsForResource"];
+    log.iter().filter_map(|c| c["operation"].as_str()).filter(|op| !READS.contains(op)).map(str::to_string).collect()
+}
+
+/// A user as the emulator holds it, less what changes on every write.
+pub fn settings_of(u: &Value) -> Value {
+    let mut v = u.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("LastModifiedTime");
+    }
     v
 }

@@ -67,6 +67,11 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
     let mut lambda = LambdaProcess::spawn(binary, &lambda_env(runtime.addr, &emulator.endpoint()))
         .map_err(|e| format!("starting {}: {e}", binary.display()))?;
 
+    let state = control(&emulator.endpoint(), "GET", "state", None).await.map_err(|e| e.to_string())?;
+    let existing: Vec<&str> =
+        state["users"].as_array().map(|us| us.iter().filter_map(|u| u["Username"].as_str()).collect()).unwrap_or_default();
+    println!("Users the instance has before any stack (the fixture's): {existing:?}\n");
+
     let mut ids = Ids::default();
     let mut all_ok = true;
     for (i, (file, raw)) in events.iter().enumerate() {

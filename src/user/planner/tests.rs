@@ -24,6 +24,7 @@ fn actual_of(p: &UserProps) -> Actual {
         user_id: "u-1".into(),
         arn: "arn:u-1".into(),
         username: p.name.clone(),
+        directory_user_id: None,
         settings: p.settings.clone(),
         marker_tags: BTreeMap::from([("connect-user-resource:request".into(), "m".into())]),
     }
@@ -282,4 +283,159 @@ mod channels {
         }
         c
     }
+}
+
+// ---- Import ----
+
+const HOLDER: &str = "agents/Agent";
+
+fn target() -> PhysicalId {
+    PhysicalId { instance_id: IID.into(), user_id: "u-1".into() }
+}
+
+fn unheld(p: &UserProps) -> Actual {
+    Actual { marker_tags: BTreeMap::new(), ..actual_of(p) }
+}
+
+fn holder_tag(v: &str) -> Change {
+    Change::Tag(BTreeMap::from([("connect-user-resource:holder".to_string(), v.to_string())]))
+}
+
+#[test]
+fn an_import_of_a_matching_user_only_records_the_hold() {
+    let p = props(with(base(), "ImportId", json!(format!("{IID}:u-1"))));
+    assert_eq!(plan_import(&p, &target(), HOLDER, &unheld(&p)), Ok(vec![holder_tag(HOLDER)]));
+}
+
+#[test]
+fn an_import_brings_only_the_differing_groups_to_the_template() {
+    let p = props(with(base(), "ImportId", json!(format!("{IID}:u-1"))));
+    let mut a = unheld(&p);
+    a.settings.routing_profile_id = "rp-9".into();
+    a.settings.tags.insert("team".into(), "red".into());
+    let plan = plan_import(&p, &target(), HOLDER, &a).unwrap();
+    assert_eq!(
+        plan,
+        vec![
+            Change::RoutingProfile("rp-1".into()),
+            Change::Tag(BTreeMap::from([
+                ("connect-user-resource:holder".to_string(), HOLDER.to_string()),
+                ("team".to_string(), "blue".to_string())
+            ]))
+        ],
+        "the hold rides on the tag call the template needs anyway"
+    );
+}
+
+#[test]
+fn every_import_mismatch_is_named_with_both_values() {
+    let p = props(with(with(base(), "ImportId", json!(format!("{IID}:u-1"))), "DirectoryUserId", json!("dir-1")));
+    let mut a = unheld(&p);
+    a.username = "someone".into();
+    a.directory_user_id = Some("dir-2".into());
+    let why = plan_import(&p, &target(), HOLDER, &a).unwrap_err();
+    assert!(why.contains("Name: the user that ImportId"), "{why}");
+    assert!(why.contains("is someone, but Name is jdoe"), "{why}");
+    assert!(why.contains("DirectoryUserId: the user that ImportId") && why.contains("has dir-2, but DirectoryUserId is dir-1"), "{why}");
+    a.directory_user_id = None;
+    assert!(plan_import(&p, &target(), HOLDER, &a).unwrap_err().contains("has none, but DirectoryUserId is dir-1"));
+}
+
+#[test]
+fn a_user_held_by_another_resource_is_refused_and_ours_is_taken_again() {
+    let p = props(with(base(), "ImportId", json!(format!("{IID}:u-1"))));
+    let mut a = unheld(&p);
+    a.marker_tags.insert("connect-user-resource:holder".into(), "other-stack/Legacy".into());
+    let why = plan_import(&p, &target(), HOLDER, &a).unwrap_err();
+    assert!(why.contains("held by resource Legacy of stack other-stack"), "{why}");
+    assert!(why.contains(&format!("give that resource ImportId: {IID}:u-1")), "{why}");
+    // A retried delivery of our own import finds our hold: nothing more to do.
+    a.marker_tags.insert("connect-user-resource:holder".into(), HOLDER.into());
+    assert_eq!(plan_import(&p, &target(), HOLDER, &a), Ok(vec![]));
+    // A user created by this resource before holders were recorded is held, by a resource it cannot name.
+    let mut legacy = unheld(&p);
+    legacy.marker_tags.insert("connect-user-resource:request".into(), "m".into());
+    assert!(plan_import(&p, &target(), HOLDER, &legacy).unwrap_err().contains("(not recorded)"));
+}
+
+#[test]
+fn inverse_puts_back_each_group_as_it_was_in_reverse_order() {
+    let p = props(with(base(), "UserProficiencies", json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": "2"}])));
+    let mut before = unheld(&p);
+    before.settings.proficiencies = Some(p.settings.proficiencies.clone().unwrap());
+    let en = ("Language".to_string(), "English".to_string());
+    let fr = ("Language".to_string(), "French".to_string());
+    let applied = vec![
+        Change::RoutingProfile("rp-9".into()),
+        Change::SecurityProfiles(vec!["sp-9".into()]),
+        Change::Hierarchy(None),
+        Change::IdentityInfo(IdentityInfo::default()),
+        Change::PhoneConfig(PhoneConfig { auto_accept: true, ..PhoneConfig::default() }),
+        Change::DisassociateProficiencies(vec![en.clone()]),
+        Change::AssociateProficiencies(BTreeMap::from([(fr.clone(), 300)])),
+        Change::Untag(vec!["team".into()]),
+        Change::Tag(BTreeMap::from([
+            ("new".to_string(), "x".to_string()),
+            ("connect-user-resource:holder".to_string(), HOLDER.to_string()),
+        ])),
+    ];
+    let undo = inverse(&applied, &before);
+    let b = &before.settings;
+    assert_eq!(
+        undo,
+        vec![
+            Change::Untag(vec!["connect-user-resource:holder".into(), "new".into()]),
+            Change::Tag(BTreeMap::from([("team".to_string(), "blue".to_string())])),
+            Change::DisassociateProficiencies(vec![fr]),
+            Change::AssociateProficiencies(BTreeMap::from([(en, 200)])),
+            Change::PhoneConfig(b.phone_config.clone().unwrap()),
+            Change::IdentityInfo(b.identity_info.clone()),
+            Change::Hierarchy(Some("hg-1".into())),
+            Change::SecurityProfiles(vec!["sp-1".into(), "sp-2".into()]),
+            Change::RoutingProfile("rp-1".into()),
+        ]
+    );
+    assert_eq!(inverse(&[], &before), vec![]);
+}
+
+#[test]
+fn inverse_of_a_config_call_restores_only_the_channels_sent() {
+    let p = props(with_lists());
+    let before = unheld(&p);
+    let sent: ChannelConfigs = BTreeMap::from([(
+        ListKind::AutoAccept,
+        BTreeMap::from([
+            ("CHAT".to_string(), crate::user::properties::Entry::AutoAccept { auto_accept: false, agent_first_callback: false }),
+            ("EMAIL".to_string(), crate::user::properties::Entry::AutoAccept { auto_accept: true, agent_first_callback: false }),
+        ]),
+    )]);
+    let undo = inverse(&[Change::Config(sent)], &before);
+    let Change::Config(back) = &undo[0] else { panic!("{undo:?}") };
+    let auto = &back[&ListKind::AutoAccept];
+    assert_eq!(auto.len(), 2);
+    assert_eq!(auto["CHAT"], before.settings.channel_configs[&ListKind::AutoAccept]["CHAT"], "what it had");
+    assert_eq!(auto["EMAIL"], ListKind::AutoAccept.default_entry(), "a channel it did not have goes back to the default");
+}
+
+#[test]
+fn only_an_import_id_change_is_recognised() {
+    let a = base();
+    let b = with(base(), "ImportId", json!(format!("{IID}:u-1")));
+    assert!(only_import_changed(a.as_object().unwrap(), b.as_object().unwrap()));
+    assert!(only_import_changed(b.as_object().unwrap(), a.as_object().unwrap()));
+    assert!(!only_import_changed(a.as_object().unwrap(), a.as_object().unwrap()), "no change at all is not an ImportId change");
+    let c = with(b.clone(), "HierarchyGroupId", json!("hg-2"));
+    assert!(!only_import_changed(a.as_object().unwrap(), c.as_object().unwrap()));
+}
+
+#[test]
+fn with_import_id_a_password_change_is_not_refused_as_it_is_never_applied() {
+    let old = with(base(), "ImportId", json!(format!("{IID}:u-1")));
+    let new = with(old.clone(), "Password", json!("An0therPassw0rd"));
+    let a = actual_of(&props(new.clone()));
+    assert_eq!(plan(old, new, Some(&a)), Plan::InPlace(vec![]));
+}
+
+fn with_lists() -> Value {
+    with(base(), "AutoAcceptConfigs", json!([{"Channel": "CHAT", "AutoAccept": true}]))
 }

@@ -219,8 +219,10 @@ fn tags_as_map_or_list() {
     assert!(error_of(with(base(), "Tags", json!({"aws:x": "1"}))).contains("must not start with aws:"));
     assert!(error_of(with(base(), "Tags", json!({"connect-user-resource:request": "1"}))).contains("reserved"));
     assert!(error_of(with(base(), "Tags", json!({"k": "v".repeat(257)}))).contains("at most 256"));
-    let many: serde_json::Map<String, Value> = (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
-    assert!(error_of(with(base(), "Tags", Value::Object(many))).contains("at most 49 tags"));
+    let many: serde_json::Map<String, Value> = (0..49).map(|i| (format!("k{i}"), json!("v"))).collect();
+    assert!(error_of(with(base(), "Tags", Value::Object(many.clone()))).contains("at most 48 tags"));
+    let fits: serde_json::Map<String, Value> = many.into_iter().take(48).collect();
+    assert_eq!(parse(with(base(), "Tags", Value::Object(fits))).unwrap().settings.tags.len(), 48, "the marker and the holder take two");
     assert!(error_of(with(base(), "Tags", json!("k=v"))).contains("Tags: must be a map"));
     assert!(error_of(with(base(), "Tags", json!([{"Value": "v"}]))).contains("Tags[0].Key: required"));
 }
@@ -341,4 +343,30 @@ fn the_old_template_records_what_it_mentioned() {
     let i = Immutable::read(with_channels().as_object().unwrap());
     assert!(i.mentioned.contains("UserProficiencies") && i.mentioned.contains("VoiceEnhancementConfigs"));
     assert!(!Immutable::read(base().as_object().unwrap()).mentioned.contains("UserProficiencies"));
+}
+
+#[test]
+fn import_id_is_an_id_or_a_user_arn_of_the_same_instance() {
+    let id = format!("{IID}:u-1");
+    let p = parse(with(base(), "ImportId", json!(id))).unwrap();
+    assert_eq!(p.import.as_ref().map(ToString::to_string), Some(id.clone()));
+    let arn = format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/agent/u-1");
+    assert_eq!(parse(with(base(), "importId", json!(arn))).unwrap().import.map(|i| i.to_string()), Some(id));
+    let e = parse(with(base(), "ImportId", json!("other-instance:u-1"))).unwrap_err().to_string();
+    assert!(e.contains(&format!("ImportId: names instance other-instance, but InstanceId is {IID}")), "{e}");
+    let e = parse(with(base(), "ImportId", json!("u-1"))).unwrap_err().to_string();
+    assert!(e.starts_with("ImportId: must be <instance-id>:<user-id>"), "{e}");
+    assert_eq!(parse(base()).unwrap().import, None);
+}
+
+#[test]
+fn a_delete_knows_import_id_even_when_other_properties_are_wrong() {
+    let broken = json!({"ImportId": format!("{IID}:u-1"), "Name": 5, "Nonsense": true});
+    let i = Immutable::read(broken.as_object().unwrap());
+    assert!(i.import_given);
+    assert_eq!(i.import.map(|x| x.user_id), Some("u-1".to_string()));
+    let unreadable = json!({"ImportId": "not an id"});
+    assert!(Immutable::read(unreadable.as_object().unwrap()).import_given, "given but unreadable still means release");
+    assert!(!Immutable::read(json!({"ImportId": " "}).as_object().unwrap()).import_given);
+    assert!(!Immutable::read(base().as_object().unwrap()).import_given);
 }

@@ -1,0 +1,95 @@
+//! `connect-users`: command-line tools for connect-user-resource, sharing its library and never linked into the
+//! Lambda. `connect-users export` writes the CloudFormation template that takes an instance's existing users over.
+
+mod export;
+mod template;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "connect-users", version, about = "Tools for connect-user-resource (Custom::ConnectUser)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a CloudFormation template with one Custom::ConnectUser per existing user of an instance, each with
+    /// ImportId set, so that deploying it takes the users over instead of creating them.
+    ///
+    /// AWS credentials, Region and endpoint come from the standard configuration (AWS_PROFILE, AWS_REGION,
+    /// AWS_ENDPOINT_URL_CONNECT, ...). Passwords are never read or written. Users that a resource already holds
+    /// are left out and listed on stderr. More than 500 users are written to several templates (one stack each).
+    Export(ExportArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// The Connect instance: its id or its ARN.
+    #[arg(long, value_name = "ID|ARN")]
+    pub instance_id: String,
+    /// The template's format.
+    #[arg(long, value_enum, default_value = "yaml")]
+    pub format: Format,
+    /// Write here instead of to standard output. With more than 500 users, FILE-1.yaml, FILE-2.yaml, ... are
+    /// written instead (needed then).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Put before every logical id (the rest is the username in PascalCase).
+    #[arg(long, default_value = "User", value_name = "P")]
+    pub name_prefix: String,
+    /// Also write users that a Custom::ConnectUser already holds (their import fails until that resource
+    /// releases them).
+    #[arg(long)]
+    pub include_managed: bool,
+    /// The export name of the connect-user-resource stack's ServiceToken: the templates' parameter default.
+    #[arg(long, default_value = template::DEFAULT_SERVICE_TOKEN_EXPORT, value_name = "NAME")]
+    pub service_token_export: String,
+    /// Connect calls per second per operation (Connect's default quota is 2; raise it only with the quota).
+    #[arg(long, default_value_t = 2.0, value_name = "N")]
+    pub requests_per_second: f64,
+    /// Calls allowed at once per operation before pacing starts (Connect's default burst is 5).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub burst: u32,
+    /// The AWS Region (default: the standard configuration's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The named profile of ~/.aws/config to use (default: AWS_PROFILE, or the default profile).
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => e.exit(),
+        Err(e) => {
+            // clap's message, without its usage block, on one line.
+            let text = e.to_string();
+            let words: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let message = words.join(" ");
+            eprintln!("connect-users: {} (see connect-users --help)", message.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Export(args) => export::run(&args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("connect-users: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
