@@ -171,6 +171,12 @@ export interface ConnectUserProps {
   readonly persistentConnectionConfigs?: PersistentConnectionConfig[];
   readonly voiceEnhancementConfigs?: VoiceEnhancementConfig[];
   readonly userProficiencies?: UserProficiency[];
+  /**
+   * Take over an existing user instead of creating one: `<instance-id>:<user-id>` or the user's ARN (from
+   * `connect-users export`). While it is set, deleting the resource (or the stack) keeps the user in Connect and
+   * only removes this resource's own tags; remove it to hand the user to the stack. No password is applied.
+   */
+  readonly importId?: string;
   /** How long CloudFormation waits for the function (default 600 s). */
   readonly serviceTimeout?: Duration;
 }
@@ -189,6 +195,7 @@ export function toProperties(props: ConnectUserProps): Record<string, unknown> {
   return compact({
     InstanceId: p.instanceId,
     Name: p.name,
+    ImportId: p.importId,
     Password: p.password,
     PasswordSecretId: p.passwordSecret?.secretArn,
     PasswordSecretKey: p.passwordSecretKey,

@@ -112,6 +112,22 @@ test('a password secret passes the ARN, never the value, and grants GetSecretVal
   assert.deepEqual(read[0].Resource, { Ref: secretId });
 });
 
+test('an imported user carries ImportId and needs no password', () => {
+  const s = stack();
+  new ConnectUser(s, 'Legacy', {
+    serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
+    instanceId: 'inst-1',
+    name: 'legacy.agent',
+    importId: 'inst-1:user-1',
+    routingProfileId: 'rp-1',
+    securityProfileIds: ['sp-1'],
+  });
+  const props = Object.values(Template.fromStack(s).findResources('Custom::ConnectUser'))[0].Properties;
+  assert.equal(props.ImportId, 'inst-1:user-1');
+  assert.equal(props.Password, undefined);
+  assert.equal(props.PasswordSecretId, undefined);
+});
+
 test('an existing service token creates no function', () => {
   const s = stack();
   const provider = new ConnectUserProvider(s, 'Provider', { serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x' });

@@ -249,6 +249,42 @@ async fn bad_arguments_credentials_and_instances_end_with_one_clear_line() {
     assert_eq!(bed.calls().await.iter().filter(|c| *c != "ListUsers").count(), 0, "nothing but the failed listing was called");
 }
 
+#[tokio::test]
+async fn the_export_paces_itself_under_connects_throttle_and_retries_when_it_must() {
+    let bed = Bed::start().await;
+    for i in 0..10 {
+        bed.connect
+            .create_user()
+            .instance_id(IID)
+            .username(format!("paced{i}"))
+            .password(PASSWORD)
+            .routing_profile_id(RP_BASIC)
+            .security_profile_ids(SP_AGENT)
+            .send()
+            .await
+            .unwrap();
+    }
+    let throttled = |log: &[Value]| log.iter().filter(|c| c["status"] == 429).count();
+    // Connect's default limits: 2 requests/s per operation, burst 5. The export's default pacing stays under them.
+    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 2.0, "burst": 5}))).await;
+    bed.clear_calls().await;
+    let r = export(&bed, &["--instance-id", IID]).await;
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let log = bed.call_log().await;
+    assert_eq!(log.iter().filter(|c| c["operation"] == "DescribeUser").count(), 12);
+    assert_eq!(throttled(&log), 0, "paced: no call was throttled");
+
+    // Told the quota is far higher than it is, it is throttled, and still finishes by retrying.
+    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 2.0, "burst": 5}))).await;
+    bed.clear_calls().await;
+    let r = export(&bed, &["--instance-id", IID, "--requests-per-second", "1000", "--burst", "1000"]).await;
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let log = bed.call_log().await;
+    assert!(throttled(&log) > 0, "unpaced calls meet the throttle");
+    assert_eq!(log.iter().filter(|c| c["operation"] == "DescribeUser" && c["status"] == 200).count(), 12);
+    assert!(String::from_utf8_lossy(&r.stdout).contains("UserPaced9"));
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("{name}-{}-{}", std::process::id(), uuid_ish()));
     std::fs::create_dir_all(&d).unwrap();
