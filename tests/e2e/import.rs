@@ -219,3 +219,30 @@ async fn an_existing_name_without_import_id_points_to_import_id() {
     assert!(a.reason().contains(&format!("take it over with ImportId: {IID}:{LEGACY_ID}")), "{}", a.reason());
     assert!(bed.user(LEGACY_ID).await.is_some());
 }
+
+#[tokio::test]
+async fn the_native_migration_example_takes_the_user_over_by_arn_with_native_names() {
+    // examples/migrate-from-native-2-import.yaml, for the fixture's legacy.agent: AWS::Connect::User's names, and
+    // the ARN that Ref of the native resource gave as ImportId.
+    let bed = Bed::start().await;
+    let props = json!({
+        "ImportId": format!("{IARN}/agent/{LEGACY_ID}"),
+        "InstanceArn": IARN,
+        "Username": "legacy.agent",
+        "RoutingProfileArn": format!("{IARN}/routing-profile/{RP_BASIC}"),
+        "SecurityProfileArns": [format!("{IARN}/security-profile/{SP_AGENT}")],
+        "IdentityInfo": {"FirstName": "Lee", "LastName": "Gacy", "Email": "lee.gacy@example.com"},
+        "PhoneConfig": {"PhoneType": "SOFT_PHONE", "AfterContactWorkTimeLimit": "30"},
+        "Tags": [{"Key": "team", "Value": "support"}]
+    });
+    let a = bed.create("Agent", props.clone()).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+    assert_eq!(a.physical_id(), format!("{IID}:{LEGACY_ID}"));
+    assert_eq!(writes(&bed.call_log().await), vec!["TagResource"]);
+    // Step 4: ImportId removed, the stack owns the user.
+    let mut owned = props.clone();
+    owned.as_object_mut().unwrap().remove("ImportId");
+    let u = bed.update("Agent", &a.physical_id(), owned, props).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    assert_eq!(writes(&bed.call_log().await), vec!["TagResource"], "no further call");
+}
