@@ -16,7 +16,7 @@ ARM    := aarch64-unknown-linux-gnu
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint fmt unit-and-integration release venv bench build invoke deploy cdk-test
+.PHONY: demo test lint fmt unit-and-integration release venv bench build invoke deploy cdk-test mutants
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -32,12 +32,14 @@ lint: venv
 	cfn-lint template.yaml examples/*.yaml
 	sam validate --lint --template template.yaml --region us-east-1
 
-# The e2e tests also start the connect-emulator binary, which `cargo test` alone does not build; building all
-# targets (not only --bins) keeps the dev-dependency features. The cargo-lambda test runs alone, last: its
+# The e2e tests also start binaries that `cargo test` alone does not build: connect-emulator, connect-users, and
+# the release-probe fixture (the release profile as shipped, with a resource that panics). Building all targets
+# (not only --bins) keeps the dev-dependency features. The cargo-lambda test runs alone, last: its
 # `cargo lambda watch` rebuilds target/debug/connect-user-resource (without dev-dependency features), which the
 # other tests start.
 unit-and-integration: venv
 	$(CARGO) build --workspace --all-targets
+	$(CARGO) build --release -p release-probe
 	$(CARGO) test --workspace -- --skip cargo_lambda
 	$(CARGO) build -p connect-user-resource --bin connect-user-resource
 	$(CARGO) test --test e2e cargo_lambda
@@ -53,6 +55,18 @@ $(VENV)/.ready: requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
+
+# cargo-mutants, installed into the git-ignored .tools/ on first use; its settings (what it mutates, the mutants
+# excluded as equivalent, with why) are in .cargo/mutants.toml. MUTANTS_ARGS narrows a run, e.g.
+# MUTANTS_ARGS="-f src/user/planner.rs". Prints caught / missed / unviable and the missed mutants.
+MUTANTS := .tools/bin/cargo-mutants
+$(MUTANTS):
+	$(CARGO) install --locked --root .tools cargo-mutants --version 27.1.0
+
+mutants: $(MUTANTS)
+	$(MUTANTS) mutants --no-shuffle $(MUTANTS_ARGS) || true
+	@echo "missed:"; cat mutants.out/missed.txt
+	@echo "caught: $$(wc -l < mutants.out/caught.txt)  missed: $$(wc -l < mutants.out/missed.txt)  unviable: $$(wc -l < mutants.out/unviable.txt)  timeout: $$(wc -l < mutants.out/timeout.txt)"
 
 bench: release
 	$(CARGO) run -q --release -p lambda-harness --bin cr-bench -- --binary $(BIN)

@@ -56,6 +56,7 @@ test('the provider policy is least privilege and matches template.yaml', () => {
   }
   assert.ok(!statements.some((st) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:'))), 'no secrets access unless asked');
   const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  assert.ok(!/connect:\*/.test(yaml), 'no connect:* wildcard in template.yaml');
   const fromTemplate = [...yaml.matchAll(/^\s+- (connect:\w+)\s*$/gm)].map((m) => m[1]).sort();
   assert.deepEqual(fromTemplate, [...CONNECT_ACTIONS].sort());
 });

@@ -56,6 +56,8 @@ pub struct Received {
     pub body: Vec<u8>,
     /// The answer the receiver gave (an injected failure or 200).
     pub answered: u16,
+    /// When it arrived (epoch milliseconds), to compare with the invocation's deadline.
+    pub received_ms: u64,
 }
 
 impl Received {
@@ -144,6 +146,7 @@ async fn receive(
             transfer_encoding: h("transfer-encoding"),
             body: body.to_vec(),
             answered,
+            received_ms: now_ms(),
         });
         answered
     };
@@ -182,6 +185,8 @@ struct RuntimeState {
     waiting: HashMap<String, oneshot::Sender<InvocationResult>>,
     /// Times (ms since the runtime started) of each `next` request, for start-up measurements.
     next_calls: Vec<f64>,
+    /// The deadline (epoch milliseconds) of each invocation handed out, in order.
+    deadlines: Vec<u64>,
     init_error: Option<Value>,
 }
 
@@ -244,6 +249,12 @@ impl RuntimeApi {
         lock(&self.state).next_calls.clone()
     }
 
+    /// The deadline (epoch milliseconds) each invocation was handed out with, in order: the moment a response
+    /// must beat, counted as Lambda counts it (from the hand-out).
+    pub fn deadlines(&self) -> Vec<u64> {
+        lock(&self.state).deadlines.clone()
+    }
+
     pub fn init_error(&self) -> Option<Value> {
         lock(&self.state).init_error.clone()
     }
@@ -257,11 +268,13 @@ async fn next(State((state, notify, started)): State<RtState>) -> Response {
     lock(&state).next_calls.push(started.elapsed().as_secs_f64() * 1000.0);
     loop {
         let notified = notify.notified();
-        if let Some(p) = lock(&state).queue.pop_front() {
+        let popped = lock(&state).queue.pop_front();
+        if let Some(p) = popped {
             let deadline_ms = match p.deadline {
                 Deadline::At(ms) => ms,
                 Deadline::After(d) => now_ms() + d.as_millis() as u64,
             };
+            lock(&state).deadlines.push(deadline_ms);
             let headers = [
                 ("Lambda-Runtime-Aws-Request-Id", p.id.clone()),
                 ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),

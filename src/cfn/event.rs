@@ -37,6 +37,10 @@ pub struct Request {
     pub properties: Map<String, Value>,
     /// Present on Update.
     pub old_properties: Option<Map<String, Value>>,
+    /// Why `ResourceProperties` could not be read, on a Delete (whose properties are then empty). Any other
+    /// request with unreadable properties is refused, but a Delete is never refused for the shape of its
+    /// properties: a stack must be able to roll back and be deleted. What to do is the resource's decision.
+    pub properties_unreadable: Option<String>,
 }
 
 /// The fields every response must echo, taken from whatever the event had.
@@ -142,8 +146,9 @@ pub fn parse(raw: &Value) -> Intake {
             Some(_) => Err(format!("{key} must be an object")),
         }
     };
-    let properties = match props("ResourceProperties") {
-        Ok(p) => p.unwrap_or_default(),
+    let (properties, properties_unreadable) = match props("ResourceProperties") {
+        Ok(p) => (p.unwrap_or_default(), None),
+        Err(e) if request_type == RequestType::Delete => (Map::new(), Some(e)),
         Err(e) => return malformed(e),
     };
     let old_properties = match props("OldResourceProperties") {
@@ -166,6 +171,7 @@ pub fn parse(raw: &Value) -> Intake {
         physical_resource_id: echo.physical_resource_id.clone(),
         properties,
         old_properties,
+        properties_unreadable,
     }))
 }
 

@@ -103,7 +103,7 @@ where
                 if !retryable || wait + Duration::from_millis(50) >= room {
                     tracing::warn!(operation, outcome = %err.code, attempts = attempt, duration_ms = start.elapsed().as_millis() as u64, "connect call failed");
                     if retryable {
-                        err.message = format!("{} (gave up after {attempt} attempts as the deadline neared)", err.message);
+                        err.message = format!("{} (gave up after {attempt} attempts: the function's deadline was near)", err.message);
                     }
                     return Err(err);
                 }
@@ -418,5 +418,53 @@ mod tests {
         assert!(!e.to_string().contains("Passw0rd"), "{e}");
         assert!(matches!(extract("s", "Passw0rd!", Some("k")), Err(SecretError::NotJson(..))));
         assert!(!extract("s", "Passw0rd!", Some("k")).unwrap_err().to_string().contains("Passw0rd"));
+    }
+
+    /// PascalCase of an SDK fluent method name (`update_user_hierarchy` -> `UpdateUserHierarchy`).
+    fn pascal(snake: &str) -> String {
+        snake.split('_').map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect()
+    }
+
+    /// The operations this file calls: every `.name()` whose name starts with an operation verb.
+    fn called_operations(source: &str) -> std::collections::BTreeSet<String> {
+        const VERBS: [&str; 11] =
+            ["create_", "describe_", "delete_", "update_", "list_", "search_", "associate_", "disassociate_", "tag_", "untag_", "get_"];
+        let mut out = std::collections::BTreeSet::new();
+        for (i, _) in source.match_indices("()") {
+            let head = &source[..i];
+            let start = head.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map(|p| p + 1).unwrap_or(0);
+            let name = &head[start..];
+            if start > 0 && head[..start].ends_with('.') && VERBS.iter().any(|v| name.starts_with(v)) {
+                out.insert(pascal(name));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_iam_policy_lists_exactly_the_operations_the_code_calls() {
+        let template = include_str!("../../template.yaml");
+        let granted = |service: &str| -> std::collections::BTreeSet<String> {
+            template
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- ").and_then(|a| a.strip_prefix(service)).map(|a| a.trim().to_string()))
+                .collect()
+        };
+        let mut connect = granted("connect:");
+        let secrets = granted("secretsmanager:");
+        assert!(!connect.contains("*") && !secrets.contains("*"), "no wildcard action");
+        let mut called = called_operations(include_str!("api.rs"));
+        assert!(called.remove("GetSecretValue"), "Secrets Manager is called");
+        assert_eq!(secrets, ["GetSecretValue".to_string()].into());
+        // ListUsers is the connect-users tool's (its own credentials), not the function's.
+        assert!(called.remove("ListUsers"));
+        connect.retain(|a| !a.is_empty());
+        assert_eq!(called, connect, "left: called by the code; right: granted in template.yaml");
+    }
+
+    #[test]
+    fn the_scan_of_calls_finds_fluent_calls_only() {
+        let found = called_operations("c.update_user_hierarchy().x(); self.client.create_user(); fn list_things() {} create_user();");
+        assert_eq!(found, ["CreateUser".to_string(), "UpdateUserHierarchy".to_string()].into());
     }
 }

@@ -323,6 +323,12 @@ impl CustomResource for ConnectUserResource {
             tracing::info!(action = "none", "physical id was never a user (failed create); nothing to delete");
             return Outcome::Success { physical_resource_id: existing, data: Default::default() };
         };
+        if let Some(why) = &ctx.request.properties_unreadable {
+            // Without its properties nobody can tell whether the user was imported (ImportId), and a user that
+            // existed before the stack must never be deleted by it: keep it, and say so.
+            tracing::warn!(action = "keep", why = %why, user_id = %id.user_id, "properties unreadable: the user is kept; delete it by hand if the stack created it");
+            return Outcome::Success { physical_resource_id: existing, data: Default::default() };
+        }
         if Immutable::read(&ctx.request.properties).import_given {
             return self.release(&id, ctx).await;
         }

@@ -48,25 +48,45 @@ async fn a_sample_event_through_cargo_lambda_watch_and_invoke() {
     );
     let emulator = connect_emulator::start(Default::default()).await.unwrap();
     let receiver = Receiver::start().await.unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let env = format!(
         "AWS_ENDPOINT_URL_CONNECT={},AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=AKIDEXAMPLE,AWS_SECRET_ACCESS_KEY=secret,AWS_EC2_METADATA_DISABLED=true",
         emulator.endpoint()
     );
-    let log = std::fs::File::create(std::env::temp_dir().join(format!("cargo-lambda-watch-{port}.log"))).unwrap();
-    let watch = std::process::Command::new(&cargo_lambda)
-        .args(["lambda", "watch", "--ignore-changes", "-P", &port, "-p", "connect-user-resource", "--env-var", &env])
-        .current_dir(root)
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let _watch = Tree(watch);
-    let end = Instant::now() + Duration::from_secs(600);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).await.is_err() {
-        assert!(Instant::now() < end, "cargo lambda watch did not start");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    // `cargo lambda watch` cannot be given port 0 (it reads it as its default, 9000), so a free port is chosen
+    // here and may be taken by someone else before watch binds it. Then watch exits, or its log names no such
+    // address: try again with another port, rather than trust a port that is not watch's.
+    let mut started = None;
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+        let log_path = std::env::temp_dir().join(format!("cargo-lambda-watch-{port}-{}.log", std::process::id()));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let watch = std::process::Command::new(&cargo_lambda)
+            .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port, "-p", "connect-user-resource", "--env-var", &env])
+            .current_dir(root)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut watch = Tree(watch);
+        let end = Instant::now() + Duration::from_secs(600);
+        let ours = loop {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if text.contains(&format!("runtime_addr=127.0.0.1:{port}"))
+                && tokio::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).await.is_ok()
+            {
+                break true;
+            }
+            if watch.0.try_wait().ok().flatten().is_some() || Instant::now() > end {
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        if ours {
+            started = Some((port, watch));
+            break;
+        }
     }
+    let (port, _watch) = started.expect("cargo lambda watch started on a port of its own");
 
     let raw = events::load_dir(&std::path::Path::new(root).join("events")).unwrap().remove(0).1;
     let event = events::fill(&raw, &receiver.url("watch"), &events::Ids::default());
@@ -74,7 +94,7 @@ async fn a_sample_event_through_cargo_lambda_watch_and_invoke() {
     std::fs::write(&file, event.to_string()).unwrap();
     // The first invocation compiles the function (cargo lambda watch builds on demand).
     let out = tokio::process::Command::new(&cargo_lambda)
-        .args(["lambda", "invoke", "connect-user-resource", "-P", &port, "-F"])
+        .args(["lambda", "invoke", "connect-user-resource", "-A", "127.0.0.1", "-P", &port, "-F"])
         .arg(&file)
         .current_dir(root)
         .output()

@@ -253,7 +253,8 @@ async fn the_user_limit_is_enforced() {
 
 #[tokio::test]
 async fn throttling_is_a_token_bucket_per_operation() {
-    let (e, c) = emu(Config { throttle: Some((2.0, 5)), ..Default::default() }).await;
+    // A refill rate so low that no token comes back during the test, however slow the machine: counts, not timing.
+    let (e, c) = emu(Config { throttle: Some((0.001, 5)), ..Default::default() }).await;
     let mut ok = 0;
     let mut throttled = 0;
     for _ in 0..8 {
@@ -269,7 +270,9 @@ async fn throttling_is_a_token_bucket_per_operation() {
     assert_eq!((ok, throttled), (5, 3), "burst of 5");
     // Another operation has its own bucket.
     c.search_users().instance_id(IID).send().await.unwrap();
-    // Refill at 2/s.
+    // Refill at 2/s: a new setting starts a full bucket (of 1 here); a wait of 600 ms brings a token back.
+    control(&e.endpoint(), "POST", "throttle", Some(json!({"operation": "ListUsers", "rate": 2.0, "burst": 1}))).await.unwrap();
+    c.list_users().instance_id(IID).send().await.unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     c.list_users().instance_id(IID).send().await.unwrap();
     // Through the control API: off for one operation.
@@ -281,11 +284,14 @@ async fn throttling_is_a_token_bucket_per_operation() {
 
 #[tokio::test]
 async fn describe_is_eventually_consistent_after_create() {
-    let (e, c) = emu(Config { describe_delay_ms: 300, ..Default::default() }).await;
-    let (uid, _) = create(&c, "late").await;
+    // Not found for a minute after CreateUser (far longer than the test can take, so no timing is assumed)...
+    let (e, c) = emu(Config { describe_delay_ms: 60_000, ..Default::default() }).await;
     let t = Instant::now();
+    let (uid, _) = create(&c, "late").await;
     let err = c.describe_user().instance_id(IID).user_id(&uid).send().await.unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
+    // ...and found once the delay (now 300 ms) has certainly passed.
+    control(&e.endpoint(), "POST", "consistency", Some(json!({"describe_delay_ms": 300}))).await.unwrap();
     tokio::time::sleep(Duration::from_millis(320).saturating_sub(t.elapsed())).await;
     c.describe_user().instance_id(IID).user_id(&uid).send().await.unwrap();
     control(&e.endpoint(), "POST", "consistency", Some(json!({"describe_delay_ms": 0}))).await.unwrap();
@@ -340,13 +346,12 @@ async fn the_binary_prints_its_address_and_stops_on_sigterm() {
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debug/connect-emulator");
     // `cargo test --workspace` (the Makefile's way) builds every binary of the workspace first.
     assert!(bin.exists(), "{} is not built; run the tests with --workspace", bin.display());
-    let start = Instant::now();
     let mut child =
         tokio::process::Command::new(&bin).args(["--port", "0"]).stdout(std::process::Stdio::piped()).kill_on_drop(true).spawn().unwrap();
     let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await.unwrap();
-    assert!(start.elapsed() < Duration::from_secs(1), "started in {:?}", start.elapsed());
+    // Generous: on a loaded machine start-up is slow, and speed is `make bench`'s business, not a test's.
+    tokio::time::timeout(Duration::from_secs(30), tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line)).await.unwrap().unwrap();
     let endpoint = line.trim().rsplit(' ').next().unwrap().to_string();
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{line}");
     let c = connect_client(&endpoint);

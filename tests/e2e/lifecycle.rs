@@ -296,10 +296,31 @@ async fn malformed_events_and_sns_delivery() {
     assert_eq!(a.status(), "FAILED");
     assert!(a.reason().contains("unknown RequestType"));
     assert_eq!(a.puts.len(), 1);
-    // Properties that are not an object.
+    // Properties that are not an object: the Create is FAILED with a placeholder id...
     let mut e = events::create("Agent", "x", json!({}));
     e["ResourceProperties"] = json!("oops");
-    assert_eq!(bed.send(e).await.status(), "FAILED");
+    let failed = bed.send(e).await;
+    assert_eq!(failed.status(), "FAILED");
+    assert!(failed.physical_id().starts_with("create-failed-"));
+    // ...and the rollback Delete that follows, with the same properties, is SUCCESS without any call.
+    bed.clear_calls().await;
+    let mut d = events::delete("Agent", "x", &failed.physical_id(), json!({}));
+    d["ResourceProperties"] = json!("oops");
+    let rollback = bed.send(d).await;
+    assert_eq!(rollback.status(), "SUCCESS", "{}", rollback.reason());
+    assert_eq!(rollback.physical_id(), failed.physical_id());
+    // A Delete of a real user with unreadable properties cannot tell whether the user was imported: it keeps the
+    // user (a pre-existing agent is never deleted on a guess) and answers SUCCESS, so the stack is not stuck.
+    let mut d = events::delete("Agent", "x", &format!("{IID}:{LEGACY_ID}"), json!({}));
+    d["ResourceProperties"] = json!(["not", "an", "object"]);
+    let kept = bed.send(d).await;
+    assert_eq!(kept.status(), "SUCCESS", "{}", kept.reason());
+    assert!(bed.calls().await.is_empty());
+    assert!(bed.user(LEGACY_ID).await.is_some());
+    // Any other request with such properties is still refused.
+    let mut u = events::update("Agent", "x", &format!("{IID}:{LEGACY_ID}"), json!({}), json!({}));
+    u["ResourceProperties"] = json!(7);
+    assert!(bed.send(u).await.reason().contains("ResourceProperties must be an object"));
     // SNS: the same handling.
     let a = bed.send(events::sns(&events::create("Agent", "x", soft_phone("via-sns")))).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());

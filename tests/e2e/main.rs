@@ -6,6 +6,8 @@ mod export;
 mod import;
 mod lifecycle;
 mod native;
+mod promises;
+mod release_panic;
 mod reliability;
 mod secrets;
 mod support;

@@ -2,38 +2,40 @@
 
 use crate::support::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// moto_server on a free loopback port, stopped when dropped.
+/// moto_server on a port it picks itself (port 0, read back from its start-up line, so no port is released and
+/// re-bound in between), stopped when dropped.
 struct Moto {
-    child: std::process::Child,
+    /// Held so that the server lives as long as the test (`kill_on_drop` stops it).
+    _child: tokio::process::Child,
     endpoint: String,
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn moto() -> Moto {
+    use tokio::io::AsyncBufReadExt;
     let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string());
     assert!(std::path::Path::new(&bin).exists(), "{bin} is missing: run the tests through `make test`, which installs it");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = std::process::Command::new(&bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    let mut child = tokio::process::Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", "0"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let end = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < end, "moto_server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Moto { child, endpoint }
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let find = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("http://127.0.0.1:") {
+                return line[at..].split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("moto_server exited before saying where it listens");
+    };
+    let endpoint = tokio::time::timeout(Duration::from_secs(60), find).await.expect("moto_server started");
+    // Keep draining its log so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Moto { _child: child, endpoint }
 }
 
 fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {

@@ -46,6 +46,43 @@ pub struct Bed {
     pub lambda: LambdaProcess,
     pub connect: aws_sdk_connect::Client,
     seq: AtomicUsize,
+    /// Every password sent and every ResponseURL signature handed out: none may appear in the function's output,
+    /// which `Drop` checks for every test that starts a `Bed`, so that a new test cannot forget it.
+    secrets: std::sync::Mutex<Vec<String>>,
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let out = self.lambda.output();
+        let secrets = self.secrets.lock().map(|s| s.clone()).unwrap_or_default();
+        for secret in secrets.iter().chain([PASSWORD.to_string()].iter()) {
+            assert!(!out.contains(secret.as_str()), "a secret ({} characters) reached the function's output", secret.len());
+        }
+    }
+}
+
+/// The string values of every `Password` member, at any depth.
+fn passwords(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                match x {
+                    Value::String(s) if k.eq_ignore_ascii_case("password") && s.len() >= 8 => out.push(s.clone()),
+                    _ => passwords(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| passwords(x, out)),
+        Value::String(s) if s.starts_with('{') => {
+            if let Ok(inner) = serde_json::from_str::<Value>(s) {
+                passwords(&inner, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A response and the invocation's own result.
@@ -80,15 +117,31 @@ impl Bed {
         let receiver = Receiver::start().await.expect("receiver");
         let runtime = RuntimeApi::start().await.expect("runtime api");
         let mut env = lambda_env(runtime.addr, &emulator.endpoint());
+        // The level the docs recommend for troubleshooting: secrets must stay out of it too.
+        env.push(("RUST_LOG".into(), "debug".into()));
         env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let lambda = LambdaProcess::spawn(std::path::Path::new(env!("CARGO_BIN_EXE_connect-user-resource")), &env).expect("lambda");
         let connect = connect_client(&emulator.endpoint());
-        Bed { emulator, receiver, runtime, lambda, connect, seq: AtomicUsize::new(0) }
+        Bed { emulator, receiver, runtime, lambda, connect, seq: AtomicUsize::new(0), secrets: Default::default() }
+    }
+
+    /// Records a value that must never reach the function's output.
+    pub fn secret(&self, s: &str) {
+        if let Ok(mut g) = self.secrets.lock() {
+            g.push(s.to_string());
+        }
     }
 
     pub fn url(&self) -> (String, String) {
         let name = format!("r{}", self.seq.fetch_add(1, Ordering::SeqCst));
-        (self.receiver.url(&name), name)
+        let url = self.receiver.url(&name);
+        if let Some((_, query)) = url.split_once('?') {
+            self.secret(query);
+            if let Some((_, sig)) = query.split_once("X-Amz-Signature=") {
+                self.secret(sig);
+            }
+        }
+        (url, name)
     }
 
     /// Sends an event (its ResponseURL replaced by a fresh one) and waits for the response PUT.
@@ -97,6 +150,9 @@ impl Bed {
     }
 
     pub async fn send_with_deadline(&self, mut event: Value, timeout: Duration) -> Answer {
+        let mut sent = Vec::new();
+        passwords(&event, &mut sent);
+        sent.iter().for_each(|p| self.secret(p));
         let (url, name) = self.url();
         set_url(&mut event, &url);
         let invocation = self.runtime.invoke(event, timeout).await;

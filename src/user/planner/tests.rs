@@ -148,16 +148,49 @@ fn security_profile_order_does_not_matter() {
 }
 
 #[test]
-fn tags_touch_only_the_difference_and_never_the_marker() {
-    let mut a = actual_of(&props(base()));
-    a.settings.tags.insert("old".into(), "x".into());
+fn tags_touch_only_the_difference_and_never_the_resources_own() {
+    // The user as DescribeUser returns it: its own tags and this resource's reserved ones side by side.
+    let p = props(base());
+    let u = aws_sdk_connect::types::User::builder()
+        .id("u-1")
+        .arn("arn:u-1")
+        .username("jdoe")
+        .routing_profile_id("rp-1")
+        .security_profile_ids("sp-1")
+        .security_profile_ids("sp-2")
+        .hierarchy_group_id("hg-1")
+        .identity_info(crate::user::translate::identity_to_sdk(&p.settings.identity_info))
+        .phone_config(crate::user::translate::phone_to_sdk(&p.settings.phone_config.clone().unwrap()))
+        .tags("team", "blue")
+        .tags("old", "x")
+        .tags("connect-user-resource:request", "m")
+        .tags("connect-user-resource:holder", "s/L")
+        .build();
+    let a = crate::user::translate::actual_from_sdk(&u).unwrap();
     let new = with(base(), "Tags", json!({"team": "red", "extra": "1"}));
     let Plan::InPlace(changes) = plan(base(), new, Some(&a)) else { panic!() };
     assert_eq!(
         changes,
         vec![Change::Untag(vec!["old".into()]), Change::Tag(BTreeMap::from([("extra".into(), "1".into()), ("team".into(), "red".into())]))]
     );
-    assert!(!format!("{changes:?}").contains("connect-user-resource:request"));
+    // Without any Tags in the template, the user's own tags go and the resource's stay.
+    let Plan::InPlace(changes) = plan(base(), without_key(base(), "Tags"), Some(&a)) else { panic!() };
+    assert_eq!(changes, vec![Change::Untag(vec!["old".into(), "team".into()])]);
+}
+
+fn without_key(mut v: Value, key: &str) -> Value {
+    v.as_object_mut().unwrap().remove(key);
+    v
+}
+
+#[test]
+fn a_password_secret_key_change_alone_is_rejected() {
+    let old = with(without_key(base(), "Password"), "PasswordSecretId", json!("my-secret"));
+    let old = with(old, "PasswordSecretKey", json!("password"));
+    let new = with(old.clone(), "PasswordSecretKey", json!("other-key"));
+    let a = actual_of(&props(new.clone()));
+    assert!(matches!(plan(old.clone(), new, Some(&a)), Plan::Reject { reason } if reason.starts_with("Password: cannot be changed")));
+    assert_eq!(plan(old.clone(), old.clone(), Some(&a)), Plan::InPlace(vec![]));
 }
 
 #[test]

@@ -370,3 +370,34 @@ fn a_delete_knows_import_id_even_when_other_properties_are_wrong() {
     assert!(!Immutable::read(json!({"ImportId": " "}).as_object().unwrap()).import_given);
     assert!(!Immutable::read(base().as_object().unwrap()).import_given);
 }
+
+#[test]
+fn persistent_connection_beside_its_per_channel_list_is_refused() {
+    let v = with(
+        with(base(), "PhoneConfig", json!({"PhoneType": "SOFT_PHONE", "PersistentConnection": "true"})),
+        "PersistentConnectionConfigs",
+        json!([{"Channel": "VOICE", "PersistentConnection": "true"}]),
+    );
+    let e = error_of(v);
+    assert!(e.contains("PhoneConfig.PersistentConnection: conflicts with PersistentConnectionConfigs"), "{e}");
+}
+
+#[test]
+fn several_wrong_properties_are_reported_together() {
+    let v = with(with(with(base(), "Name", json!("has space")), "HierarchyGroupId", json!("not an id!")), "Tags", json!("k=v"));
+    let e = error_of(v);
+    let parts: Vec<&str> = e.split("; ").collect();
+    assert_eq!(parts.len(), 3, "{e}");
+    assert!(parts.iter().any(|p| p.starts_with("Name: ")), "{e}");
+    assert!(parts.iter().any(|p| p.starts_with("HierarchyGroupId: ")), "{e}");
+    assert!(parts.iter().any(|p| p.starts_with("Tags: ")), "{e}");
+}
+
+#[test]
+fn terraform_snake_case_names_are_refused_with_the_pascal_case_name() {
+    let v = with(without(base(), "RoutingProfileId"), "routing_profile_id", json!("rp-1"));
+    let e = error_of(v);
+    assert!(e.contains("routing_profile_id: unknown property; did you mean RoutingProfileId?"), "{e}");
+    let e = error_of(with(without(base(), "InstanceId"), "instance_id", json!(IID)));
+    assert!(e.contains("instance_id: unknown property; did you mean InstanceId?"), "{e}");
+}
