@@ -233,9 +233,10 @@ async fn hostile_events_always_get_exactly_one_small_response() {
     let bed = Bed::start().await;
     let cases: u32 = std::env::var("HOSTILE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
     // A seed of its own for every run, printed, so that any failure can be replayed with HOSTILE_SEED.
-    let seed: u64 = std::env::var("HOSTILE_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
-    });
+    let seed: u64 = std::env::var("HOSTILE_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1));
     eprintln!("hostile events: {cases} cases, HOSTILE_SEED={seed} replays this run");
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
