@@ -56,15 +56,16 @@ $(VENV)/.ready: requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
-# cargo-mutants, installed into the git-ignored .tools/ on first use; its settings (what it mutates, the mutants
-# excluded as equivalent, with why) are in .cargo/mutants.toml. MUTANTS_ARGS narrows a run, e.g.
-# MUTANTS_ARGS="-f src/user/planner.rs". Prints caught / missed / unviable and the missed mutants.
+# cargo-mutants, installed into the git-ignored .tools/ on first use; its settings (the unit tests it runs, the
+# mutants excluded as equivalent, with why) are in .cargo/mutants.toml. MUTANTS_FILES narrows a run, e.g.
+# make mutants MUTANTS_FILES="-f src/user/planner.rs". Prints caught / missed / unviable and the missed mutants.
 MUTANTS := .tools/bin/cargo-mutants
+MUTANTS_FILES ?= -f 'src/cfn/**/*.rs' -f 'src/user/**/*.rs' -f src/pace.rs
 $(MUTANTS):
 	$(CARGO) install --locked --root .tools cargo-mutants --version 27.1.0
 
 mutants: $(MUTANTS)
-	$(MUTANTS) mutants --no-shuffle $(MUTANTS_ARGS) || true
+	$(MUTANTS) mutants --no-shuffle $(MUTANTS_FILES) || true
 	@echo "missed:"; cat mutants.out/missed.txt
 	@echo "caught: $$(wc -l < mutants.out/caught.txt)  missed: $$(wc -l < mutants.out/missed.txt)  unviable: $$(wc -l < mutants.out/unviable.txt)  timeout: $$(wc -l < mutants.out/timeout.txt)"
 
