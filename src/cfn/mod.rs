@@ -37,9 +37,6 @@ impl Ctx {
             *g = Some(id.to_string());
         }
     }
-    pub fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
-    }
 }
 
 /// A resource type served through this protocol. Each method returns the outcome to report; it never has to
@@ -75,8 +72,7 @@ impl<R: CustomResource> Protocol<R> {
         if let Some(note) = &budget.note {
             tracing::warn!(deadline_ms, note = %note, "implausible invocation deadline; using the fallback budget");
         }
-        let work_deadline = Instant::now() + budget.work;
-        let delivery_deadline = work_deadline + budget.delivery;
+        let (work_deadline, delivery_deadline) = deadlines(Instant::now(), &budget);
         let mut statuses = Vec::new();
         let mut failed = 0;
         let mut last_error = String::new();
@@ -166,6 +162,13 @@ impl<R: CustomResource> Protocol<R> {
         let recorded = progress.lock().ok().and_then(|g| g.clone());
         Outcome::Failed { reason: failure, physical_resource_id: recorded.or(existing) }
     }
+}
+
+/// When the resource must be done, and when the response must be delivered: the delivery reserve comes after the
+/// work, so that a resource that uses all of its time still leaves the PUT its retries.
+fn deadlines(now: Instant, budget: &deadline::Budget) -> (Instant, Instant) {
+    let work = now + budget.work;
+    (work, work + budget.delivery)
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {

@@ -188,6 +188,24 @@ mod tests {
     }
 
     #[test]
+    fn cut_keeps_whole_characters_within_the_byte_limit() {
+        assert_eq!(cut("abcdef", 3), "abc");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abc", 10), "abc");
+        // "é" is two bytes: a cut inside it steps back to the character before.
+        assert_eq!(cut("aé", 2), "a");
+        assert_eq!(cut("éé", 3), "é");
+        assert_eq!(cut("é", 1), "");
+        assert_eq!(cut("ab", 0), "");
+    }
+
+    #[test]
+    fn statuses_are_cloudformations_words() {
+        assert_eq!(Outcome::Success { physical_resource_id: "p".into(), data: Default::default() }.status(), "SUCCESS");
+        assert_eq!(Outcome::failed("x").status(), "FAILED");
+    }
+
+    #[test]
     fn a_success_has_no_reason_field() {
         let data = [("UserId".to_string(), "u-1".to_string())].into();
         let b = body(&echo(), &Outcome::Success { physical_resource_id: "p".into(), data });

@@ -53,7 +53,8 @@ fn create(mode: &str) -> Value {
 #[tokio::test]
 async fn success_is_put_once_without_content_type() {
     let (result, got, _) = run(create("ok"), 30_000).await;
-    assert!(result.is_ok());
+    assert_eq!(result.unwrap(), json!({"responses": ["SUCCESS"]}), "the invocation's own result lists each status");
+    assert_eq!(got[0].json()["Status"], "SUCCESS", "in time: the work deadline lies ahead");
     assert_eq!(got.len(), 1);
     let r = &got[0];
     assert_eq!(r.method, "PUT");
@@ -151,6 +152,32 @@ async fn server_errors_are_retried_and_client_errors_are_final() {
     let result = protocol().handle(e, deadline::now_ms() + 30_000).await;
     assert!(matches!(result, Err(HandlerError::Undelivered { .. })));
     assert_eq!(rx.for_name("r").len(), 1);
+}
+
+#[tokio::test]
+async fn a_put_keeps_retrying_for_the_whole_delivery_reserve() {
+    // Four failures take at least 1.5 s of backoff (100 + 200 + 400 + 800 ms at the least jitter): past the 1 s
+    // floor, within the reserve that follows the work deadline.
+    let rx = Receiver::start().await.unwrap();
+    rx.fail_next(&[503, 503, 503, 503]);
+    let mut e = create("ok");
+    e["ResponseURL"] = json!(rx.url("r"));
+    protocol().handle(e, deadline::now_ms() + 30_000).await.unwrap();
+    assert_eq!(rx.for_name("r").iter().map(|r| r.answered).collect::<Vec<_>>(), vec![503, 503, 503, 503, 200]);
+}
+
+#[test]
+fn the_delivery_reserve_follows_the_work() {
+    let now = Instant::now();
+    let budget = deadline::Budget { work: Duration::from_secs(27), delivery: Duration::from_secs(3), note: None };
+    assert_eq!(deadlines(now, &budget), (now + Duration::from_secs(27), now + Duration::from_secs(30)));
+}
+
+#[test]
+fn panic_messages_are_read_from_either_payload() {
+    assert_eq!(panic_message(Box::new("static str")), "static str");
+    assert_eq!(panic_message(Box::new(String::from("owned"))), "owned");
+    assert_eq!(panic_message(Box::new(42_u8)), "non-string panic payload");
 }
 
 #[tokio::test]
