@@ -185,6 +185,17 @@ mod tests {
         let v: Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(v["Status"], "FAILED");
         assert!(v["Reason"].as_str().unwrap().ends_with("(truncated)"));
+        assert!(b.len() > MAX_BODY - 64, "as much of the reason as fits is kept: {} bytes", b.len());
+    }
+
+    #[test]
+    fn a_body_of_exactly_the_limit_is_left_whole() {
+        let base = body(&echo(), &Outcome::failed("x")).len();
+        let reason = "x".repeat(MAX_BODY - base + 1);
+        let b = body(&echo(), &Outcome::failed(reason.clone()));
+        assert_eq!(b.len(), MAX_BODY);
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["Reason"], reason.as_str(), "not truncated");
     }
 
     #[test]

@@ -310,3 +310,16 @@ async fn failed_response_puts_leak_neither_the_url_nor_a_password() {
     let out = bed.output();
     assert!(out.contains("response not delivered") && out.contains("\"level\":\"DEBUG\""), "debug logging was on");
 }
+
+/// The scan that `Bed`'s drop makes can fail: a value the function does print, registered as a secret, fails
+/// the test.
+#[tokio::test]
+#[should_panic(expected = "reached the function's output")]
+async fn the_secret_scan_fails_a_test_whose_output_holds_a_secret() {
+    let bed = Bed::start().await;
+    let a = bed.create("Agent", soft_phone("scanned")).await;
+    assert_eq!(a.status(), "SUCCESS");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(bed.output().contains("response delivered"));
+    bed.secret("response delivered");
+}
