@@ -199,6 +199,16 @@ mod tests {
     }
 
     #[test]
+    fn a_success_of_exactly_the_limit_keeps_its_data() {
+        let success = |v: String| Outcome::Success { physical_resource_id: "p".into(), data: [("A".to_string(), v)].into() };
+        let base = body(&echo(), &success(String::new())).len();
+        let b = body(&echo(), &success("x".repeat(MAX_BODY - base)));
+        assert_eq!(b.len(), MAX_BODY);
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["Status"], "SUCCESS");
+    }
+
+    #[test]
     fn cut_keeps_whole_characters_within_the_byte_limit() {
         assert_eq!(cut("abcdef", 3), "abc");
         assert_eq!(cut("abc", 3), "abc");
