@@ -160,18 +160,7 @@ async fn an_exported_instance_is_taken_over_and_released_unchanged() {
 #[tokio::test]
 async fn more_than_500_users_are_written_to_several_templates_that_each_deploy() {
     let bed = Bed::start().await;
-    for i in 0..600 {
-        bed.connect
-            .create_user()
-            .instance_id(IID)
-            .username(format!("agent{i:04}"))
-            .password(PASSWORD)
-            .routing_profile_id(RP_BASIC)
-            .security_profile_ids(SP_AGENT)
-            .send()
-            .await
-            .unwrap();
-    }
+    plain_users(&bed, "agent", 600).await;
     let dir = tempdir("export-split");
     let out = dir.join("roster.yaml");
     let r =
@@ -252,18 +241,7 @@ async fn bad_arguments_credentials_and_instances_end_with_one_clear_line() {
 #[tokio::test]
 async fn the_export_paces_itself_under_connects_throttle_and_retries_when_it_must() {
     let bed = Bed::start().await;
-    for i in 0..10 {
-        bed.connect
-            .create_user()
-            .instance_id(IID)
-            .username(format!("paced{i}"))
-            .password(PASSWORD)
-            .routing_profile_id(RP_BASIC)
-            .security_profile_ids(SP_AGENT)
-            .send()
-            .await
-            .unwrap();
-    }
+    plain_users(&bed, "paced", 10).await;
     let throttled = |log: &[Value]| log.iter().filter(|c| c["status"] == 429).count();
     // Connect's default limits: 2 requests/s per operation, burst 5. The export's default pacing stays under them.
     bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 2.0, "burst": 5}))).await;
@@ -282,7 +260,23 @@ async fn the_export_paces_itself_under_connects_throttle_and_retries_when_it_mus
     let log = bed.call_log().await;
     assert!(throttled(&log) > 0, "unpaced calls meet the throttle");
     assert_eq!(log.iter().filter(|c| c["operation"] == "DescribeUser" && c["status"] == 200).count(), 12);
-    assert!(String::from_utf8_lossy(&r.stdout).contains("UserPaced9"));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("UserPaced0009"));
+}
+
+/// `n` users made directly in Connect, named `<prefix>0000`, `<prefix>0001`, ...
+async fn plain_users(bed: &Bed, prefix: &str, n: usize) {
+    for i in 0..n {
+        bed.connect
+            .create_user()
+            .instance_id(IID)
+            .username(format!("{prefix}{i:04}"))
+            .password(PASSWORD)
+            .routing_profile_id(RP_BASIC)
+            .security_profile_ids(SP_AGENT)
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

@@ -101,18 +101,24 @@ async fn the_full_order_of_in_place_calls() {
         ],
         "Tags": {"gone": "1", "kept": "1"}
     });
-    let new = json!({
-        "InstanceId": IID, "Name": "order", "Password": PASSWORD, "RoutingProfileId": RP_SALES,
-        "SecurityProfileIds": [SP_QA], "HierarchyGroupId": HG_EMEA,
-        "IdentityInfo": {"FirstName": "Re", "LastName": "Order"},
-        "PhoneConfig": {"PhoneType": "SOFT_PHONE", "AfterContactWorkTimeLimit": "60"},
-        "VoiceEnhancementConfigs": [{"Channel": "VOICE", "VoiceEnhancementMode": "NOISE_SUPPRESSION"}],
-        "UserProficiencies": [
-            {"AttributeName": "Language", "AttributeValue": "English", "Level": "4"},
-            {"AttributeName": "Language", "AttributeValue": "Spanish", "Level": "2"}
-        ],
-        "Tags": {"kept": "1", "new": "1"}
-    });
+    // Every group changed at once.
+    let changes = [
+        ("RoutingProfileId", json!(RP_SALES)),
+        ("SecurityProfileIds", json!([SP_QA])),
+        ("HierarchyGroupId", json!(HG_EMEA)),
+        ("IdentityInfo", json!({"FirstName": "Re", "LastName": "Order"})),
+        ("PhoneConfig", json!({"PhoneType": "SOFT_PHONE", "AfterContactWorkTimeLimit": "60"})),
+        ("VoiceEnhancementConfigs", json!([{"Channel": "VOICE", "VoiceEnhancementMode": "NOISE_SUPPRESSION"}])),
+        (
+            "UserProficiencies",
+            json!([
+                {"AttributeName": "Language", "AttributeValue": "English", "Level": "4"},
+                {"AttributeName": "Language", "AttributeValue": "Spanish", "Level": "2"}
+            ]),
+        ),
+        ("Tags", json!({"kept": "1", "new": "1"})),
+    ];
+    let new = changes.into_iter().fold(old.clone(), |v, (k, x)| with(v, k, x));
     let a = bed.create("Agent", old.clone()).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
     bed.clear_calls().await;
