@@ -166,6 +166,17 @@ async fn a_put_keeps_retrying_for_the_whole_delivery_reserve() {
     assert_eq!(rx.for_name("r").iter().map(|r| r.answered).collect::<Vec<_>>(), vec![503, 503, 503, 503, 200]);
 }
 
+#[tokio::test]
+async fn a_put_counts_its_attempts_and_backs_off_at_least_half_of_each_step() {
+    let rx = Receiver::start().await.unwrap();
+    rx.fail_next(&[503, 500, 429]);
+    let started = Instant::now();
+    let attempts = response::deliver(&reqwest::Client::new(), &rx.url("r"), b"{}".to_vec(), Duration::from_secs(30)).await.unwrap();
+    assert_eq!(attempts, 4);
+    // Waits of 200, 400 and 800 ms, each jittered to between half and all of it: at least 700 ms in all.
+    assert!(started.elapsed() >= Duration::from_millis(700), "{:?}", started.elapsed());
+}
+
 #[test]
 fn the_delivery_reserve_follows_the_work() {
     let now = Instant::now();
