@@ -153,13 +153,19 @@ pub async fn deliver(client: &reqwest::Client, url: &str, body: Vec<u8>, budget:
             ),
         };
         tracing::warn!(attempt, error = %last, "response PUT failed");
-        let jittered = backoff.mul_f64(0.5 + fastrand::f64() * 0.5);
+        let jittered = jitter(backoff, fastrand::f64());
         if start.elapsed() + jittered >= budget {
             return Err(DeliveryError::GaveUp { attempts: attempt, last });
         }
         tokio::time::sleep(jittered).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
+}
+
+/// Between half and all of `backoff`, for `r` in [0, 1): retries of many functions spread out instead of
+/// arriving together, and each still waits at least half its step.
+fn jitter(backoff: Duration, r: f64) -> Duration {
+    backoff.mul_f64(0.5 + r * 0.5)
 }
 
 #[cfg(test)]
@@ -206,6 +212,14 @@ mod tests {
         assert_eq!(b.len(), MAX_BODY);
         let v: Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(v["Status"], "SUCCESS");
+    }
+
+    #[test]
+    fn jitter_keeps_between_half_and_all_of_the_step() {
+        let step = Duration::from_millis(800);
+        assert_eq!(jitter(step, 0.0), Duration::from_millis(400));
+        assert_eq!(jitter(step, 0.5), Duration::from_millis(600));
+        assert!(jitter(step, 0.999_999) <= step);
     }
 
     #[test]

@@ -472,3 +472,23 @@ fn with_import_id_a_password_change_is_not_refused_as_it_is_never_applied() {
 fn with_lists() -> Value {
     with(base(), "AutoAcceptConfigs", json!([{"Channel": "CHAT", "AutoAccept": true}]))
 }
+
+#[test]
+fn every_change_names_its_connect_operation() {
+    let cases = [
+        (Change::RoutingProfile("r".into()), "UpdateUserRoutingProfile"),
+        (Change::SecurityProfiles(vec![]), "UpdateUserSecurityProfiles"),
+        (Change::Hierarchy(None), "UpdateUserHierarchy"),
+        (Change::IdentityInfo(IdentityInfo::default()), "UpdateUserIdentityInfo"),
+        (Change::PhoneConfig(PhoneConfig::default()), "UpdateUserPhoneConfig"),
+        (Change::Config(ChannelConfigs::new()), "UpdateUserConfig"),
+        (Change::DisassociateProficiencies(vec![]), "DisassociateUserProficiencies"),
+        (Change::UpdateProficiencies(BTreeMap::new()), "UpdateUserProficiencies"),
+        (Change::AssociateProficiencies(BTreeMap::new()), "AssociateUserProficiencies"),
+        (Change::Untag(vec![]), "UntagResource"),
+        (Change::Tag(BTreeMap::new()), "TagResource"),
+    ];
+    for (change, op) in cases {
+        assert_eq!(change.operation(), op);
+    }
+}
