@@ -492,3 +492,13 @@ fn every_change_names_its_connect_operation() {
         assert_eq!(change.operation(), op);
     }
 }
+
+#[test]
+fn proficiencies_are_read_only_when_the_template_mentions_them_now_or_did_before() {
+    let with_p = props(with(base(), "UserProficiencies", json!([{"AttributeName": "L", "AttributeValue": "E", "Level": "1"}])));
+    let none = Immutable::read(base().as_object().unwrap());
+    let mentioned = Immutable::read(with(base(), "UserProficiencies", json!([])).as_object().unwrap());
+    assert!(needs_proficiencies(&with_p.settings, &none), "mentioned now");
+    assert!(needs_proficiencies(&props(base()).settings, &mentioned), "mentioned before: removed ones are disassociated");
+    assert!(!needs_proficiencies(&props(base()).settings, &none), "never mentioned: no extra call");
+}
