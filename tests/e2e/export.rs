@@ -9,9 +9,14 @@ use std::process::Output;
 
 /// Runs `connect-users export` (asynchronously: the emulator it calls runs on this test's runtime).
 async fn export(bed: &Bed, args: &[&str]) -> Output {
-    let out = tokio::process::Command::new(workspace_bin("connect-users"))
-        .arg("export")
-        .args(args)
+    let mut cmd = tokio::process::Command::new(workspace_bin("connect-users"));
+    cmd.arg("export").args(args);
+    run_with_aws_env(bed, cmd).await
+}
+
+/// Runs a command with the standard AWS configuration pointed at the emulator, and nothing else of ours.
+async fn run_with_aws_env(bed: &Bed, mut cmd: tokio::process::Command) -> Output {
+    let out = cmd
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_ENDPOINT_URL_CONNECT", bed.emulator.endpoint())
@@ -152,6 +157,13 @@ async fn an_exported_instance_is_taken_over_and_released_unchanged() {
     assert!(resources["UserChatOnly"]["Properties"].get("PhoneConfig").is_none(), "PhoneNumberConfigs carries the phone");
     assert_eq!(template["Parameters"]["ServiceTokenExport"]["Default"], "connect-user-resource-ServiceToken");
 
+    // --include-managed writes the held user too, and says so.
+    let all = export(&bed, &["--instance-id", IID, "--format", "json", "--include-managed", "--requests-per-second", "200"]).await;
+    assert!(all.status.success());
+    let with_held: Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert!(with_held["Resources"]["UserHeldAgent"]["Properties"]["ImportId"] == held.physical_id().as_str());
+    assert!(String::from_utf8_lossy(&all.stderr).contains("written although a resource already holds them"));
+
     assert_eq!(deploy_and_delete(&bed, &template).await, 3);
     let after: Vec<Value> = bed.all_users().await.iter().map(settings_of).collect();
     assert_eq!(after, before, "every user is still there, with the settings it had before the export");
@@ -277,6 +289,31 @@ async fn plain_users(bed: &Bed, prefix: &str, n: usize) {
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_terminal_shows_a_progress_bar_and_a_pipe_gets_none() {
+    let bed = Bed::start().await;
+    plain_users(&bed, "bar", 10).await;
+    let dir = tempdir("export-bar");
+    let out = dir.join("bar.yaml");
+    // script(1) gives the command a pseudo-terminal, as a person's shell would.
+    let line = format!(
+        "env TERM=xterm {} export --instance-id {IID} --output {} --requests-per-second 6",
+        workspace_bin("connect-users").display(),
+        out.display()
+    );
+    let mut cmd = tokio::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]);
+    let r = run_with_aws_env(&bed, cmd).await;
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stdout));
+    let screen = String::from_utf8_lossy(&r.stdout);
+    assert!(screen.contains("reading users") && screen.contains("/12 users"), "{screen}");
+    assert!(out.exists());
+    // Through a pipe: no bar, only the summary line.
+    let r = export(&bed, &["--instance-id", IID, "--output", out.to_str().unwrap(), "--requests-per-second", "200"]).await;
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(!stderr.contains("reading users") && stderr.contains("exported 12 users"), "{stderr}");
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {
