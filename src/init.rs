@@ -1,6 +1,8 @@
 //! Process start-up: logging and clients are built once and reused by every invocation.
 
-use crate::cfn::{deadline, Protocol};
+use crate::cfn::{deadline, relay::Relay, Protocol};
+use crate::dispatch::ConnectResources;
+use crate::roster::ConnectUserSet;
 use crate::user::{api, ConnectUserResource};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -24,7 +26,7 @@ pub fn logging() {
 
 /// The SDK's own retries are off: the resource retries with a deadline-bounded backoff of its own, which a
 /// fixed attempt count cannot give. Endpoints come from the standard variables (`AWS_ENDPOINT_URL_CONNECT`, ...).
-pub async fn protocol() -> Result<Protocol<ConnectUserResource>, reqwest::Error> {
+pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::disabled())
         .timeout_config(
@@ -34,6 +36,11 @@ pub async fn protocol() -> Result<Protocol<ConnectUserResource>, reqwest::Error>
         .await;
     let connect = api::Connect::new(aws_sdk_connect::Client::new(&config));
     let secrets = api::Secrets::new(aws_sdk_secretsmanager::Client::new(&config));
+    let relay = Relay::new(aws_sdk_lambda::Client::new(&config));
     let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).build()?;
-    Ok(Protocol::new(ConnectUserResource::new(connect, secrets), http, deadline::Policy::default()))
+    let resources = ConnectResources {
+        user: ConnectUserResource::new(connect.clone(), secrets.clone()),
+        set: ConnectUserSet::new(connect, secrets),
+    };
+    Ok(Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay))
 }

@@ -3,10 +3,14 @@
 //! - [`cfn`]: the custom-resource protocol (intake, coercion, deadlines, panic guard, the response PUT); it
 //!   knows nothing about Connect.
 //! - [`user`]: the Connect user resource (properties, planner, translation, API calls).
+//! - [`roster`]: `Custom::ConnectUserSet`, a whole roster reusing the user resource's parts.
+//! - [`dispatch`]: which of the two serves a request (by its resource type).
 //! - [`init`]: what `main` sets up once per process and reuses across invocations.
-//! - [`pace`]: per-operation pacing under Connect's limits (the `connect-users` tool).
+//! - [`pace`]: per-operation pacing under Connect's limits (the `connect-users` tool and rosters).
 
 pub mod cfn;
+pub mod dispatch;
 pub mod init;
 pub mod pace;
+pub mod roster;
 pub mod user;

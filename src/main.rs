@@ -1,5 +1,6 @@
 //! The Lambda entry point: set up once, then serve invocations through the custom-resource protocol.
 
+use connect_user_resource::cfn::Invocation;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
@@ -9,8 +10,8 @@ async fn main() -> Result<(), Error> {
     let protocol = connect_user_resource::init::protocol().await?;
     let protocol = &protocol;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = event.context.deadline;
-        protocol.handle(event.payload, deadline).await.map_err(Error::from)
+        let invocation = Invocation { deadline_ms: event.context.deadline, function_arn: event.context.invoked_function_arn };
+        protocol.handle(event.payload, invocation).await.map_err(Error::from)
     }))
     .await
 }

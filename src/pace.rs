@@ -1,8 +1,10 @@
 //! Pacing under Connect's API limits: one token bucket per operation, as Connect counts its limits per API
 //! (2 requests/s with a burst of 5 unless the account's quotas were raised). A caller that waits for its slot
 //! instead of calling and being throttled spends the same time without the failed calls and their backoff.
+//! Used by the `connect-users` tool and by rosters (`Custom::ConnectUserSet`).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -18,8 +20,23 @@ pub struct Bucket {
 impl Bucket {
     /// `rate` requests per second (at least 0.001), up to `burst` at once (at least 1).
     pub fn new(rate: f64, burst: u32, now: Instant) -> Bucket {
+        Bucket::with_tokens(rate, burst, burst, now)
+    }
+
+    /// A bucket holding only `tokens` at first (at most the burst): for a start when someone else may have
+    /// spent the server's burst just before (a continuation right after the invocation that queued it).
+    pub fn with_tokens(rate: f64, burst: u32, tokens: u32, now: Instant) -> Bucket {
         let burst = f64::from(burst.max(1));
-        Bucket { rate: rate.max(0.001), burst, tokens: burst, at: now }
+        Bucket { rate: rate.max(0.001), burst, tokens: f64::from(tokens).min(burst), at: now }
+    }
+
+    /// The server said "throttled": whatever this bucket believed, it holds nothing now, so the next call
+    /// waits a full interval.
+    pub fn throttled(&mut self, now: Instant) {
+        if now > self.at {
+            self.at = now;
+        }
+        self.tokens = self.tokens.min(0.0);
     }
 
     /// Takes the next token and says how long to wait from `now` before using it. Tokens are taken in turn,
@@ -43,24 +60,69 @@ impl Bucket {
 pub struct Pacer {
     rate: f64,
     burst: u32,
+    /// Tokens each bucket starts with.
+    start: u32,
     buckets: Mutex<HashMap<&'static str, Bucket>>,
+    throttled: AtomicU64,
 }
 
 impl Pacer {
     pub fn new(rate: f64, burst: u32) -> Pacer {
-        Pacer { rate, burst, buckets: Mutex::new(HashMap::new()) }
+        Pacer::starting_with(rate, burst, burst)
+    }
+
+    /// Buckets that start with `start` tokens instead of a full burst.
+    pub fn starting_with(rate: f64, burst: u32, start: u32) -> Pacer {
+        Pacer { rate, burst, start, buckets: Mutex::new(HashMap::new()), throttled: AtomicU64::new(0) }
+    }
+
+    fn reserve(&self, operation: &'static str, limit: Option<Instant>) -> Option<Duration> {
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else { return Some(Duration::ZERO) };
+        let bucket = buckets.entry(operation).or_insert_with(|| Bucket::with_tokens(self.rate, self.burst, self.start, now));
+        let before = bucket.clone();
+        let wait = bucket.reserve(now);
+        if limit.is_some_and(|l| now + wait > l) {
+            *bucket = before;
+            return None;
+        }
+        Some(wait)
     }
 
     /// Waits until `operation` may be called again.
     pub async fn wait(&self, operation: &'static str) {
-        let now = Instant::now();
-        let wait = match self.buckets.lock() {
-            Ok(mut b) => b.entry(operation).or_insert_with(|| Bucket::new(self.rate, self.burst, now)).reserve(now),
-            Err(_) => Duration::ZERO,
-        };
-        if !wait.is_zero() {
+        if let Some(wait) = self.reserve(operation, None).filter(|w| !w.is_zero()) {
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Waits for `operation`'s next slot if it comes before `limit`, and says whether it did; a slot past the
+    /// limit is not taken, so work that would start too late is left for later instead.
+    pub async fn wait_until(&self, operation: &'static str, limit: Instant) -> bool {
+        match self.reserve(operation, Some(limit)) {
+            None => false,
+            Some(wait) => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                true
+            }
+        }
+    }
+
+    /// Feedback from the server: `operation` was throttled.
+    pub fn throttled(&self, operation: &'static str) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut b) = self.buckets.lock() {
+            if let Some(bucket) = b.get_mut(operation) {
+                bucket.throttled(Instant::now());
+            }
+        }
+    }
+
+    /// Throttled answers seen so far.
+    pub fn throttled_count(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
     }
 }
 
@@ -91,6 +153,36 @@ mod tests {
         assert_eq!(b.reserve(later), Duration::ZERO);
         assert_eq!(b.reserve(later), Duration::ZERO);
         assert_eq!(b.reserve(later), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_cautious_start_holds_fewer_tokens_and_a_throttle_empties_the_bucket() {
+        let t0 = Instant::now();
+        let mut b = Bucket::with_tokens(2.0, 5, 1, t0);
+        assert_eq!(b.reserve(t0), Duration::ZERO);
+        assert_eq!(b.reserve(t0), Duration::from_millis(500), "only one token at first");
+        assert_eq!(Bucket::with_tokens(2.0, 2, 9, t0).tokens, 2.0, "never more than the burst");
+        let mut full = Bucket::new(2.0, 5, t0);
+        full.throttled(t0);
+        assert_eq!(full.reserve(t0), Duration::from_millis(500), "after a throttle the next call waits an interval");
+        let mut later = Bucket::new(2.0, 5, t0);
+        later.throttled(t0 + Duration::from_secs(1));
+        assert_eq!(later.reserve(t0 + Duration::from_secs(1)), Duration::from_millis(500));
+    }
+
+    #[tokio::test]
+    async fn a_slot_past_the_limit_is_not_taken() {
+        let p = Pacer::starting_with(2.0, 5, 1);
+        let t0 = Instant::now();
+        assert!(p.wait_until("Op", t0 + Duration::from_millis(100)).await, "the first token is there");
+        let limit = Instant::now() + Duration::from_millis(400);
+        assert!(!p.wait_until("Op", limit).await, "the next slot is 500 ms away");
+        assert!(p.wait_until("Op", Instant::now() + Duration::from_millis(600)).await, "the refused slot was not spent");
+        assert!(Instant::now() >= t0 + Duration::from_millis(500), "it waited for its slot");
+        assert!(p.wait_until("Other", Instant::now()).await, "operations have buckets of their own");
+        p.throttled("Op");
+        p.throttled("Unseen");
+        assert_eq!(p.throttled_count(), 2);
     }
 
     #[test]

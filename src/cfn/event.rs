@@ -3,6 +3,7 @@
 //! the stack then waits an hour for a response that never comes. Here every event that carries a ResponseURL
 //! can be answered.
 
+use super::continuation::{Marker, KEY};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,37 @@ pub struct Request {
     /// request with unreadable properties is refused, but a Delete is never refused for the shape of its
     /// properties: a stack must be able to roll back and be deleted. What to do is the resource's decision.
     pub properties_unreadable: Option<String>,
+    /// `ServiceTimeout` (seconds) when CloudFormation passed a readable one: how long it waits for the answer.
+    pub service_timeout: Option<u64>,
+    /// Present when this invocation continues the work of an earlier one.
+    pub continuation: Option<Marker>,
+}
+
+impl Request {
+    /// The event again, for the invocation that continues it: what CloudFormation sent (less `ServiceToken`),
+    /// with the marker added.
+    pub fn to_event(&self, marker: &Marker) -> Value {
+        let mut props = self.properties.clone();
+        if let Some(t) = self.service_timeout {
+            props.insert("ServiceTimeout".into(), Value::String(t.to_string()));
+        }
+        let mut o = Map::new();
+        o.insert("RequestType".into(), self.request_type.as_str().into());
+        o.insert("ResponseURL".into(), self.response_url.clone().into());
+        o.insert("StackId".into(), self.stack_id.clone().into());
+        o.insert("RequestId".into(), self.request_id.clone().into());
+        o.insert("ResourceType".into(), self.resource_type.clone().into());
+        o.insert("LogicalResourceId".into(), self.logical_resource_id.clone().into());
+        if let Some(p) = &self.physical_resource_id {
+            o.insert("PhysicalResourceId".into(), p.clone().into());
+        }
+        o.insert("ResourceProperties".into(), Value::Object(props));
+        if let Some(old) = &self.old_properties {
+            o.insert("OldResourceProperties".into(), Value::Object(old.clone()));
+        }
+        o.insert(KEY.into(), serde_json::to_value(marker).unwrap_or(Value::Null));
+        Value::Object(o)
+    }
 }
 
 /// The fields every response must echo, taken from whatever the event had.
@@ -161,6 +193,16 @@ pub fn parse(raw: &Value) -> Intake {
     if request_type == RequestType::Update && old_properties.is_none() {
         return malformed("OldResourceProperties is missing on an Update request".into());
     }
+    let continuation = match Marker::read(o) {
+        Ok(m) => m,
+        Err(e) => return malformed(e),
+    };
+    let service_timeout = o
+        .get("ResourceProperties")
+        .and_then(|p| p.get("ServiceTimeout"))
+        .and_then(|v| super::coerce::integer(v).ok())
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| *n > 0);
     Intake::Request(Box::new(Request {
         request_type,
         response_url,
@@ -172,6 +214,8 @@ pub fn parse(raw: &Value) -> Intake {
         properties,
         old_properties,
         properties_unreadable,
+        service_timeout,
+        continuation,
     }))
 }
 
@@ -235,6 +279,34 @@ mod tests {
         assert!(matches!(&parse(&e), Intake::Malformed { reason, .. } if reason.contains("OldResourceProperties")));
         e["OldResourceProperties"] = json!({});
         assert!(matches!(&parse(&e), Intake::Request(_)));
+    }
+
+    #[test]
+    fn a_continued_event_reads_back_as_the_same_request_with_its_marker() {
+        let mut e = base();
+        e["RequestType"] = json!("Update");
+        e["PhysicalResourceId"] = json!("i:set:s/Agents");
+        e["OldResourceProperties"] = json!({"Name": "b"});
+        let Intake::Request(r) = parse(&e) else { panic!("expected a request") };
+        assert_eq!((r.service_timeout, r.continuation), (Some(300), None));
+        let m = Marker { round: 1, started_ms: 5, give_up_at_ms: 9 };
+        let again = r.to_event(&m);
+        assert_eq!(again["ResourceProperties"], json!({"ServiceTimeout": "300", "Name": "a"}), "ServiceToken is not carried");
+        let Intake::Request(r2) = parse(&again) else { panic!("expected a request") };
+        assert_eq!(r2.continuation, Some(m));
+        assert_eq!(r2.service_timeout, Some(300));
+        assert_eq!(r2.properties, r.properties);
+        assert_eq!(r2.old_properties, r.old_properties);
+        assert_eq!(
+            (r2.request_type, &r2.response_url, &r2.stack_id, &r2.request_id, &r2.resource_type, &r2.logical_resource_id, &r2.physical_resource_id),
+            (r.request_type, &r.response_url, &r.stack_id, &r.request_id, &r.resource_type, &r.logical_resource_id, &r.physical_resource_id)
+        );
+        let mut bad = again.clone();
+        bad[KEY] = json!("x");
+        assert!(matches!(&parse(&bad), Intake::Malformed { reason, .. } if reason.contains(KEY)));
+        e["ResourceProperties"]["ServiceTimeout"] = json!("soon");
+        let Intake::Request(r3) = parse(&e) else { panic!("expected a request") };
+        assert_eq!(r3.service_timeout, None, "an unreadable ServiceTimeout is CloudFormation's default");
     }
 
     #[test]

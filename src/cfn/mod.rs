@@ -5,8 +5,10 @@
 //! [`CustomResource`]; intake, coercion, deadlines, panic guards and the response PUT live here.
 
 pub mod coerce;
+pub mod continuation;
 pub mod deadline;
 pub mod event;
+pub mod relay;
 pub mod response;
 
 pub use event::{Request, RequestType};
@@ -24,13 +26,21 @@ use tracing::Instrument;
 /// (and CloudFormation's cleanup can delete it) instead of orphaning it.
 pub struct Ctx {
     pub request: Request,
+    /// When every call must be done (the invocation's work deadline, or the chain's give-up time if sooner).
     pub deadline: Instant,
+    /// When a resource that can continue should stop starting new work and return [`Outcome::Continue`]: far
+    /// enough before `deadline` for the calls already under way to finish.
+    pub continue_by: Instant,
+    /// 0 for the invocation CloudFormation made; 1, 2, ... for continuations.
+    pub round: u32,
     progress: Arc<Mutex<Option<String>>>,
 }
 
 impl Ctx {
     pub fn new(request: Request, deadline: Instant) -> Ctx {
-        Ctx { request, deadline, progress: Arc::new(Mutex::new(None)) }
+        let continue_by = deadline - deadline.saturating_duration_since(Instant::now()).div_f64(5.0).min(Duration::from_secs(15));
+        let round = request.continuation.map(|m| m.round).unwrap_or(0);
+        Ctx { request, deadline, continue_by, round, progress: Arc::new(Mutex::new(None)) }
     }
     pub fn record_physical_id(&self, id: &str) {
         if let Ok(mut g) = self.progress.lock() {
@@ -52,6 +62,22 @@ pub struct Protocol<R> {
     resource: Arc<R>,
     http: reqwest::Client,
     budget: deadline::Policy,
+    relay: Option<relay::Relay>,
+}
+
+/// What Lambda says about one invocation.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The deadline (epoch milliseconds).
+    pub deadline_ms: u64,
+    /// The ARN the function was invoked as (where a continuation is sent); empty when unknown.
+    pub function_arn: String,
+}
+
+impl From<u64> for Invocation {
+    fn from(deadline_ms: u64) -> Invocation {
+        Invocation { deadline_ms, function_arn: String::new() }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,11 +89,19 @@ pub enum HandlerError {
 
 impl<R: CustomResource> Protocol<R> {
     pub fn new(resource: R, http: reqwest::Client, budget: deadline::Policy) -> Protocol<R> {
-        Protocol { resource: Arc::new(resource), http, budget }
+        Protocol { resource: Arc::new(resource), http, budget, relay: None }
     }
 
-    /// Handles one invocation. `deadline_ms` is the Lambda deadline (epoch milliseconds).
-    pub async fn handle(&self, raw: Value, deadline_ms: u64) -> Result<Value, HandlerError> {
+    /// Lets resources continue past one invocation (without it, a [`Outcome::Continue`] answers FAILED).
+    pub fn with_relay(mut self, relay: relay::Relay) -> Protocol<R> {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// Handles one invocation.
+    pub async fn handle(&self, raw: Value, invocation: impl Into<Invocation>) -> Result<Value, HandlerError> {
+        let invocation = invocation.into();
+        let deadline_ms = invocation.deadline_ms;
         let budget = self.budget.plan(deadline_ms, deadline::now_ms());
         if let Some(note) = &budget.note {
             tracing::warn!(deadline_ms, note = %note, "implausible invocation deadline; using the fallback budget");
@@ -84,7 +118,7 @@ impl<R: CustomResource> Protocol<R> {
                 logical_id = %event::truncate(&echo.logical_resource_id, 80),
                 request_type = %event::truncate(&echo.request_type, 20),
             );
-            let result = self.answer(item, echo, work_deadline, delivery_deadline).instrument(span).await;
+            let result = self.answer(item, echo, &invocation, work_deadline, delivery_deadline).instrument(span).await;
             match result {
                 Ok(status) => statuses.push(status),
                 Err(e) => {
@@ -99,13 +133,44 @@ impl<R: CustomResource> Protocol<R> {
         Ok(json!({ "responses": statuses }))
     }
 
-    async fn answer(&self, item: Intake, echo: Echo, work_deadline: Instant, delivery_deadline: Instant) -> Result<String, String> {
+    async fn answer(
+        &self,
+        item: Intake,
+        echo: Echo,
+        invocation: &Invocation,
+        work_deadline: Instant,
+        delivery_deadline: Instant,
+    ) -> Result<String, String> {
         let outcome = match item {
             Intake::Malformed { reason, .. } => {
                 tracing::error!(reason = %reason, "malformed event");
                 Outcome::failed(format!("malformed custom resource event: {reason}"))
             }
-            Intake::Request(req) => self.run(*req, work_deadline).await,
+            Intake::Request(req) => {
+                let now = deadline::now_ms();
+                let marker = req.continuation.unwrap_or_else(|| continuation::Marker::first(now, req.service_timeout));
+                if req.continuation.is_some() && now >= marker.give_up_at_ms {
+                    // The chain has answered by now (it gives up at this time at the latest), or CloudFormation
+                    // times the event out: an answer from here could only contradict it.
+                    tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
+                    return Ok("EXPIRED".into());
+                }
+                let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
+                let (outcome, req) = self.run(*req, work_deadline.min(give_up)).await;
+                match (outcome, req) {
+                    (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
+                        let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
+                        match self.relay(&req, &marker, invocation, &progress, delivery_deadline).await {
+                            Ok(()) => return Ok("CONTINUED".into()),
+                            Err(reason) => Outcome::Failed { reason, physical_resource_id: made },
+                        }
+                    }
+                    (Outcome::Continue { progress, physical_resource_id }, None) => {
+                        Outcome::Failed { reason: format!("internal error: the request was lost: {progress}"), physical_resource_id }
+                    }
+                    (o, _) => o,
+                }
+            }
         };
         let Some(url) = echo.response_url.clone() else {
             tracing::error!(status = outcome.status(), "event has no ResponseURL; nothing can be answered");
@@ -115,7 +180,7 @@ impl<R: CustomResource> Protocol<R> {
         let target = response::redact_url(&url);
         let reason = match &outcome {
             Outcome::Failed { reason, .. } => Some(reason.as_str()),
-            Outcome::Success { .. } => None,
+            Outcome::Success { .. } | Outcome::Continue { .. } => None,
         };
         let budget = delivery_deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
         match response::deliver(&self.http, &url, body, budget).await {
@@ -130,24 +195,49 @@ impl<R: CustomResource> Protocol<R> {
         }
     }
 
+    /// Hands the rest of the work to a new invocation, or says why not (the FAILED answer to send instead).
+    async fn relay(&self, req: &Request, marker: &continuation::Marker, invocation: &Invocation, progress: &str, by: Instant) -> Result<(), String> {
+        let failed = |reason: String| reason;
+        // A round shorter than this would spend more on starting than on work.
+        const MIN_ROUND_MS: u64 = 5_000;
+        let next = match continuation::decide(marker, deadline::now_ms(), MIN_ROUND_MS, progress) {
+            continuation::Next::Relay(next) => next,
+            continuation::Next::GiveUp(why) => {
+                tracing::error!(round = marker.round, progress, "the chain's time is up");
+                return Err(failed(why));
+            }
+        };
+        let Some(relay) = self.relay.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
+            return Err(failed(format!("the work needs another invocation, but this function cannot invoke itself here: {progress}")));
+        };
+        let payload = serde_json::to_vec(&req.to_event(&next)).unwrap_or_default();
+        tracing::info!(round = next.round, progress, bytes = payload.len(), "continuing in a new invocation");
+        relay
+            .send(&invocation.function_arn, payload, by)
+            .await
+            .map_err(|e| failed(format!("could not hand the rest of the work to a new invocation ({e}); {progress}")))
+    }
+
     /// Runs the resource in its own task, so that a panic is caught by the runtime rather than unwinding
-    /// through us, and under a timeout, so that a hung call cannot outlive the function.
-    async fn run(&self, req: Request, work_deadline: Instant) -> Outcome {
+    /// through us, and under a timeout, so that a hung call cannot outlive the function. The request comes back
+    /// with the outcome when the resource ended normally (a continuation needs it).
+    async fn run(&self, req: Request, work_deadline: Instant) -> (Outcome, Option<Request>) {
         let ctx = Ctx::new(req, work_deadline);
         let progress = ctx.progress.clone();
         let existing = ctx.request.physical_resource_id.clone();
         let resource = self.resource.clone();
         let task = async move {
-            match ctx.request.request_type {
+            let outcome = match ctx.request.request_type {
                 RequestType::Create => resource.create(&ctx).await,
                 RequestType::Update => resource.update(&ctx).await,
                 RequestType::Delete => resource.delete(&ctx).await,
-            }
+            };
+            (outcome, ctx.request)
         };
         let mut handle = tokio::spawn(task.in_current_span());
         let wait = work_deadline.saturating_duration_since(Instant::now());
         let failure = match tokio::time::timeout(wait, &mut handle).await {
-            Ok(Ok(outcome)) => return outcome,
+            Ok(Ok((outcome, req))) => return (outcome, Some(req)),
             Ok(Err(join)) if join.is_panic() => {
                 tracing::error!(panic = %panic_message(join.into_panic()), "resource handler panicked");
                 "internal error: the handler panicked (details in the function's logs)".to_string()
@@ -160,7 +250,7 @@ impl<R: CustomResource> Protocol<R> {
             }
         };
         let recorded = progress.lock().ok().and_then(|g| g.clone());
-        Outcome::Failed { reason: failure, physical_resource_id: recorded.or(existing) }
+        (Outcome::Failed { reason: failure, physical_resource_id: recorded.or(existing) }, None)
     }
 }
 

@@ -22,6 +22,10 @@ const MAX_ECHOED: usize = 512;
 pub enum Outcome {
     Success { physical_resource_id: String, data: BTreeMap<String, String> },
     Failed { reason: String, physical_resource_id: Option<String> },
+    /// Not done yet: the protocol hands the rest to a new invocation (see `continuation`). `progress` says how
+    /// far the work got, for the FAILED answer if the chain runs out of time, which reports
+    /// `physical_resource_id` (so that CloudFormation's cleanup finds what was made).
+    Continue { progress: String, physical_resource_id: Option<String> },
 }
 
 impl Outcome {
@@ -31,7 +35,7 @@ impl Outcome {
     pub fn status(&self) -> &'static str {
         match self {
             Outcome::Success { .. } => "SUCCESS",
-            Outcome::Failed { .. } => "FAILED",
+            Outcome::Failed { .. } | Outcome::Continue { .. } => "FAILED",
         }
     }
 }
@@ -73,6 +77,13 @@ pub fn body(echo: &Echo, outcome: &Outcome) -> Vec<u8> {
             b.status = Status::Failed;
             b.physical_resource_id = physical_resource_id.clone().filter(|p| !p.is_empty()).unwrap_or_else(fallback_id);
             reason = if r.is_empty() { "failed (no reason given)".into() } else { r.clone() };
+            b.reason = Some(reason.clone());
+        }
+        // The protocol never answers a Continue; should one reach here, it is an unfinished job, not a success.
+        Outcome::Continue { progress, physical_resource_id } => {
+            b.status = Status::Failed;
+            b.physical_resource_id = physical_resource_id.clone().filter(|p| !p.is_empty()).unwrap_or_else(fallback_id);
+            reason = format!("unfinished: {progress}");
             b.reason = Some(reason.clone());
         }
     }

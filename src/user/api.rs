@@ -8,8 +8,12 @@ use crate::user::properties::UserProps;
 use crate::user::translate;
 use aws_sdk_connect::config::http::HttpResponse;
 use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_connect::types::{StringComparisonType, StringCondition, UserSearchCriteria};
+use crate::pace::Pacer;
+use aws_sdk_connect::types::{
+    ControlPlaneTagFilter, StringComparisonType, StringCondition, TagCondition, UserSearchCriteria, UserSearchFilter,
+};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A Connect (or Secrets Manager) call that did not succeed.
@@ -72,7 +76,23 @@ fn map_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
 
 /// Exponential backoff with full jitter, from 100 ms up to 10 s per wait, until the deadline leaves no room.
 /// A fixed small attempt count would turn a busy stack's throttling into failures.
-pub async fn with_retries<T, E, F, Fut>(operation: &'static str, deadline: Instant, mut call: F) -> Result<T, ApiError>
+pub async fn with_retries<T, E, F, Fut>(operation: &'static str, deadline: Instant, call: F) -> Result<T, ApiError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    with_retries_paced(None, operation, deadline, call).await
+}
+
+/// [`with_retries`], each attempt waiting for its slot under `pacer` first (and not made, [`DEFERRED`], when that
+/// slot comes after the pacer's limit), and telling it of throttling.
+pub async fn with_retries_paced<T, E, F, Fut>(
+    pacer: Option<(&Pacer, Option<Instant>)>,
+    operation: &'static str,
+    deadline: Instant,
+    mut call: F,
+) -> Result<T, ApiError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     F: FnMut() -> Fut,
@@ -83,6 +103,16 @@ where
     let mut cap = Duration::from_millis(100);
     loop {
         attempt += 1;
+        match pacer {
+            Some((p, Some(limit))) => {
+                if !p.wait_until(operation, limit).await {
+                    let message = "not started: its turn under the request rate came too late for this invocation".to_string();
+                    return Err(ApiError { operation, code: DEFERRED.into(), message, attempts: attempt - 1 });
+                }
+            }
+            Some((p, None)) => p.wait(operation).await,
+            None => {}
+        }
         let t0 = Instant::now();
         match call().await {
             Ok(v) => {
@@ -98,6 +128,9 @@ where
             Err(e) => {
                 let (mut err, retryable) = map_err(operation, &e);
                 err.attempts = attempt;
+                if let Some((p, _)) = pacer.filter(|_| err.code == "ThrottlingException" || err.code == "TooManyRequestsException") {
+                    p.throttled(operation);
+                }
                 let wait = cap.mul_f64(fastrand::f64());
                 let room = deadline.saturating_duration_since(Instant::now());
                 if !retryable || wait + Duration::from_millis(50) >= room {
@@ -119,11 +152,58 @@ where
 #[derive(Clone)]
 pub struct Connect {
     client: aws_sdk_connect::Client,
+    pacer: Option<Arc<Pacer>>,
+    /// Calls whose paced slot would come after this are not made (`DEFERRED`): work left for a later invocation.
+    limit: Option<Instant>,
+}
+
+/// The code of a call not made because its slot came too late (see [`Connect::paced`]).
+pub const DEFERRED: &str = "Deferred";
+
+/// One page of the users a resource holds (SearchUsers by tag).
+pub struct HeldPage {
+    pub users: Vec<Actual>,
+    pub next: Option<String>,
 }
 
 impl Connect {
     pub fn new(client: aws_sdk_connect::Client) -> Connect {
-        Connect { client }
+        Connect { client, pacer: None, limit: None }
+    }
+
+    /// The same client, every call paced under `pacer` (shared by the clones); with a `limit`, a call whose slot
+    /// would come later is not made and fails with [`DEFERRED`].
+    pub fn paced(&self, pacer: Arc<Pacer>, limit: Option<Instant>) -> Connect {
+        Connect { client: self.client.clone(), pacer: Some(pacer), limit }
+    }
+
+    pub fn pacer(&self) -> Option<(&Pacer, Option<Instant>)> {
+        self.pacer.as_deref().map(|p| (p, self.limit))
+    }
+
+    /// One page (up to 100) of the users tagged `tag_key` = `tag_value`, with the settings a page carries
+    /// (see `translate::actual_from_summary` for what it leaves out).
+    pub async fn search_tagged(
+        &self,
+        instance_id: &str,
+        tag_key: &str,
+        tag_value: &str,
+        token: Option<String>,
+        deadline: Instant,
+    ) -> Result<HeldPage, ApiError> {
+        let filter = UserSearchFilter::builder()
+            .tag_filter(
+                ControlPlaneTagFilter::builder().tag_condition(TagCondition::builder().tag_key(tag_key).tag_value(tag_value).build()).build(),
+            )
+            .build();
+        let out = with_retries_paced(self.pacer(), "SearchUsers", deadline, || {
+            self.client.search_users().instance_id(instance_id).search_filter(filter.clone()).set_next_token(token.clone()).max_results(100).send()
+        })
+        .await?;
+        Ok(HeldPage {
+            users: out.users().iter().filter_map(translate::actual_from_summary).collect(),
+            next: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        })
     }
 
     /// Returns the new user's id and ARN.
@@ -133,11 +213,14 @@ impl Connect {
         password: Option<&str>,
         marker: &str,
         holder: &str,
+        records: &std::collections::BTreeMap<String, String>,
         deadline: Instant,
     ) -> Result<(String, String), ApiError> {
         let s = &props.settings;
         let lists = translate::lists_to_sdk(&s.channel_configs);
-        let out = with_retries("CreateUser", deadline, || {
+        let mut tags = translate::create_tags(props, marker, holder);
+        tags.extend(records.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let out = with_retries_paced(self.pacer(), "CreateUser", deadline, || {
             self.client
                 .create_user()
                 .instance_id(&props.instance_id)
@@ -154,7 +237,7 @@ impl Connect {
                 .set_phone_number_configs(lists.phone_number.clone())
                 .set_persistent_connection_configs(lists.persistent_connection.clone())
                 .set_voice_enhancement_configs(lists.voice_enhancement.clone())
-                .set_tags(Some(translate::create_tags(props, marker, holder)))
+                .set_tags(Some(tags.clone()))
                 .send()
         })
         .await?;
@@ -174,7 +257,7 @@ impl Connect {
         let until = Instant::now() + settle;
         let mut wait = Duration::from_millis(100);
         loop {
-            let r = with_retries("DescribeUser", deadline, || self.client.describe_user().instance_id(instance_id).user_id(user_id).send())
+            let r = with_retries_paced(self.pacer(), "DescribeUser", deadline, || self.client.describe_user().instance_id(instance_id).user_id(user_id).send())
                 .await;
             match r {
                 Ok(out) => {
@@ -210,7 +293,7 @@ impl Connect {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let out = with_retries("ListUserProficiencies", deadline, || {
+            let out = with_retries_paced(self.pacer(), "ListUserProficiencies", deadline, || {
                 self.client
                     .list_user_proficiencies()
                     .instance_id(instance_id)
@@ -230,7 +313,7 @@ impl Connect {
 
     /// `Ok(false)` when the user (or its instance) was already gone.
     pub async fn delete_user(&self, instance_id: &str, user_id: &str, deadline: Instant) -> Result<bool, ApiError> {
-        match with_retries("DeleteUser", deadline, || self.client.delete_user().instance_id(instance_id).user_id(user_id).send()).await {
+        match with_retries_paced(self.pacer(), "DeleteUser", deadline, || self.client.delete_user().instance_id(instance_id).user_id(user_id).send()).await {
             Ok(_) => Ok(true),
             Err(e) if e.is("ResourceNotFoundException") => Ok(false),
             Err(e) => Err(e),
@@ -242,7 +325,7 @@ impl Connect {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let out = with_retries("ListUsers", deadline, || {
+            let out = with_retries_paced(self.pacer(), "ListUsers", deadline, || {
                 self.client.list_users().instance_id(instance_id).set_next_token(token.clone()).max_results(1000).send()
             })
             .await?;
@@ -268,7 +351,7 @@ impl Connect {
                 StringCondition::builder().field_name("Username").value(username).comparison_type(StringComparisonType::Exact).build(),
             )
             .build();
-        let out = with_retries("SearchUsers", deadline, || {
+        let out = with_retries_paced(self.pacer(), "SearchUsers", deadline, || {
             self.client.search_users().instance_id(instance_id).search_criteria(criteria.clone()).max_results(10).send()
         })
         .await?;
@@ -283,33 +366,33 @@ impl Connect {
         let op = change.operation();
         match change {
             Change::RoutingProfile(rp) => {
-                with_retries(op, deadline, || c.update_user_routing_profile().instance_id(iid).user_id(uid).routing_profile_id(rp).send())
+                with_retries_paced(self.pacer(), op, deadline, || c.update_user_routing_profile().instance_id(iid).user_id(uid).routing_profile_id(rp).send())
                     .await
                     .map(drop)
             }
-            Change::SecurityProfiles(ids) => with_retries(op, deadline, || {
+            Change::SecurityProfiles(ids) => with_retries_paced(self.pacer(), op, deadline, || {
                 c.update_user_security_profiles().instance_id(iid).user_id(uid).set_security_profile_ids(Some(ids.clone())).send()
             })
             .await
             .map(drop),
-            Change::Hierarchy(h) => with_retries(op, deadline, || {
+            Change::Hierarchy(h) => with_retries_paced(self.pacer(), op, deadline, || {
                 c.update_user_hierarchy().instance_id(iid).user_id(uid).set_hierarchy_group_id(h.clone()).send()
             })
             .await
             .map(drop),
-            Change::IdentityInfo(i) => with_retries(op, deadline, || {
+            Change::IdentityInfo(i) => with_retries_paced(self.pacer(), op, deadline, || {
                 c.update_user_identity_info().instance_id(iid).user_id(uid).identity_info(translate::identity_to_sdk(i)).send()
             })
             .await
             .map(drop),
-            Change::PhoneConfig(p) => with_retries(op, deadline, || {
+            Change::PhoneConfig(p) => with_retries_paced(self.pacer(), op, deadline, || {
                 c.update_user_phone_config().instance_id(iid).user_id(uid).phone_config(translate::phone_to_sdk(p)).send()
             })
             .await
             .map(drop),
             Change::Config(configs) => {
                 let l = translate::lists_to_sdk(configs);
-                with_retries(op, deadline, || {
+                with_retries_paced(self.pacer(), op, deadline, || {
                     c.update_user_config()
                         .instance_id(iid)
                         .user_id(uid)
@@ -325,7 +408,7 @@ impl Connect {
             }
             Change::AssociateProficiencies(p) => {
                 let list = translate::proficiencies_to_sdk(p);
-                with_retries(op, deadline, || {
+                with_retries_paced(self.pacer(), op, deadline, || {
                     c.associate_user_proficiencies().instance_id(iid).user_id(uid).set_user_proficiencies(Some(list.clone())).send()
                 })
                 .await
@@ -333,7 +416,7 @@ impl Connect {
             }
             Change::UpdateProficiencies(p) => {
                 let list = translate::proficiencies_to_sdk(p);
-                with_retries(op, deadline, || {
+                with_retries_paced(self.pacer(), op, deadline, || {
                     c.update_user_proficiencies().instance_id(iid).user_id(uid).set_user_proficiencies(Some(list.clone())).send()
                 })
                 .await
@@ -341,18 +424,18 @@ impl Connect {
             }
             Change::DisassociateProficiencies(keys) => {
                 let list = translate::proficiency_keys_to_sdk(keys);
-                with_retries(op, deadline, || {
+                with_retries_paced(self.pacer(), op, deadline, || {
                     c.disassociate_user_proficiencies().instance_id(iid).user_id(uid).set_user_proficiencies(Some(list.clone())).send()
                 })
                 .await
                 .map(drop)
             }
             Change::Untag(keys) => {
-                with_retries(op, deadline, || c.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send()).await.map(drop)
+                with_retries_paced(self.pacer(), op, deadline, || c.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send()).await.map(drop)
             }
             Change::Tag(tags) => {
                 let map: std::collections::HashMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                with_retries(op, deadline, || c.tag_resource().resource_arn(arn).set_tags(Some(map.clone())).send()).await.map(drop)
+                with_retries_paced(self.pacer(), op, deadline, || c.tag_resource().resource_arn(arn).set_tags(Some(map.clone())).send()).await.map(drop)
             }
         }
     }
@@ -385,6 +468,12 @@ impl Secrets {
     }
 
     pub async fn password(&self, secret_id: &str, key: Option<&str>, deadline: Instant) -> Result<String, SecretError> {
+        let value = self.value(secret_id, deadline).await?;
+        extract(secret_id, &value, key)
+    }
+
+    /// The secret's string.
+    pub async fn value(&self, secret_id: &str, deadline: Instant) -> Result<String, SecretError> {
         let out =
             with_retries("GetSecretValue", deadline, || self.client.get_secret_value().secret_id(secret_id).send()).await.map_err(|e| {
                 if e.is("ResourceNotFoundException") {
@@ -393,8 +482,7 @@ impl Secrets {
                     SecretError::Api(secret_id.to_string(), e)
                 }
             })?;
-        let value = out.secret_string().ok_or_else(|| SecretError::NoString(secret_id.to_string()))?;
-        extract(secret_id, value, key)
+        out.secret_string().map(str::to_string).ok_or_else(|| SecretError::NoString(secret_id.to_string()))
     }
 }
 

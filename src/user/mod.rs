@@ -16,7 +16,7 @@ use api::{ApiError, Connect, Secrets};
 use ids::PhysicalId;
 use planner::{Change, Plan};
 use properties::{Immutable, PasswordSource, UserProps};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a not-found DescribeUser is re-read before it is believed (Connect is eventually consistent
 /// right after CreateUser).
@@ -28,7 +28,7 @@ pub struct ConnectUserResource {
 }
 
 /// A Connect error as a FAILED reason: the operation, the code and the service's message.
-fn reason(e: &ApiError) -> String {
+pub fn reason(e: &ApiError) -> String {
     format!("{} failed: {}: {}", e.operation, e.code, e.message)
 }
 
@@ -80,7 +80,7 @@ impl ConnectUserResource {
         let r = &ctx.request;
         let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
         let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
-        let (user_id, arn, adopted) = match self.connect.create_user(props, password.as_deref(), &marker, &holder, ctx.deadline).await {
+        let (user_id, arn, adopted) = match self.connect.create_user(props, password.as_deref(), &marker, &holder, &Default::default(), ctx.deadline).await {
             Ok((id, arn)) => (id, arn, false),
             Err(e) if e.is("DuplicateResourceException") => match self.adopt(props, &marker, ctx).await {
                 Ok(Found::Ours(id, arn)) => (id, arn, true),
@@ -140,62 +140,17 @@ impl ConnectUserResource {
         })
     }
 
-    /// Takes over the existing user `target`: reads it, checks it against the template before any write, then
-    /// brings its settings to the template with the in-place planner and records the hold. Until it succeeds
-    /// the physical id stays a placeholder (never recorded), so the Delete of a rollback cannot touch the user;
-    /// a call that fails half-way is followed by the calls that put back what was read before the first write.
+    /// Takes over the existing user `target` (see [`take_over`]). Until it succeeds the physical id stays a
+    /// placeholder (never recorded), so the Delete of a rollback cannot touch the user.
     async fn import(&self, props: &UserProps, target: &PhysicalId, ctx: &Ctx) -> Outcome {
         let r = &ctx.request;
         let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
-        let before = match self.connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, ctx.deadline).await {
-            Ok(Some(a)) => a,
-            Ok(None) => {
-                return Outcome::failed(format!(
-                    "ImportId: there is no user {} in instance {}; nothing was changed",
-                    target.user_id, target.instance_id
-                ))
+        match take_over(&self.connect, props, target, &holder, &Default::default(), ctx.deadline).await {
+            Ok(before) => {
+                Outcome::Success { physical_resource_id: target.to_string(), data: translate::data(props, &before.user_id, &before.arn) }
             }
-            Err(e) => return Outcome::failed(reason(&e)),
-        };
-        let mut before = before;
-        if props.settings.proficiencies.is_some() {
-            match self.connect.list_proficiencies(&target.instance_id, &target.user_id, ctx.deadline).await {
-                Ok(p) => before.settings.proficiencies = Some(p),
-                Err(e) => return Outcome::failed(reason(&e)),
-            }
+            Err(reason) => Outcome::failed(reason),
         }
-        let changes = match planner::plan_import(props, target, &holder, &before) {
-            Ok(c) => c,
-            Err(why) => {
-                tracing::warn!(action = "reject", "import refused");
-                return Outcome::failed(format!("{why}; nothing was changed"));
-            }
-        };
-        let ops: Vec<&str> = changes.iter().map(Change::operation).collect();
-        tracing::info!(action = "import", calls = ?ops, "decided");
-        if let Err((done, e)) = self.apply_all(target, &before.arn, &changes, ctx).await {
-            let undo = planner::inverse(&changes[..done], &before);
-            let undone = match self.apply_all(target, &before.arn, &undo, ctx).await {
-                Ok(()) if done == 0 => "nothing had been changed".to_string(),
-                Ok(()) => format!("the changes made before it ({}) were put back as they were", ops[..done].join(", ")),
-                Err((_, e2)) => format!(
-                    "putting back the changes made before it ({}) failed too ({}), so the user may keep them",
-                    ops[..done].join(", "),
-                    reason(&e2)
-                ),
-            };
-            tracing::warn!(action = "import-undone", undone = %undone, "import failed");
-            return Outcome::failed(format!("ImportId: the import of user {} failed: {}; {undone}", before.username, reason(&e)));
-        }
-        Outcome::Success { physical_resource_id: target.to_string(), data: translate::data(props, &before.user_id, &before.arn) }
-    }
-
-    /// Makes the calls in order; on a failure, how many were made before it and the error.
-    async fn apply_all(&self, id: &PhysicalId, arn: &str, changes: &[Change], ctx: &Ctx) -> Result<(), (usize, ApiError)> {
-        for (i, change) in changes.iter().enumerate() {
-            self.connect.apply(&id.instance_id, &id.user_id, arn, change, ctx.deadline).await.map_err(|e| (i, e))?;
-        }
-        Ok(())
     }
 
     /// A Delete while `ImportId` is given: the user stays in Connect, only this resource's own tags go (and
@@ -225,6 +180,70 @@ impl ConnectUserResource {
         }
         done()
     }
+}
+
+/// Makes the calls in order; on a failure, how many were made before it and the error.
+pub async fn apply_all(connect: &Connect, id: &PhysicalId, arn: &str, changes: &[Change], deadline: Instant) -> Result<(), (usize, ApiError)> {
+    for (i, change) in changes.iter().enumerate() {
+        connect.apply(&id.instance_id, &id.user_id, arn, change, deadline).await.map_err(|e| (i, e))?;
+    }
+    Ok(())
+}
+
+/// Takes over the existing user `target` for the resource `holder`: reads it, checks it against the template
+/// before any write, then brings its settings to the template with the in-place planner and records the hold
+/// (with `records`, more reserved tags, in the same call). A call that fails half-way is followed by the calls
+/// that put back what was read before the first write. Returns the user as it was before; the error is the
+/// FAILED reason. Shared by `Custom::ConnectUser` and the entries of a set.
+pub async fn take_over(
+    connect: &Connect,
+    props: &UserProps,
+    target: &PhysicalId,
+    holder: &str,
+    records: &std::collections::BTreeMap<String, String>,
+    deadline: Instant,
+) -> Result<planner::Actual, String> {
+    let mut before = match connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, deadline).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return Err(format!("ImportId: there is no user {} in instance {}; nothing was changed", target.user_id, target.instance_id)),
+        Err(e) => return Err(reason(&e)),
+    };
+    if props.settings.proficiencies.is_some() {
+        match connect.list_proficiencies(&target.instance_id, &target.user_id, deadline).await {
+            Ok(p) => before.settings.proficiencies = Some(p),
+            Err(e) => return Err(reason(&e)),
+        }
+    }
+    let mut changes = match planner::plan_import(props, target, holder, &before) {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::warn!(action = "reject", "import refused");
+            return Err(format!("{why}; nothing was changed"));
+        }
+    };
+    if !records.is_empty() {
+        match changes.last_mut() {
+            Some(Change::Tag(tags)) => tags.extend(records.clone()),
+            _ => changes.push(Change::Tag(records.clone())),
+        }
+    }
+    let ops: Vec<&str> = changes.iter().map(Change::operation).collect();
+    tracing::info!(action = "import", calls = ?ops, "decided");
+    if let Err((done, e)) = apply_all(connect, target, &before.arn, &changes, deadline).await {
+        let undo = planner::inverse(&changes[..done], &before);
+        let undone = match apply_all(connect, target, &before.arn, &undo, deadline).await {
+            Ok(()) if done == 0 => "nothing had been changed".to_string(),
+            Ok(()) => format!("the changes made before it ({}) were put back as they were", ops[..done].join(", ")),
+            Err((_, e2)) => format!(
+                "putting back the changes made before it ({}) failed too ({}), so the user may keep them",
+                ops[..done].join(", "),
+                reason(&e2)
+            ),
+        };
+        tracing::warn!(action = "import-undone", undone = %undone, "import failed");
+        return Err(format!("ImportId: the import of user {} failed: {}; {undone}", before.username, reason(&e)));
+    }
+    Ok(before)
 }
 
 /// What a CreateUser that found the name taken learns about that user.

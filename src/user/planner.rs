@@ -79,28 +79,32 @@ pub fn plan_update(new: &UserProps, old: &Immutable, new_immutable: &Immutable, 
     if actual.username != new.name {
         return Plan::Replace { why: format!("Name changed from {} to {}", actual.username, new.name) };
     }
+    if let Some(reason) = immutable_change(new, old, new_immutable) {
+        return Plan::Reject { reason };
+    }
+    Plan::InPlace(diff(&new.settings, &actual.settings, &old.mentioned))
+}
+
+/// Why an Update cannot be made at all, whatever the user's state: a change of what Connect cannot change.
+pub fn immutable_change(new: &UserProps, old: &Immutable, new_immutable: &Immutable) -> Option<String> {
     // With ImportId the password is never applied (Connect cannot set one on an existing user), so a change of it
     // changes nothing either.
     let password_changed = new.import.is_none() && old.password != new_immutable.password
         || old.password_secret_id != new_immutable.password_secret_id
         || old.password_secret_key != new_immutable.password_secret_key;
     if password_changed {
-        return Plan::Reject {
-            reason: format!(
-                "Password: cannot be changed on an existing user (Connect has no API for it, and a replacement under the same Name would collide); revert Password (or PasswordSecretId/PasswordSecretKey) to its previous value, or give the user a new Name to replace it. Nothing was changed for user {}",
-                new.name
-            ),
-        };
+        return Some(format!(
+            "Password: cannot be changed on an existing user (Connect has no API for it, and a replacement under the same Name would collide); revert Password (or PasswordSecretId/PasswordSecretKey) to its previous value, or give the user a new Name to replace it. Nothing was changed for user {}",
+            new.name
+        ));
     }
     if old.directory_user_id != new_immutable.directory_user_id {
-        return Plan::Reject {
-            reason: format!(
-                "DirectoryUserId: cannot be changed on an existing user (Connect has no API for it, and a replacement under the same Name would collide); revert DirectoryUserId to its previous value, or give the user a new Name to replace it. Nothing was changed for user {}",
-                new.name
-            ),
-        };
+        return Some(format!(
+            "DirectoryUserId: cannot be changed on an existing user (Connect has no API for it, and a replacement under the same Name would collide); revert DirectoryUserId to its previous value, or give the user a new Name to replace it. Nothing was changed for user {}",
+            new.name
+        ));
     }
-    Plan::InPlace(diff(&new.settings, &actual.settings, &old.mentioned))
+    None
 }
 
 /// Takes an existing user over: every mismatch between the user and the template (each naming the property and

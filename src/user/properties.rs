@@ -174,6 +174,16 @@ const PHONE: &[Field] =
     &[("PhoneType", &[]), ("AutoAccept", &[]), ("AfterContactWorkTimeLimit", &[]), ("DeskPhoneNumber", &[]), ("PersistentConnection", &[])];
 const TAG_ITEM: &[Field] = &[("Key", &[]), ("Value", &[])];
 
+/// The canonical name of a top-level property given in any accepted spelling (`name`, `Username`, ...).
+pub fn canonical(key: &str) -> Option<&'static str> {
+    TOP.iter().find(|(canon, aliases)| key == *canon || key == camel(canon) || aliases.iter().any(|a| key == *a || key == camel(a))).map(|(c, _)| *c)
+}
+
+/// The nearest property name of a single user, when `unknown` looks like a typo of one.
+pub fn suggest_property(unknown: &str) -> Option<&'static str> {
+    suggest(unknown, TOP)
+}
+
 fn camel(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {

@@ -189,18 +189,35 @@ pub fn lists_to_sdk(configs: &ChannelConfigs) -> SdkLists {
 
 /// DescribeUser's per-channel lists, all five, normalised like the properties.
 pub fn lists_from_sdk(u: &sdk::User) -> ChannelConfigs {
+    lists_from_parts(
+        u.auto_accept_configs(),
+        u.after_contact_work_configs(),
+        u.phone_number_configs(),
+        u.persistent_connection_configs(),
+        u.voice_enhancement_configs(),
+    )
+}
+
+/// The five per-channel lists (DescribeUser and SearchUsers carry the same shapes).
+fn lists_from_parts(
+    auto_accept: &[sdk::AutoAcceptConfig],
+    after_contact_work: &[sdk::AfterContactWorkConfigPerChannel],
+    phone_number: &[sdk::PhoneNumberConfig],
+    persistent_connection: &[sdk::PersistentConnectionConfig],
+    voice_enhancement: &[sdk::VoiceEnhancementConfig],
+) -> ChannelConfigs {
     let mut out = ChannelConfigs::new();
     let mut put = |kind: ListKind, channel: &str, e: Entry| {
         out.entry(kind).or_default().insert(channel.to_string(), e);
     };
-    for c in u.auto_accept_configs() {
+    for c in auto_accept {
         put(
             ListKind::AutoAccept,
             c.channel().as_str(),
             Entry::AutoAccept { auto_accept: c.auto_accept(), agent_first_callback: c.agent_first_callback_auto_accept().unwrap_or(false) },
         );
     }
-    for c in u.after_contact_work_configs() {
+    for c in after_contact_work {
         let limit = |x: Option<&sdk::AfterContactWorkConfig>| x.map(|a| a.after_contact_work_time_limit()).unwrap_or(0);
         put(
             ListKind::AfterContactWork,
@@ -211,14 +228,14 @@ pub fn lists_from_sdk(u: &sdk::User) -> ChannelConfigs {
             },
         );
     }
-    for c in u.phone_number_configs() {
+    for c in phone_number {
         let phone_type = if c.phone_type().as_str() == "DESK_PHONE" { PhoneType::DeskPhone } else { PhoneType::SoftPhone };
         put(ListKind::PhoneNumber, c.channel().as_str(), Entry::PhoneNumber { phone_type, number: non_empty(c.phone_number()) });
     }
-    for c in u.persistent_connection_configs() {
+    for c in persistent_connection {
         put(ListKind::PersistentConnection, c.channel().as_str(), Entry::PersistentConnection(c.persistent_connection()));
     }
-    for c in u.voice_enhancement_configs() {
+    for c in voice_enhancement {
         put(ListKind::VoiceEnhancement, c.channel().as_str(), Entry::VoiceEnhancement(c.voice_enhancement_mode().as_str().to_string()));
     }
     out
@@ -253,14 +270,7 @@ pub fn create_tags(props: &UserProps, marker: &str, holder: &str) -> HashMap<Str
 /// Reads DescribeUser's answer into the planner's shape. `None` when Connect left out something every user
 /// has (an id or a username), which would make any comparison meaningless.
 pub fn actual_from_sdk(u: &sdk::User) -> Option<Actual> {
-    let (mut tags, mut marker_tags) = (BTreeMap::new(), BTreeMap::new());
-    for (k, v) in u.tags().into_iter().flatten() {
-        if k.starts_with(RESERVED_TAG_PREFIX) {
-            marker_tags.insert(k.clone(), v.clone());
-        } else {
-            tags.insert(k.clone(), v.clone());
-        }
-    }
+    let (tags, marker_tags) = split_tags(u.tags());
     Some(Actual {
         user_id: u.id()?.to_string(),
         arn: u.arn().unwrap_or_default().to_string(),
@@ -274,6 +284,57 @@ pub fn actual_from_sdk(u: &sdk::User) -> Option<Actual> {
             phone_config: Some(phone_from_sdk(u.phone_config())),
             tags,
             channel_configs: lists_from_sdk(u),
+            proficiencies: None,
+        },
+        marker_tags,
+    })
+}
+
+/// The user's own tags, and this resource's reserved ones.
+fn split_tags(all: Option<&HashMap<String, String>>) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let (mut tags, mut marker_tags) = (BTreeMap::new(), BTreeMap::new());
+    for (k, v) in all.into_iter().flatten() {
+        if k.starts_with(RESERVED_TAG_PREFIX) {
+            marker_tags.insert(k.clone(), v.clone());
+        } else {
+            tags.insert(k.clone(), v.clone());
+        }
+    }
+    (tags, marker_tags)
+}
+
+/// Reads one user of a SearchUsers page into the planner's shape. A page leaves out Email, SecondaryEmail,
+/// Mobile and the proficiencies: those come back empty and the caller fills them in from what it knows. The
+/// page gives `AfterContactWorkTimeLimit` in milliseconds (DescribeUser in seconds): it is converted here, so
+/// that 30 s is never compared with, or written back as, 30,000.
+pub fn actual_from_summary(u: &sdk::UserSearchSummary) -> Option<Actual> {
+    let (tags, marker_tags) = split_tags(u.tags());
+    let mut phone = phone_from_sdk(u.phone_config());
+    phone.after_contact_work_time_limit /= 1000;
+    let lite = u.identity_info();
+    Some(Actual {
+        user_id: u.id()?.to_string(),
+        arn: u.arn().unwrap_or_default().to_string(),
+        username: u.username()?.to_string(),
+        directory_user_id: non_empty(u.directory_user_id()),
+        settings: Settings {
+            routing_profile_id: u.routing_profile_id().unwrap_or_default().to_string(),
+            security_profile_ids: u.security_profile_ids().iter().cloned().collect::<BTreeSet<_>>(),
+            hierarchy_group_id: non_empty(u.hierarchy_group_id()),
+            identity_info: IdentityInfo {
+                first_name: non_empty(lite.and_then(|i| i.first_name())),
+                last_name: non_empty(lite.and_then(|i| i.last_name())),
+                ..Default::default()
+            },
+            phone_config: Some(phone),
+            tags,
+            channel_configs: lists_from_parts(
+                u.auto_accept_configs(),
+                u.after_contact_work_configs(),
+                u.phone_number_configs(),
+                u.persistent_connection_configs(),
+                u.voice_enhancement_configs(),
+            ),
             proficiencies: None,
         },
         marker_tags,
@@ -401,6 +462,37 @@ mod tests {
             "Tags": {"team": "blue"}
         });
         UserProps::parse(v.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_search_page_reads_like_describe_but_in_seconds_and_without_hidden_fields() {
+        let p = props();
+        let s = &p.settings;
+        let lists = lists_to_sdk(&s.channel_configs);
+        let mut phone = phone_to_sdk(s.phone_config.as_ref().unwrap());
+        phone.after_contact_work_time_limit = 30_000; // SearchUsers answers in milliseconds
+        let summary = sdk::UserSearchSummary::builder()
+            .id("u-1")
+            .arn("arn:u-1")
+            .username("jdoe")
+            .routing_profile_id("rp-1")
+            .set_security_profile_ids(Some(vec!["sp-1".into(), "sp-2".into()]))
+            .hierarchy_group_id("hg-1")
+            .identity_info(sdk::UserIdentityInfoLite::builder().first_name("John").last_name("Doe").build())
+            .phone_config(phone)
+            .set_auto_accept_configs(lists.auto_accept)
+            .tags("team", "blue")
+            .tags(HOLDER_TAG, "s/Agents")
+            .build();
+        let a = actual_from_summary(&summary).unwrap();
+        assert_eq!(a.settings.phone_config.as_ref().unwrap().after_contact_work_time_limit, 30, "30,000 ms is 30 s");
+        assert_eq!(a.settings.identity_info.email, None, "a page has no email");
+        let mut expected = s.clone();
+        expected.identity_info.email = None;
+        assert_eq!(a.settings, expected);
+        assert_eq!(a.marker_tags, BTreeMap::from([(HOLDER_TAG.to_string(), "s/Agents".to_string())]));
+        assert_eq!((a.user_id.as_str(), a.arn.as_str(), a.username.as_str()), ("u-1", "arn:u-1", "jdoe"));
+        assert!(actual_from_summary(&sdk::UserSearchSummary::builder().id("x").build()).is_none(), "no username");
     }
 
     #[test]

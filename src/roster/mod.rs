@@ -1,0 +1,377 @@
+//! `Custom::ConnectUserSet`: a whole roster of users in one resource, reconciled at the pace Connect allows.
+//!
+//! - `props`: the set's properties (each entry parsed by the single user's parser, `Defaults` merged under it);
+//! - `plan`: the pure set plan (ownership, which users to create, update, delete, release; per user the single
+//!   resource's planner);
+//! - `run`: carrying the plan out with the single resource's calls, paced per operation.
+//!
+//! Every invocation re-reads what the set holds from Connect (SearchUsers by the holder tag), so nothing but
+//! the protocol's continuation marker is carried between invocations, and a repeated invocation finds less
+//! (or nothing) to do. Work that does not fit one invocation ends in [`Outcome::Continue`]; the protocol core
+//! hands it on.
+
+pub mod plan;
+pub mod props;
+pub mod run;
+
+use crate::cfn::{Ctx, CustomResource, Outcome};
+use crate::pace::Pacer;
+use crate::user::api::{Connect, Secrets, DEFERRED};
+use crate::user::planner::Actual;
+use crate::user::properties::{self, PasswordSource};
+use crate::user::{reason, translate};
+use props::{OldEntry, SetProps};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Data keeps `UserIds` only while the whole response stays well inside CloudFormation's 4096 bytes.
+const MAX_USER_IDS_BYTES: usize = 2500;
+
+/// How often a progress line is logged while the set works.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
+/// The pace actually used: a hair under the quota, so that clock differences between this function and
+/// Connect's own bucket do not turn into throttled calls.
+const RATE_MARGIN: f64 = 0.995;
+
+pub struct ConnectUserSet {
+    connect: Connect,
+    secrets: Secrets,
+}
+
+/// `<instance-id>:set:<stack name>/<logical id>`: stable for the resource, distinct from a user's id.
+pub fn physical_id(instance_id: &str, holder: &str) -> String {
+    format!("{instance_id}:set:{holder}")
+}
+
+/// The instance of a set's physical id.
+pub fn parse_physical_id(id: &str) -> Option<(&str, &str)> {
+    id.split_once(":set:").filter(|(i, h)| !i.is_empty() && !h.is_empty())
+}
+
+/// The request rate and burst of properties that may not be valid (a Delete's): the defaults where unreadable.
+fn pace_of(props: &Map<String, Value>) -> (f64, u32) {
+    let get = |k: &str| props.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).and_then(|(_, v)| crate::cfn::coerce::number(v).ok());
+    let rate = get("RequestsPerSecond").filter(|r| (0.1..=1000.0).contains(r)).unwrap_or(2.0);
+    let burst = get("Burst").filter(|b| (1.0..=1000.0).contains(b)).map(|b| b as u32).unwrap_or(5);
+    (rate, burst)
+}
+
+/// What the set's answer says: only the resulting state, so that any invocation that answers the same request
+/// answers the same.
+fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut d = BTreeMap::from([("Total".to_string(), total.to_string())]);
+    let json = serde_json::to_string(ids).unwrap_or_default();
+    if json.len() <= MAX_USER_IDS_BYTES {
+        d.insert("UserIds".into(), json);
+    }
+    d
+}
+
+impl ConnectUserSet {
+    pub fn new(connect: Connect, secrets: Secrets) -> ConnectUserSet {
+        ConnectUserSet { connect, secrets }
+    }
+
+    /// Every user the set holds in `instance_id` (all pages).
+    async fn held(&self, connect: &Connect, instance_id: &str, holder: &str, deadline: Instant) -> Result<Vec<Actual>, crate::user::api::ApiError> {
+        let mut all = Vec::new();
+        let mut token = None;
+        loop {
+            let page = connect.search_tagged(instance_id, translate::HOLDER_TAG, holder, token, deadline).await?;
+            all.extend(page.users.into_iter().filter(|u| u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder)));
+            match page.next {
+                Some(t) => token = Some(t),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Passwords of the entries to create, read before any write; every entry that lacks one is named.
+    async fn passwords(&self, set: &SetProps, creating: &[usize], ctx: &Ctx) -> Result<HashMap<String, String>, String> {
+        let mut out = HashMap::new();
+        let mut problems = Vec::new();
+        let mut secrets: HashMap<String, String> = HashMap::new();
+        let read = |id: String| {
+            let secrets = &self.secrets;
+            async move { secrets.value(&id, ctx.deadline).await.map_err(|e| e.to_string()) }
+        };
+        let set_map = match &set.password_secret {
+            None => None,
+            Some((id, key)) => {
+                let value = read(id.clone()).await?;
+                Some(password_map(id, &value, key.as_deref())?)
+            }
+        };
+        for &i in creating {
+            let Some(e) = set.entries.get(i) else { continue };
+            let what = format!("Users[{}] ({})", e.index, e.props.name);
+            let (password, source) = match &e.props.password {
+                Some(PasswordSource::Inline(s)) => (Some(s.expose().to_string()), "Password".to_string()),
+                Some(PasswordSource::SecretsManager { secret_id, key }) => {
+                    if !secrets.contains_key(secret_id) {
+                        let v = read(secret_id.clone()).await.map_err(|e| format!("{what}: {e}"))?;
+                        secrets.insert(secret_id.clone(), v);
+                    }
+                    let value = secrets.get(secret_id).cloned().unwrap_or_default();
+                    match crate::user::api::extract(secret_id, &value, key.as_deref()) {
+                        Ok(p) => (Some(p), format!("the password in secret {secret_id}")),
+                        Err(e) => {
+                            problems.push(format!("{what}: {e}"));
+                            continue;
+                        }
+                    }
+                }
+                None => match (&set_map, &set.password_secret) {
+                    (Some(map), Some((id, _))) => match map.get(&e.props.name) {
+                        Some(p) => (Some(p.clone()), format!("the password for it in secret {id}")),
+                        None => {
+                            problems.push(format!("{what}: PasswordSecretId: secret {id} has no password for {}", e.props.name));
+                            continue;
+                        }
+                    },
+                    _ => (None, String::new()),
+                },
+            };
+            if let Some(p) = password {
+                if !properties::password_ok(&p) {
+                    problems.push(format!("{what}: {source} {}", properties::PASSWORD_RULE));
+                    continue;
+                }
+                out.insert(e.props.name.clone(), p);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        Ok(out)
+    }
+
+    /// Brings the set's users in `instance_id` to `wanted` (`None`: no users at all, a Delete).
+    async fn reconcile(
+        &self,
+        ctx: &Ctx,
+        wanted: Option<&SetProps>,
+        previous: &HashMap<String, OldEntry>,
+        instance_id: &str,
+        pace: (f64, u32),
+    ) -> Outcome {
+        let r = &ctx.request;
+        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
+        let id = physical_id(instance_id, &holder);
+        let started = Instant::now();
+        // The server's bucket may be empty when a continuation begins (the invocation before it used it).
+        let start_tokens = if ctx.round == 0 { pace.1 } else { 1 };
+        let pacer = Arc::new(Pacer::starting_with(pace.0 * RATE_MARGIN, pace.1, start_tokens));
+        let connect = self.connect.paced(pacer.clone(), Some(ctx.continue_by));
+        let failed = |reason: String| Outcome::Failed { reason, physical_resource_id: Some(id.clone()) };
+        let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(id.clone()) };
+
+        let held = match self.held(&connect, instance_id, &holder, ctx.deadline).await {
+            Ok(h) => h,
+            Err(e) if e.code == DEFERRED => return cont("reading the users the set holds did not fit this invocation".into()),
+            Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
+        };
+        let held_names: std::collections::HashSet<&str> = held.iter().map(|u| u.username.as_str()).collect();
+        let needs_names = wanted.is_some_and(|w| w.entries.iter().any(|e| e.props.import.is_none() && !held_names.contains(e.props.name.as_str())));
+        let taken = if needs_names {
+            match connect.list_users(instance_id, ctx.deadline).await {
+                Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
+                Err(e) if e.code == DEFERRED => return cont("reading the instance's user names did not fit this invocation".into()),
+                Err(e) => return failed(format!("{}; nothing was changed", reason(&e))),
+            }
+        } else {
+            None
+        };
+        let set_plan = match plan::plan(wanted, previous, &held, taken.as_ref(), &marker) {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::warn!(action = "reject", "set refused");
+                return failed(format!("{why}; nothing was changed"));
+            }
+        };
+        let creating: Vec<usize> =
+            set_plan.work.iter().filter_map(|w| if let plan::Work::Create { entry } = w { Some(*entry) } else { None }).collect();
+        let passwords = match wanted {
+            Some(set) if !creating.is_empty() => match self.passwords(set, &creating, ctx).await {
+                Ok(p) => p,
+                Err(why) => return failed(format!("{why}; nothing was changed")),
+            },
+            _ => HashMap::new(),
+        };
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for w in &set_plan.work {
+            *counts.entry(w.kind()).or_default() += 1;
+        }
+        tracing::info!(round = ctx.round, held = held.len(), unchanged = set_plan.unchanged, planned = ?counts, "set plan");
+
+        let exec = run::Exec {
+            connect: &connect,
+            set: wanted,
+            previous,
+            instance_id,
+            holder: &holder,
+            marker: &marker,
+            passwords: &passwords,
+            deadline: ctx.deadline,
+            continue_by: ctx.continue_by,
+        };
+        let progress = run::Progress::default();
+        let ran = {
+            let work = run::run(set_plan.work, &exec, &progress);
+            tokio::pin!(work);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+            loop {
+                tokio::select! {
+                    ran = &mut work => break ran,
+                    _ = tick.tick() => {
+                        let done = progress.done.load(Ordering::Relaxed);
+                        let total = progress.total.load(Ordering::Relaxed);
+                        let per_s = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                        let eta = if per_s > 0.0 { ((total - done.min(total)) as f64 / per_s) as u64 } else { 0 };
+                        tracing::info!(progress = "set", done, remaining = total - done.min(total), throttled_retries = pacer.throttled_count(), eta_s = eta, "progress");
+                    }
+                }
+            }
+        };
+        let mut actions: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for rep in &ran.reports {
+            *actions.entry(rep.action).or_default() += 1;
+        }
+        tracing::info!(
+            summary = "set",
+            round = ctx.round,
+            created = actions.get("created").copied().unwrap_or(0),
+            updated = actions.get("updated").copied().unwrap_or(0),
+            imported = actions.get("imported").copied().unwrap_or(0),
+            deleted = actions.get("deleted").copied().unwrap_or(0),
+            released = actions.get("released").copied().unwrap_or(0),
+            unchanged = set_plan.unchanged + actions.get("unchanged").copied().unwrap_or(0),
+            deferred = ran.deferred,
+            failed = ran.failures.len(),
+            throttled_retries = pacer.throttled_count(),
+            seconds = started.elapsed().as_secs_f64(),
+            "set round done"
+        );
+        let so_far = format!(
+            "{} of {} users done in this invocation ({} before it matched), {} left",
+            ran.reports.len(),
+            ran.reports.len() + ran.deferred + ran.failures.len(),
+            set_plan.unchanged,
+            ran.deferred
+        );
+        if !ran.failures.is_empty() {
+            let mut shown: Vec<String> = ran.failures.iter().take(5).cloned().collect();
+            if ran.failures.len() > 5 {
+                shown.push(format!("and {} more failures (in the function's logs)", ran.failures.len() - 5));
+            }
+            for f in &ran.failures {
+                tracing::warn!(failure = %f, "user failed");
+            }
+            return failed(format!("{}; {so_far}. CloudFormation's rollback brings the set back", shown.join("; ")));
+        }
+        if ran.deferred > 0 {
+            return cont(so_far);
+        }
+        let Some(set) = wanted else {
+            return Outcome::Success { physical_resource_id: id, data: Default::default() };
+        };
+        // The resulting state: every entry's user id, from what was held and what this invocation made.
+        let mut ids: BTreeMap<String, String> = held.iter().map(|u| (u.username.clone(), u.user_id.clone())).collect();
+        for rep in &ran.reports {
+            match rep.action {
+                "deleted" | "released" => {
+                    ids.remove(&rep.name);
+                }
+                _ => {
+                    ids.insert(rep.name.clone(), rep.user_id.clone());
+                }
+            }
+        }
+        let by_name = set.by_name();
+        ids.retain(|name, _| by_name.contains_key(name.as_str()));
+        Outcome::Success { physical_resource_id: id, data: data(set.entries.len(), &ids) }
+    }
+
+    fn parse(ctx: &Ctx) -> Result<SetProps, Outcome> {
+        SetProps::parse(&ctx.request.properties).map_err(|e| {
+            tracing::warn!(action = "reject", errors = e.0.len(), "invalid properties");
+            Outcome::failed(format!("invalid properties: {e}"))
+        })
+    }
+}
+
+/// The Name-to-password map of the set's secret (the whole secret, or its object under `key`).
+fn password_map(secret_id: &str, value: &str, key: Option<&str>) -> Result<HashMap<String, String>, String> {
+    let json: Value = serde_json::from_str(value)
+        .map_err(|_| format!("PasswordSecretId: secret {secret_id} is not a JSON object mapping each Name to its password"))?;
+    let obj = match key {
+        None => json.as_object(),
+        Some(k) => json.get(k).and_then(Value::as_object),
+    };
+    let Some(obj) = obj else {
+        return Err(match key {
+            None => format!("PasswordSecretId: secret {secret_id} is not a JSON object mapping each Name to its password"),
+            Some(k) => format!("PasswordSecretKey: secret {secret_id} has no object {k} mapping each Name to its password"),
+        });
+    };
+    Ok(obj.iter().filter_map(|(k, v)| v.as_str().map(|p| (k.clone(), p.to_string()))).collect())
+}
+
+impl CustomResource for ConnectUserSet {
+    async fn create(&self, ctx: &Ctx) -> Outcome {
+        let set = match Self::parse(ctx) {
+            Ok(s) => s,
+            Err(o) => return o,
+        };
+        let r = &ctx.request;
+        // Recorded at once: whatever happens from here, a failed Create reports the set, so that the Delete of
+        // CloudFormation's rollback removes what this Create made.
+        ctx.record_physical_id(&physical_id(&set.instance_id, &translate::holder_value(&r.stack_id, &r.logical_resource_id)));
+        let instance = set.instance_id.clone();
+        self.reconcile(ctx, Some(&set), &HashMap::new(), &instance, (set.requests_per_second, set.burst)).await
+    }
+
+    async fn update(&self, ctx: &Ctx) -> Outcome {
+        let set = match Self::parse(ctx) {
+            Ok(s) => s,
+            Err(o) => return o,
+        };
+        let r = &ctx.request;
+        let current = r.physical_resource_id.clone().unwrap_or_default();
+        let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| i == set.instance_id);
+        let previous = if same_instance {
+            r.old_properties.as_ref().map(props::old_entries).unwrap_or_default()
+        } else {
+            // Another instance: a new set there; CloudFormation deletes the old one's users in its cleanup.
+            tracing::info!(action = "replace", "InstanceId changed (or the set never existed): a new set");
+            HashMap::new()
+        };
+        let instance = set.instance_id.clone();
+        self.reconcile(ctx, Some(&set), &previous, &instance, (set.requests_per_second, set.burst)).await
+    }
+
+    async fn delete(&self, ctx: &Ctx) -> Outcome {
+        let r = &ctx.request;
+        let existing = r.physical_resource_id.clone().unwrap_or_default();
+        let Some((instance, _)) = parse_physical_id(&existing) else {
+            tracing::info!(action = "none", "physical id was never a set (failed create); nothing to delete");
+            return Outcome::Success { physical_resource_id: existing, data: Default::default() };
+        };
+        if let Some(why) = &r.properties_unreadable {
+            // Without its properties nobody can tell which users were imported: keep every one.
+            tracing::warn!(action = "keep", why = %why, "properties unreadable: the set's users are kept; delete them by hand if the stack created them");
+            return Outcome::Success { physical_resource_id: existing, data: Default::default() };
+        }
+        let instance = instance.to_string();
+        let current = props::old_entries(&r.properties);
+        self.reconcile(ctx, None, &current, &instance, pace_of(&r.properties)).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

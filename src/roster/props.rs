@@ -1,0 +1,255 @@
+//! The set's properties. Each entry of `Users` is a `Custom::ConnectUser` without `InstanceId`, with `Defaults`
+//! merged under it, and is parsed by the single user's own parser, so names, aliases, rules and messages are the
+//! same (prefixed `Users[12].`).
+
+use crate::cfn::coerce;
+use crate::user::properties::{self, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
+use crate::user::{ids, translate};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// The resource type this module serves.
+pub const TYPE: &str = "Custom::ConnectUserSet";
+
+/// A set's entries carry one reserved tag more than a single user (the digest of the entry last applied).
+pub const MAX_ENTRY_TAGS: usize = MAX_USER_TAGS - 1;
+
+/// Top-level properties of a set.
+const FIELDS: [&str; 7] = ["InstanceId", "Users", "Defaults", "PasswordSecretId", "PasswordSecretKey", "RequestsPerSecond", "Burst"];
+
+/// Properties that differ per user and have no place in `Defaults`.
+const PER_USER: [&str; 6] = ["Name", "ImportId", "DirectoryUserId", "Password", "PasswordSecretId", "PasswordSecretKey"];
+
+/// One entry of the roster, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Its place in `Users`, for messages (`Users[12]`).
+    pub index: usize,
+    pub props: UserProps,
+    /// What was applied for it, as a digest (tagged on the user, so that a later read knows the settings a
+    /// page of SearchUsers does not show).
+    pub digest: String,
+    /// The entry as merged (canonical names, `InstanceId` included), for the single user's planner.
+    pub raw: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetProps {
+    pub instance_id: String,
+    pub entries: Vec<Entry>,
+    /// Secrets Manager secret whose JSON maps Name to password (under `PasswordSecretKey` if given).
+    pub password_secret: Option<(String, Option<String>)>,
+    pub requests_per_second: f64,
+    pub burst: u32,
+}
+
+impl SetProps {
+    /// The entry of a name.
+    pub fn by_name(&self) -> HashMap<&str, &Entry> {
+        self.entries.iter().map(|e| (e.props.name.as_str(), e)).collect()
+    }
+}
+
+/// An entry of the previous properties (an Update's), read leniently: the rollback of a failed Update carries
+/// properties that may not be valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OldEntry {
+    pub raw: Map<String, Value>,
+    pub digest: String,
+    pub import_given: bool,
+}
+
+fn err(errors: &mut Vec<PropertyError>, path: impl Into<String>, message: impl Into<String>) {
+    errors.push(PropertyError { path: path.into(), message: message.into() });
+}
+
+/// The digest of a merged entry: stable for the same properties in any key order.
+pub fn digest(raw: &Map<String, Value>) -> String {
+    let sorted: BTreeMap<&String, &Value> = raw.iter().collect();
+    let text = serde_json::to_string(&sorted).unwrap_or_default();
+    translate::marker_value(&text, "", "")
+}
+
+/// The entry with `Defaults` merged under it and every key under its canonical name. Keys that are not user
+/// properties are kept as given, for the parser to name.
+fn merge(entry: &Map<String, Value>, defaults: Option<&Map<String, Value>>, instance: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in entry {
+        out.insert(properties::canonical(k).map(str::to_string).unwrap_or_else(|| k.clone()), v.clone());
+    }
+    for (k, v) in defaults.into_iter().flatten() {
+        let key = properties::canonical(k).map(str::to_string).unwrap_or_else(|| k.clone());
+        out.entry(key).or_insert_with(|| v.clone());
+    }
+    out.insert("InstanceId".into(), instance.clone());
+    out
+}
+
+/// Where a property of the wrong resource type belongs, for the refusal.
+fn wrong_type(key: &str) -> Option<String> {
+    let canon = properties::canonical(key)?;
+    Some(if PER_USER.contains(&canon) {
+        "is a property of one user: give it in each entry of Users (or use Type: Custom::ConnectUser for a single user)".to_string()
+    } else {
+        "is a property of one user: give it in Defaults (for every entry) or in an entry of Users (or use Type: Custom::ConnectUser for a single user)".to_string()
+    })
+}
+
+fn number(v: &Value, path: &str, min: f64, max: f64, errors: &mut Vec<PropertyError>) -> Option<f64> {
+    match coerce::number(v) {
+        Ok(n) if (min..=max).contains(&n) => Some(n),
+        Ok(n) => {
+            err(errors, path, format!("must be between {min} and {max}, got {n}"));
+            None
+        }
+        Err(e) => {
+            err(errors, path, e.to_string());
+            None
+        }
+    }
+}
+
+impl SetProps {
+    pub fn parse(props: &Map<String, Value>) -> Result<SetProps, PropertyErrors> {
+        let mut errors = Vec::new();
+        let mut f: HashMap<&'static str, &Value> = HashMap::new();
+        for (k, v) in props {
+            let canon = FIELDS.iter().find(|c| k == **c || k.eq_ignore_ascii_case(c)).copied().or(match k.as_str() {
+                "InstanceArn" | "instanceArn" => Some("InstanceId"),
+                _ => None,
+            });
+            match canon {
+                Some(c) if f.contains_key(c) => err(&mut errors, c, format!("given twice (also as {k})")),
+                Some(c) => {
+                    if !v.is_null() {
+                        f.insert(c, v);
+                    }
+                }
+                None => match wrong_type(k) {
+                    Some(why) => err(&mut errors, crate::cfn::event::truncate(k, 60), why),
+                    None => err(
+                        &mut errors,
+                        crate::cfn::event::truncate(k, 60),
+                        format!("unknown property of {TYPE}; known properties are {}", FIELDS.join(", ")),
+                    ),
+                },
+            }
+        }
+        let instance_id = match f.get("InstanceId").map(|v| coerce::string(v)) {
+            None => {
+                err(&mut errors, "InstanceId", "required");
+                None
+            }
+            Some(Err(e)) => {
+                err(&mut errors, "InstanceId", e.to_string());
+                None
+            }
+            Some(Ok(raw)) => match ids::instance_id(&raw) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    err(&mut errors, "InstanceId", e);
+                    None
+                }
+            },
+        };
+        let password_secret = match f.get("PasswordSecretId").map(|v| coerce::string(v)) {
+            None => None,
+            Some(Err(e)) => {
+                err(&mut errors, "PasswordSecretId", e.to_string());
+                None
+            }
+            Some(Ok(id)) if id.is_empty() => None,
+            Some(Ok(id)) => Some((id, f.get("PasswordSecretKey").and_then(|v| coerce::string(v).ok()).filter(|k| !k.is_empty()))),
+        };
+        if password_secret.is_none() && f.contains_key("PasswordSecretKey") {
+            err(&mut errors, "PasswordSecretKey", "needs PasswordSecretId");
+        }
+        let requests_per_second = f.get("RequestsPerSecond").and_then(|v| number(v, "RequestsPerSecond", 0.1, 1000.0, &mut errors)).unwrap_or(2.0);
+        let burst = f.get("Burst").and_then(|v| number(v, "Burst", 1.0, 1000.0, &mut errors)).map(|n| n as u32).unwrap_or(5);
+
+        let defaults = match f.get("Defaults").map(|v| coerce::object(v)) {
+            None => None,
+            Some(Err(e)) => {
+                err(&mut errors, "Defaults", e.to_string());
+                None
+            }
+            Some(Ok(o)) => {
+                for k in o.keys() {
+                    match properties::canonical(k) {
+                        Some("InstanceId") => err(&mut errors, format!("Defaults.{k}"), "is the set's own InstanceId; remove it here"),
+                        Some(c) if PER_USER.contains(&c) => err(&mut errors, format!("Defaults.{k}"), "differs per user: give it in each entry of Users"),
+                        _ => {}
+                    }
+                }
+                Some(o)
+            }
+        };
+
+        let instance_value = Value::String(instance_id.clone().unwrap_or_else(|| "unknown".into()));
+        let mut entries = Vec::new();
+        match f.get("Users").map(|v| coerce::list(v)) {
+            None => err(&mut errors, "Users", "required (a list of users, each with the properties of Custom::ConnectUser but InstanceId)"),
+            Some(Err(e)) => err(&mut errors, "Users", e.to_string()),
+            Some(Ok(list)) => {
+                let mut seen: HashMap<String, usize> = HashMap::new();
+                for (i, item) in list.iter().enumerate() {
+                    let path = format!("Users[{i}]");
+                    let Ok(o) = coerce::object(item) else {
+                        err(&mut errors, path, format!("must be an object with the properties of one user, got {}", coerce::kind(item)));
+                        continue;
+                    };
+                    if o.keys().any(|k| properties::canonical(k) == Some("InstanceId")) {
+                        err(&mut errors, format!("{path}.InstanceId"), "the set's InstanceId applies to every entry; remove it here");
+                        continue;
+                    }
+                    let raw = merge(o, defaults, &instance_value);
+                    match UserProps::parse(&raw) {
+                        Err(PropertyErrors(list)) => {
+                            for e in list.into_iter().filter(|e| instance_id.is_some() || e.path != "InstanceId") {
+                                err(&mut errors, format!("{path}.{}", e.path), e.message);
+                            }
+                        }
+                        Ok(p) => {
+                            if p.settings.tags.len() > MAX_ENTRY_TAGS {
+                                err(&mut errors, format!("{path}.Tags"), format!("at most {MAX_ENTRY_TAGS} tags in a set (Connect allows 50 and the set keeps three for its own), got {}", p.settings.tags.len()));
+                            }
+                            if let Some(first) = seen.insert(p.name.to_lowercase(), i) {
+                                err(&mut errors, format!("{path}.Name"), format!("{} is also the Name of Users[{first}]; names are unique in a set", p.name));
+                                continue;
+                            }
+                            entries.push(Entry { index: i, digest: digest(&raw), props: p, raw });
+                        }
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(PropertyErrors(errors));
+        }
+        Ok(SetProps { instance_id: instance_id.unwrap_or_default(), entries, password_secret, requests_per_second, burst })
+    }
+}
+
+/// The entries of an Update's old properties, by Name; entries that cannot be read are left out (they are
+/// treated as unknown, so the user is read from Connect instead of trusted).
+pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
+    let get = |name: &str| props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    let instance = get("InstanceId")
+        .and_then(|v| coerce::string(v).ok())
+        .and_then(|s| ids::instance_id(&s).ok())
+        .map(Value::String)
+        .unwrap_or(Value::String("unknown".into()));
+    let defaults = get("Defaults").and_then(|v| coerce::object(v).ok());
+    let mut out = HashMap::new();
+    for item in get("Users").and_then(|v| coerce::list(v).ok()).into_iter().flatten() {
+        let Ok(o) = coerce::object(item) else { continue };
+        let raw = merge(o, defaults, &instance);
+        let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()) else { continue };
+        let import_given = raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
+        out.insert(name, OldEntry { digest: digest(&raw), raw, import_given });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,248 @@
+//! Carries out a set's plan: each user's calls through the single resource's API layer, paced per Connect
+//! operation, different kinds of work side by side, until the plan is done, a call fails, or the invocation's
+//! time for starting work is over (the rest is left for the next invocation, which re-reads and re-plans).
+
+use crate::roster::plan::{self, Work, ENTRY_TAG};
+use crate::roster::props::SetProps;
+use crate::user::api::{ApiError, Connect, DEFERRED};
+use crate::user::ids::PhysicalId;
+use crate::user::planner::{self, Actual, Change};
+use crate::user::{self, translate};
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Users worked on at once per kind of work. Pacing, not this, sets the rate; this only keeps enough calls
+/// queued for every operation's turn to be used.
+const PER_KIND: usize = 12;
+
+/// What happened to one user, as logged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub user_id: String,
+    pub action: &'static str,
+    pub calls: Vec<&'static str>,
+    pub outcome: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Default)]
+pub struct Ran {
+    pub reports: Vec<Report>,
+    /// Work not started (or stopped between calls) for lack of time: the next invocation's.
+    pub deferred: usize,
+    /// The first failures (their reasons), when any.
+    pub failures: Vec<String>,
+}
+
+/// Everything a piece of work needs.
+pub struct Exec<'a> {
+    pub connect: &'a Connect,
+    pub set: Option<&'a SetProps>,
+    pub previous: &'a HashMap<String, crate::roster::props::OldEntry>,
+    pub instance_id: &'a str,
+    pub holder: &'a str,
+    pub marker: &'a str,
+    /// Passwords by entry Name, for the entries to create.
+    pub passwords: &'a HashMap<String, String>,
+    pub deadline: Instant,
+    pub continue_by: Instant,
+}
+
+enum Done {
+    Report(Report),
+    Deferred,
+    Failed(String),
+}
+
+/// Counters shared with the progress line.
+#[derive(Default)]
+pub struct Progress {
+    pub done: AtomicUsize,
+    pub total: AtomicUsize,
+}
+
+/// Runs `work`, the kinds side by side.
+pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
+    progress.total.store(work.len(), Ordering::Relaxed);
+    let stop = AtomicBool::new(false);
+    let mut by_kind: BTreeMap<&'static str, Vec<Work>> = BTreeMap::new();
+    for w in work {
+        let lane = match w.kind() {
+            "create" => "create",
+            "delete" => "delete",
+            _ => "other",
+        };
+        by_kind.entry(lane).or_default().push(w);
+    }
+    let lanes = by_kind.into_values().map(|items| {
+        let stop = &stop;
+        futures::stream::iter(items)
+            .map(move |w| async move {
+                if stop.load(Ordering::Relaxed) || Instant::now() >= exec.continue_by {
+                    return Done::Deferred;
+                }
+                let done = one(w, exec).await;
+                if matches!(done, Done::Failed(_)) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                if matches!(done, Done::Report(_)) {
+                    progress.done.fetch_add(1, Ordering::Relaxed);
+                }
+                done
+            })
+            .buffer_unordered(PER_KIND)
+            .collect::<Vec<Done>>()
+    });
+    let mut ran = Ran::default();
+    for done in futures::future::join_all(lanes).await.into_iter().flatten() {
+        match done {
+            Done::Report(r) => {
+                tracing::info!(report = "user", name = %r.name, user_id = %r.user_id, action = r.action, calls = ?r.calls, outcome = %r.outcome, "user");
+                ran.reports.push(r);
+            }
+            Done::Deferred => ran.deferred += 1,
+            Done::Failed(why) => ran.failures.push(why),
+        }
+    }
+    ran
+}
+
+fn failed_or_deferred(what: String, e: &ApiError) -> Done {
+    if e.code == DEFERRED {
+        Done::Deferred
+    } else {
+        Done::Failed(format!("{what}: {}", user::reason(e)))
+    }
+}
+
+async fn one(w: Work, x: &Exec<'_>) -> Done {
+    let entry = |i: usize| x.set.and_then(|s| s.entries.get(i));
+    match w {
+        Work::Create { entry: i } => match entry(i) {
+            Some(e) => create(e, x).await,
+            None => Done::Failed("internal error: no entry".into()),
+        },
+        Work::Import { entry: i } => {
+            let Some(e) = entry(i) else { return Done::Failed("internal error: no entry".into()) };
+            let Some(target) = e.props.import.as_ref() else { return Done::Failed("internal error: no ImportId".into()) };
+            let records = BTreeMap::from([(ENTRY_TAG.to_string(), e.digest.clone())]);
+            match user::take_over(x.connect, &e.props, target, x.holder, &records, x.deadline).await {
+                Ok(before) => Done::Report(Report {
+                    name: e.props.name.clone(),
+                    user_id: before.user_id,
+                    action: "imported",
+                    calls: vec![],
+                    outcome: "ok".into(),
+                }),
+                Err(why) if why.contains(DEFERRED) => Done::Deferred,
+                Err(why) => Done::Failed(format!("Users[{}] ({}): {why}", e.index, e.props.name)),
+            }
+        }
+        Work::Update { entry: i, user, changes } => match entry(i) {
+            Some(e) => apply(&e.props.name, e.index, &user, &changes, "updated", x).await,
+            None => Done::Failed("internal error: no entry".into()),
+        },
+        Work::Read { entry: i, user } => {
+            let Some(e) = entry(i) else { return Done::Failed("internal error: no entry".into()) };
+            let what = format!("Users[{}] ({})", e.index, e.props.name);
+            let mut actual = match x.connect.describe_user(x.instance_id, &user.user_id, Duration::ZERO, x.deadline).await {
+                Ok(Some(a)) => a,
+                Ok(None) => return Done::Deferred, // deleted since the page was read: the next read sees it gone
+                Err(err) => return failed_or_deferred(what, &err),
+            };
+            let old = x.previous.get(&e.props.name);
+            if e.props.settings.proficiencies.is_some() || old.is_some_and(|o| o.raw.contains_key("UserProficiencies")) {
+                match x.connect.list_proficiencies(x.instance_id, &user.user_id, x.deadline).await {
+                    Ok(p) => actual.settings.proficiencies = Some(p),
+                    Err(err) => return failed_or_deferred(what, &err),
+                }
+            }
+            match plan::entry_changes(e, old, &actual, x.marker) {
+                Err(why) => Done::Failed(why),
+                Ok(changes) => apply(&e.props.name, e.index, &actual, &changes, if changes.is_empty() { "unchanged" } else { "updated" }, x).await,
+            }
+        }
+        Work::Delete { user } => match x.connect.delete_user(x.instance_id, &user.user_id, x.deadline).await {
+            Ok(existed) => Done::Report(Report {
+                name: user.username.clone(),
+                user_id: user.user_id.clone(),
+                action: "deleted",
+                calls: vec!["DeleteUser"],
+                outcome: if existed { "ok".into() } else { "already gone".into() },
+            }),
+            Err(err) => failed_or_deferred(format!("{} ({})", user.username, user.user_id), &err),
+        },
+        Work::Release { user } => {
+            let keys = plan::release_keys(&user);
+            let changes = if keys.is_empty() { vec![] } else { vec![Change::Untag(keys)] };
+            apply(&user.username, usize::MAX, &user, &changes, "released", x).await
+        }
+    }
+}
+
+/// Makes a user's calls in order.
+async fn apply(name: &str, index: usize, user: &Actual, changes: &[Change], action: &'static str, x: &Exec<'_>) -> Done {
+    let id = PhysicalId { instance_id: x.instance_id.to_string(), user_id: user.user_id.clone() };
+    let calls: Vec<&'static str> = changes.iter().map(Change::operation).collect();
+    match user::apply_all(x.connect, &id, &user.arn, changes, x.deadline).await {
+        Ok(()) => Done::Report(Report { name: name.to_string(), user_id: user.user_id.clone(), action, calls, outcome: "ok".into() }),
+        Err((done, e)) => {
+            let what = if index == usize::MAX { name.to_string() } else { format!("Users[{index}] ({name})") };
+            if e.code == DEFERRED {
+                // Not begun, or half done: the next invocation reads this user again and finishes it (the entry's
+                // digest, recorded by the last call, is not there yet).
+                return Done::Deferred;
+            }
+            Done::Failed(format!("{what}: {}; made before it: [{}]", user::reason(&e), calls[..done].join(", ")))
+        }
+    }
+}
+
+async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
+    let what = format!("Users[{}] ({})", e.index, e.props.name);
+    let password = x.passwords.get(&e.props.name).map(String::as_str);
+    let proficiencies = e.props.settings.proficiencies.as_ref().filter(|p| !p.is_empty());
+    // The entry's digest says "this user is as the entry wants it": with proficiencies to add after
+    // CreateUser, it is recorded only once they are there.
+    let digest = BTreeMap::from([(ENTRY_TAG.to_string(), e.digest.clone())]);
+    let records = if proficiencies.is_some() { BTreeMap::new() } else { digest.clone() };
+    let mut calls = vec!["CreateUser"];
+    let (user_id, arn, adopted) = match x.connect.create_user(&e.props, password, x.marker, x.holder, &records, x.deadline).await {
+        Ok((id, arn)) => (id, arn, false),
+        Err(err) if err.is("DuplicateResourceException") => {
+            // Created meanwhile by an overlapping invocation of this set (at-least-once delivery), or by someone else.
+            match x.connect.find_by_username(x.instance_id, &e.props.name, x.deadline).await {
+                Ok(Some((id, arn, tags))) if tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(x.holder) => (id, arn, true),
+                Ok(_) => {
+                    return Done::Failed(format!(
+                        "{what}: Name: a user named {} was created in the instance by someone else while the set worked; remove the entry, import that user, or delete it",
+                        e.props.name
+                    ))
+                }
+                Err(err) => return failed_or_deferred(what, &err),
+            }
+        }
+        Err(err) => return failed_or_deferred(what, &err),
+    };
+    if adopted {
+        // The other invocation finishes it (and the next read of this one would too).
+        return Done::Report(Report { name: e.props.name.clone(), user_id, action: "created", calls, outcome: "created by an overlapping invocation".into() });
+    }
+    if let Some(wanted) = proficiencies {
+        let id = PhysicalId { instance_id: x.instance_id.to_string(), user_id: user_id.clone() };
+        let mut changes = planner::proficiency_changes(wanted, &Default::default());
+        changes.push(Change::Tag(digest));
+        calls.extend(changes.iter().map(Change::operation));
+        if let Err((_, err)) = user::apply_all(x.connect, &id, &arn, &changes, x.deadline).await {
+            if err.code == DEFERRED {
+                return Done::Deferred; // the next invocation reads the user (no digest yet) and finishes it
+            }
+            return Done::Failed(format!("{what}: {}; the user was created without its proficiencies", user::reason(&err)));
+        }
+    }
+    Done::Report(Report { name: e.props.name.clone(), user_id, action: "created", calls, outcome: "ok".into() })
+}
