@@ -584,6 +584,46 @@ fn matches(u: &User, c: &Obj) -> Result<bool, ApiError> {
     Ok(true)
 }
 
+/// One `TagCondition` (`TagKey`, `TagValue`; a missing value matches any value of the key).
+fn tag_matches(u: &User, c: &Obj, path: &str) -> Result<bool, ApiError> {
+    let key = v::opt_str(c, "TagKey", path)?.unwrap_or("");
+    let value = v::opt_str(c, "TagValue", path)?;
+    Ok(match (u.tags.get(key), value) {
+        (Some(have), Some(want)) => have == want,
+        (Some(_), None) => true,
+        (None, _) => false,
+    })
+}
+
+/// `SearchFilter.TagFilter`: OrConditions (a list of AND lists), AndConditions, or one TagCondition.
+fn tag_filter_matches(u: &User, f: &Obj) -> Result<bool, ApiError> {
+    const P: &str = "SearchFilter.TagFilter";
+    if let Some(or) = v::opt_list(f, "OrConditions", P)? {
+        let mut any = false;
+        for group in or {
+            let Value::Array(group) = group else { return Err(ApiError::invalid_param(format!("{P}.OrConditions must be a list of lists"))) };
+            let mut all = true;
+            for c in group {
+                all &= tag_matches(u, v::object(c, P)?, P)?;
+            }
+            any |= all;
+        }
+        return Ok(any);
+    }
+    if let Some(and) = v::opt_list(f, "AndConditions", P)? {
+        for c in and {
+            if !tag_matches(u, v::object(c, P)?, P)? {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
+    match v::opt_obj(f, "TagCondition", P)? {
+        Some(c) => tag_matches(u, c, P),
+        None => Ok(true),
+    }
+}
+
 pub fn search_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     let b = r.body()?;
     let raw_inst = v::req_str(b, "InstanceId", "")?;
@@ -592,13 +632,23 @@ pub fn search_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     let max = match b.get("MaxResults") {
         None | Some(Value::Null) => 100,
         Some(n) => match n.as_i64() {
-            Some(n) if (1..=500).contains(&n) => n as usize,
+            Some(n) if (1..=100).contains(&n) => n as usize,
             _ => return Err(ApiError::invalid_param(
-                "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 500",
+                "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100",
             )),
         },
     };
     let criteria = v::opt_obj(b, "SearchCriteria", "")?;
+    let filter = v::opt_obj(b, "SearchFilter", "")?;
+    let tag_filter = match filter {
+        Some(f) => {
+            if f.contains_key("UserAttributeFilter") && f.contains_key("TagFilter") {
+                return Err(ApiError::invalid_param("SearchFilter: TagFilter and UserAttributeFilter cannot be used together"));
+            }
+            v::opt_obj(f, "TagFilter", "SearchFilter")?
+        }
+        None => None,
+    };
     let mut hits = Vec::new();
     for id in &w.user_order {
         let Some(u) = w.users.get(id) else { continue };
@@ -607,6 +657,11 @@ pub fn search_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
         }
         if let Some(c) = criteria {
             if !matches(u, c)? {
+                continue;
+            }
+        }
+        if let Some(f) = tag_filter {
+            if !tag_filter_matches(u, f)? {
                 continue;
             }
         }
@@ -630,6 +685,12 @@ pub fn search_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
                     "LastName": u.identity_info.get("LastName").cloned().unwrap_or(Value::Null),
                 });
                 o.insert("IdentityInfo".into(), info);
+                // SearchUsers answers the after-contact-work limit in milliseconds (DescribeUser in seconds).
+                if let Some(Value::Object(pc)) = o.get_mut("PhoneConfig") {
+                    if let Some(n) = pc.get("AfterContactWorkTimeLimit").and_then(Value::as_i64) {
+                        pc.insert("AfterContactWorkTimeLimit".into(), (n * 1000).into());
+                    }
+                }
             }
             d
         })

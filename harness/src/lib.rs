@@ -188,6 +188,10 @@ struct RuntimeState {
     /// The deadline (epoch milliseconds) of each invocation handed out, in order.
     deadlines: Vec<u64>,
     init_error: Option<Value>,
+    /// Payloads the function queued through Lambda's Invoke API (asynchronous invocations), in order.
+    invoked: Vec<Value>,
+    /// When set, each queued invocation is delivered to the function at once, with this timeout.
+    auto_deliver: Option<Duration>,
 }
 
 /// The Runtime API (`/2018-06-01/runtime/...`) on loopback.
@@ -215,6 +219,7 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/response", post(respond))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
+            .route("/2015-03-31/functions/{name}/invocations", post(invoke_api))
             .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state((state.clone(), notify.clone(), started));
         let (addr, stop) = serve(app).await?;
@@ -253,6 +258,29 @@ impl RuntimeApi {
     /// must beat, counted as Lambda counts it (from the hand-out).
     pub fn deadlines(&self) -> Vec<u64> {
         lock(&self.state).deadlines.clone()
+    }
+
+    /// Delivers every asynchronous invocation the function queues (Lambda's Invoke API, `AWS_ENDPOINT_URL_LAMBDA`)
+    /// to the function, as Lambda would, each with `timeout`; `None` only records them.
+    pub fn auto_deliver(&self, timeout: Option<Duration>) {
+        lock(&self.state).auto_deliver = timeout;
+    }
+
+    /// The payloads queued through the Invoke API so far.
+    pub fn invoked(&self) -> Vec<Value> {
+        lock(&self.state).invoked.clone()
+    }
+
+    /// Waits until `n` payloads were queued through the Invoke API (or the timeout passes).
+    pub async fn wait_invoked(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        let end = tokio::time::Instant::now() + timeout;
+        loop {
+            let got = self.invoked();
+            if got.len() >= n || tokio::time::Instant::now() >= end {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub fn init_error(&self) -> Option<Value> {
@@ -305,6 +333,33 @@ async fn fail(State((state, _, _)): State<RtState>, Path(id): Path<String>, body
     finish(&state, &id, InvocationResult::Error(serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
+/// Lambda's Invoke API, asynchronous invocations only (`X-Amz-Invocation-Type: Event`), as a function uses it to
+/// continue its own work: recorded, delivered when auto-delivery is on, answered 202.
+async fn invoke_api(State((state, notify, _)): State<RtState>, Path(_name): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let kind = headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()).unwrap_or("RequestResponse");
+    if kind != "Event" {
+        let body = json!({"Type": "User", "message": format!("this test endpoint only takes InvocationType Event, got {kind}")});
+        return (StatusCode::BAD_REQUEST, [("x-amzn-ErrorType", "InvalidParameterValueException")], axum::Json(body)).into_response();
+    }
+    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
+        let body = json!({"Type": "User", "message": "Could not parse request body into json"});
+        return (StatusCode::BAD_REQUEST, [("x-amzn-ErrorType", "InvalidRequestContentException")], axum::Json(body)).into_response();
+    };
+    {
+        let mut g = lock(&state);
+        g.invoked.push(payload.clone());
+        if let Some(timeout) = g.auto_deliver {
+            let id = uuid::Uuid::new_v4().to_string();
+            // Nobody waits for an asynchronous invocation's result; the sender only lets the function report it.
+            let (tx, _) = oneshot::channel();
+            g.waiting.insert(id.clone(), tx);
+            g.queue.push_back(Pending { id, event: payload, deadline: Deadline::After(timeout) });
+        }
+    }
+    notify.notify_waiters();
+    StatusCode::ACCEPTED.into_response()
+}
+
 async fn init_error(State((state, _, _)): State<RtState>, body: Bytes) -> StatusCode {
     lock(&state).init_error = Some(serde_json::from_slice(&body).unwrap_or(Value::Null));
     StatusCode::ACCEPTED
@@ -325,6 +380,8 @@ pub fn lambda_env(runtime: SocketAddr, connect_endpoint: &str) -> Vec<(String, S
     [
         ("AWS_LAMBDA_RUNTIME_API", runtime.to_string()),
         ("AWS_ENDPOINT_URL_CONNECT", connect_endpoint.to_string()),
+        // The function continues long work by invoking itself; the Runtime API serves Lambda's Invoke API too.
+        ("AWS_ENDPOINT_URL_LAMBDA", format!("http://{runtime}")),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_DEFAULT_REGION", "us-east-1".into()),
         ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE".into()),

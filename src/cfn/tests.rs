@@ -3,6 +3,7 @@
 use super::*;
 use lambda_harness::{events, Receiver};
 use serde_json::json;
+use event::Intake;
 
 /// A resource whose behaviour is chosen by its `Mode` property.
 struct Toy;
@@ -20,6 +21,9 @@ impl CustomResource for Toy {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Outcome::failed("unreachable")
             }
+            // Three invocations' worth of work: continues twice, then succeeds.
+            "long" if ctx.round < 2 => Outcome::Continue { progress: format!("round {} done", ctx.round), physical_resource_id: Some("toy-long".into()) },
+            "long" => Outcome::Success { physical_resource_id: "toy-long".into(), data: [("Rounds".to_string(), (ctx.round + 1).to_string())].into() },
             _ => Outcome::Success { physical_resource_id: "toy-1".into(), data: [("A".to_string(), "1".to_string())].into() },
         }
     }
@@ -66,6 +70,115 @@ async fn success_is_put_once_without_content_type() {
     assert_eq!(b["PhysicalResourceId"], "toy-1");
     assert_eq!(b["Data"]["A"], "1");
     assert_eq!(b["LogicalResourceId"], "Toy");
+}
+
+/// A protocol whose relay queues continuations at the harness's Lambda Invoke endpoint.
+fn relaying(runtime: &lambda_harness::RuntimeApi) -> Protocol<Toy> {
+    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+        .endpoint_url(format!("http://{}", runtime.addr))
+        .build();
+    protocol().with_relay(relay::Relay::new(aws_sdk_lambda::Client::from_conf(config)))
+}
+
+const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource";
+
+fn invocation(deadline_in_ms: u64) -> Invocation {
+    Invocation { deadline_ms: deadline::now_ms() + deadline_in_ms, function_arn: FUNCTION.into() }
+}
+
+#[tokio::test]
+async fn unfinished_work_continues_in_new_invocations_and_only_the_last_answers() {
+    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let rx = Receiver::start().await.unwrap();
+    let p = relaying(&runtime);
+    let mut e = create("long");
+    e["ResponseURL"] = json!(rx.url("r"));
+    e["ResourceProperties"]["ServiceTimeout"] = json!("600");
+    assert_eq!(p.handle(e.clone(), invocation(30_000)).await.unwrap(), json!({"responses": ["CONTINUED"]}));
+    assert!(rx.for_name("r").is_empty(), "no answer while work is left");
+    let queued = runtime.invoked();
+    assert_eq!(queued.len(), 1);
+    let first = &queued[0];
+    let marker: continuation::Marker = serde_json::from_value(first[continuation::KEY].clone()).unwrap();
+    assert_eq!(marker.round, 1);
+    let now = deadline::now_ms();
+    assert!(marker.started_ms <= now && marker.started_ms + 5_000 > now);
+    assert_eq!(marker.give_up_at_ms, marker.started_ms + 600_000 - 60_000, "ServiceTimeout less its reserve");
+    for key in ["RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId", "ResourceType"] {
+        assert_eq!(first[key], e[key], "{key} is carried");
+    }
+    assert_eq!(first["ResourceProperties"], json!({"Mode": "long", "ServiceTimeout": "600"}));
+
+    assert_eq!(p.handle(first.clone(), invocation(30_000)).await.unwrap(), json!({"responses": ["CONTINUED"]}));
+    let second = runtime.invoked()[1].clone();
+    assert_eq!(second[continuation::KEY]["Round"], 2);
+    assert_eq!(second[continuation::KEY]["StartedMs"], first[continuation::KEY]["StartedMs"], "the chain keeps its start");
+    assert_eq!(p.handle(second, invocation(30_000)).await.unwrap(), json!({"responses": ["SUCCESS"]}));
+    let got = rx.for_name("r");
+    assert_eq!(got.len(), 1, "exactly one answer for the whole chain");
+    assert_eq!(got[0].json()["Data"]["Rounds"], "3");
+    assert_eq!(runtime.invoked().len(), 2);
+}
+
+#[tokio::test]
+async fn a_chain_out_of_time_answers_failed_with_its_progress_and_a_late_continuation_does_nothing() {
+    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let rx = Receiver::start().await.unwrap();
+    let p = relaying(&runtime);
+    let mut e = create("long");
+    e["ResponseURL"] = json!(rx.url("r"));
+    e["ResourceProperties"]["ServiceTimeout"] = json!("5");
+    p.handle(e.clone(), invocation(30_000)).await.unwrap();
+    let got = rx.for_name("r");
+    assert_eq!(got.len(), 1, "no time for another round: answered at once");
+    let b = got[0].json();
+    assert_eq!(b["Status"], "FAILED");
+    assert_eq!(b["PhysicalResourceId"], "toy-long", "what was made is reported for the cleanup");
+    let reason = b["Reason"].as_str().unwrap();
+    assert!(reason.contains("ServiceTimeout") && reason.contains("round 0 done"), "{reason}");
+    assert!(runtime.invoked().is_empty());
+
+    // A continuation delivered after the chain's give-up time: no call, no answer.
+    let late = continuation::Marker { round: 1, started_ms: deadline::now_ms() - 10_000, give_up_at_ms: deadline::now_ms() - 1 };
+    let Intake::Request(req) = event::parse(&e) else { panic!("a request") };
+    let r = p.handle(req.to_event(&late), invocation(30_000)).await.unwrap();
+    assert_eq!(r, json!({"responses": ["EXPIRED"]}));
+    assert_eq!(rx.for_name("r").len(), 1, "nothing more was sent");
+}
+
+#[tokio::test]
+async fn without_a_way_to_continue_the_answer_is_failed_not_silence() {
+    let (result, got, _) = run(create("long"), 30_000).await;
+    assert_eq!(result.unwrap(), json!({"responses": ["FAILED"]}));
+    let b = got[0].json();
+    assert!(b["Reason"].as_str().unwrap().contains("cannot invoke itself"), "{b}");
+    assert_eq!(b["PhysicalResourceId"], "toy-long");
+
+    // A relay that Lambda refuses (an unreachable endpoint): FAILED, saying so.
+    let rx = Receiver::start().await.unwrap();
+    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let addr = runtime.addr;
+    drop(runtime);
+    let dead = {
+        use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_lambda::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+            .endpoint_url(format!("http://{addr}"))
+            .build();
+        protocol().with_relay(relay::Relay::new(aws_sdk_lambda::Client::from_conf(config)))
+    };
+    let mut e = create("long");
+    e["ResponseURL"] = json!(rx.url("r"));
+    dead.handle(e, invocation(30_000)).await.unwrap();
+    let b = rx.for_name("r")[0].json();
+    assert_eq!(b["Status"], "FAILED");
+    assert!(b["Reason"].as_str().unwrap().contains("could not hand the rest of the work"), "{b}");
 }
 
 #[tokio::test]

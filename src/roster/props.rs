@@ -244,7 +244,7 @@ pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
     for item in get("Users").and_then(|v| coerce::list(v).ok()).into_iter().flatten() {
         let Ok(o) = coerce::object(item) else { continue };
         let raw = merge(o, defaults, &instance);
-        let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()) else { continue };
+        let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { continue };
         let import_given = raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
         out.insert(name, OldEntry { digest: digest(&raw), raw, import_given });
     }

@@ -1,0 +1,43 @@
+use super::*;
+use serde_json::json;
+
+#[test]
+fn a_sets_physical_id_names_instance_and_holder_and_is_never_a_users() {
+    let id = physical_id("inst-1", "stack/Agents");
+    assert_eq!(id, "inst-1:set:stack/Agents");
+    assert_eq!(parse_physical_id(&id), Some(("inst-1", "stack/Agents")));
+    assert_eq!(parse_physical_id("inst-1:user-1"), None);
+    assert_eq!(parse_physical_id("create-failed-Agents-r1"), None);
+    assert!(crate::user::ids::PhysicalId::parse(&id).is_none(), "a single user's Delete would not take it for a user");
+}
+
+#[test]
+fn data_is_the_resulting_state_and_user_ids_go_before_the_body_is_too_long() {
+    let few: BTreeMap<String, String> = (0..3).map(|i| (format!("agent{i}"), format!("id-{i}"))).collect();
+    let d = data(3, &few);
+    assert_eq!(d["Total"], "3");
+    assert_eq!(serde_json::from_str::<Value>(&d["UserIds"]).unwrap(), json!({"agent0": "id-0", "agent1": "id-1", "agent2": "id-2"}));
+    let many: BTreeMap<String, String> = (0..200).map(|i| (format!("agent{i}"), format!("{i:036}"))).collect();
+    let d = data(200, &many);
+    assert_eq!(d.keys().collect::<Vec<_>>(), vec!["Total"], "too many ids for a 4096-byte answer");
+}
+
+#[test]
+fn the_password_map_is_the_secret_or_its_object_under_the_key() {
+    let m = password_map("s", r#"{"a": "Passw0rd!", "n": 1}"#, None).unwrap();
+    assert_eq!(m, HashMap::from([("a".to_string(), "Passw0rd!".to_string())]));
+    let m = password_map("s", r#"{"agents": {"b": "Passw0rd!"}}"#, Some("agents")).unwrap();
+    assert_eq!(m["b"], "Passw0rd!");
+    let e = password_map("s", "Passw0rd!", None).unwrap_err();
+    assert!(e.starts_with("PasswordSecretId: secret s is not a JSON object") && !e.contains("Passw0rd"), "{e}");
+    let e = password_map("s", r#"{"a": "Passw0rd!"}"#, Some("agents")).unwrap_err();
+    assert!(e.starts_with("PasswordSecretKey: secret s has no object agents") && !e.contains("Passw0rd"), "{e}");
+}
+
+#[test]
+fn a_deletes_pace_comes_from_its_properties_or_the_defaults() {
+    let props = |v: Value| v.as_object().unwrap().clone();
+    assert_eq!(pace_of(&props(json!({"RequestsPerSecond": "50", "Burst": "20"}))), (50.0, 20));
+    assert_eq!(pace_of(&props(json!({"RequestsPerSecond": 0, "Burst": "x"}))), (2.0, 5));
+    assert_eq!(pace_of(&props(json!({}))), (2.0, 5));
+}

@@ -544,10 +544,11 @@ mod tests {
         let mut called = called_operations(include_str!("api.rs"));
         assert!(called.remove("GetSecretValue"), "Secrets Manager is called");
         assert_eq!(secrets, ["GetSecretValue".to_string()].into());
-        // ListUsers is the connect-users tool's (its own credentials), not the function's.
-        assert!(called.remove("ListUsers"));
         connect.retain(|a| !a.is_empty());
         assert_eq!(called, connect, "left: called by the code; right: granted in template.yaml");
+        // The protocol's relay invokes the function itself, and nothing else of Lambda's is granted.
+        assert_eq!(granted("lambda:"), ["InvokeFunction".to_string()].into());
+        assert!(include_str!("../cfn/relay.rs").contains(".invoke()"), "the relay calls Invoke");
     }
 
     #[test]

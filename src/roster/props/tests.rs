@@ -1,0 +1,128 @@
+use super::*;
+use serde_json::json;
+
+const I: &str = "11111111-2222-3333-4444-555555555555";
+
+fn parse(v: Value) -> Result<SetProps, PropertyErrors> {
+    SetProps::parse(v.as_object().unwrap())
+}
+
+fn user(name: &str) -> Value {
+    json!({"Name": name, "Password": "Passw0rd!", "RoutingProfileId": "rp-1", "SecurityProfileIds": ["sp-1"]})
+}
+
+fn messages(e: PropertyErrors) -> Vec<String> {
+    e.0.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn defaults_are_merged_under_each_entry_and_the_entry_wins() {
+    let s = parse(json!({
+        "InstanceId": I,
+        "Defaults": {"routingProfileId": "rp-default", "SecurityProfileIds": ["sp-9"], "Tags": {"team": "all"}, "PhoneConfig": {"AutoAccept": true}},
+        "Users": [
+            {"Name": "a", "Password": "Passw0rd!"},
+            {"name": "b", "Password": "Passw0rd!", "RoutingProfileId": "rp-own", "Tags": {"own": "1"}}
+        ]
+    }))
+    .unwrap();
+    assert_eq!(s.instance_id, I);
+    let (a, b) = (&s.entries[0].props, &s.entries[1].props);
+    assert_eq!(a.instance_id, I, "the set's InstanceId applies to every entry");
+    assert_eq!(a.settings.routing_profile_id, "rp-default");
+    assert_eq!(b.settings.routing_profile_id, "rp-own", "the entry's own value wins, whatever its spelling");
+    assert_eq!(a.settings.tags, BTreeMap::from([("team".to_string(), "all".to_string())]));
+    assert_eq!(b.settings.tags, BTreeMap::from([("own".to_string(), "1".to_string())]), "maps are replaced, not merged");
+    assert!(a.settings.phone_config.as_ref().unwrap().auto_accept);
+    assert_eq!((s.requests_per_second, s.burst), (2.0, 5), "Connect's default quota");
+    assert_eq!(s.entries[1].index, 1);
+}
+
+#[test]
+fn the_digest_follows_the_merged_entry_not_its_spelling() {
+    let one = parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"]}]})).unwrap();
+    let two = parse(json!({"InstanceId": I, "Users": [{"securityProfileIds": ["sp-1"], "name": "a", "RoutingProfileId": "rp-1"}]})).unwrap();
+    assert_eq!(one.entries[0].digest, two.entries[0].digest);
+    let three = parse(json!({"InstanceId": I, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"], "RoutingProfileId": "rp-2"}]})).unwrap();
+    assert_ne!(one.entries[0].digest, three.entries[0].digest);
+    assert_eq!(one.entries[0].digest.len(), 16);
+}
+
+#[test]
+fn entry_errors_name_the_entry_and_use_the_single_users_messages() {
+    let e = parse(json!({
+        "InstanceId": I,
+        "Users": [user("ok"), {"Name": "bad name", "Password": "weak", "RoutingProfileId": "rp-1", "SecurityProfileIds": []}, {"Nmae": "x"}]
+    }))
+    .unwrap_err();
+    let m = messages(e);
+    assert!(m.contains(&"Users[1].Name: may contain only letters, digits and _ - . @".to_string()), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with("Users[1].Password: must be 8 to 64")), "{m:?}");
+    assert!(m.contains(&"Users[1].SecurityProfileIds: must list 1 to 10 security profiles, got 0".to_string()), "{m:?}");
+    assert!(m.contains(&"Users[2].Nmae: unknown property; did you mean Name?".to_string()), "{m:?}");
+    assert!(m.iter().all(|x| !x.contains("weak")), "a password never shows in a reason");
+}
+
+#[test]
+fn names_are_unique_and_instance_ids_belong_to_the_set() {
+    let m = messages(parse(json!({"InstanceId": I, "Users": [user("jdoe"), user("ann"), user("JDoe")]})).unwrap_err());
+    assert_eq!(m, vec!["Users[2].Name: JDoe is also the Name of Users[0]; names are unique in a set".to_string()]);
+    let mut with_instance = user("a");
+    with_instance["InstanceId"] = json!(I);
+    let m = messages(parse(json!({"InstanceId": I, "Users": [with_instance]})).unwrap_err());
+    assert_eq!(m, vec!["Users[0].InstanceId: the set's InstanceId applies to every entry; remove it here".to_string()]);
+}
+
+#[test]
+fn set_level_mistakes_are_named() {
+    let m = messages(
+        parse(json!({
+            "Users": "x", "Name": "a", "RoutingProfileId": "rp", "Colour": 1,
+            "Defaults": {"Name": "n", "InstanceId": I}, "RequestsPerSecond": 0, "Burst": "many", "PasswordSecretKey": "k"
+        }))
+        .unwrap_err(),
+    );
+    let has = |p: &str| m.iter().any(|x| x.starts_with(p));
+    assert!(has("InstanceId: required"), "{m:?}");
+    assert!(has("Users: "), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with("Name: is a property of one user: give it in each entry of Users")), "{m:?}");
+    assert!(m.iter().any(|x| x.starts_with("RoutingProfileId: is a property of one user: give it in Defaults")), "{m:?}");
+    assert!(has("Colour: unknown property of Custom::ConnectUserSet"), "{m:?}");
+    assert!(has("Defaults.Name: differs per user"), "{m:?}");
+    assert!(has("Defaults.InstanceId: is the set's own InstanceId"), "{m:?}");
+    assert!(has("RequestsPerSecond: must be between 0.1 and 1000, got 0"), "{m:?}");
+    assert!(has("Burst: "), "{m:?}");
+    assert!(has("PasswordSecretKey: needs PasswordSecretId"), "{m:?}");
+}
+
+#[test]
+fn rate_burst_and_the_password_secret_are_read() {
+    let s = parse(json!({"InstanceId": I, "Users": [], "RequestsPerSecond": "50", "Burst": 20, "PasswordSecretId": "roster", "PasswordSecretKey": "agents"}))
+        .unwrap();
+    assert_eq!((s.requests_per_second, s.burst), (50.0, 20));
+    assert_eq!(s.password_secret, Some(("roster".to_string(), Some("agents".to_string()))));
+    assert!(s.entries.is_empty(), "an empty roster is a valid one");
+}
+
+#[test]
+fn an_entry_keeps_room_for_the_sets_own_tags() {
+    let tags: serde_json::Map<String, Value> = (0..48).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let mut u = user("a");
+    u["Tags"] = Value::Object(tags);
+    let m = messages(parse(json!({"InstanceId": I, "Users": [u]})).unwrap_err());
+    assert_eq!(m, vec!["Users[0].Tags: at most 47 tags in a set (Connect allows 50 and the set keeps three for its own), got 48".to_string()]);
+}
+
+#[test]
+fn old_entries_are_read_leniently_by_name() {
+    let old = json!({
+        "InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"},
+        "Users": [user("a"), {"Name": "b", "ImportId": format!("{I}:u-b")}, {"Name": ""}, "junk", {"NoName": 1}]
+    });
+    let o = old_entries(old.as_object().unwrap());
+    assert_eq!(o.len(), 2, "unreadable entries are left out: {:?}", o.keys().collect::<Vec<_>>());
+    assert!(!o["a"].import_given && o["b"].import_given);
+    let now = parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [user("a")]})).unwrap();
+    assert_eq!(o["a"].digest, now.entries[0].digest, "the same entry has the same digest before and after");
+    assert_eq!(o["b"].raw["RoutingProfileId"], json!("rp-1"), "defaults merged as for the new properties");
+}
