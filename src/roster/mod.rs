@@ -164,8 +164,9 @@ impl ConnectUserSet {
         let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
         let id = physical_id(instance_id, &holder);
         let started = Instant::now();
-        // The server's bucket may be empty when a continuation begins (the invocation before it used it).
-        let start_tokens = if ctx.round == 0 { pace.1 } else { 1 };
+        // The server's bucket may be empty when a continuation begins (the invocation before it used it); and one
+        // token is always kept in reserve, for calls that reach Connect closer together than they were sent.
+        let start_tokens = if ctx.round == 0 { pace.1.saturating_sub(1).max(1) } else { 1 };
         let pacer = Arc::new(Pacer::starting_with(pace.0 * RATE_MARGIN, pace.1, start_tokens));
         let connect = self.connect.paced(pacer.clone(), Some(ctx.continue_by));
         let failed = |reason: String| Outcome::Failed { reason, physical_resource_id: Some(id.clone()) };

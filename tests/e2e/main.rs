@@ -9,5 +9,6 @@ mod native;
 mod promises;
 mod release_panic;
 mod reliability;
+mod roster;
 mod secrets;
 mod support;

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 /// moto_server on a port it picks itself (port 0, read back from its start-up line, so no port is released and
 /// re-bound in between), stopped when dropped.
-struct Moto {
+pub struct Moto {
     /// Held so that the server lives as long as the test (`kill_on_drop` stops it).
     _child: tokio::process::Child,
-    endpoint: String,
+    pub endpoint: String,
 }
 
-async fn moto() -> Moto {
+pub async fn moto() -> Moto {
     use tokio::io::AsyncBufReadExt;
     let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string());
     assert!(std::path::Path::new(&bin).exists(), "{bin} is missing: run the tests through `make test`, which installs it");
@@ -38,7 +38,7 @@ async fn moto() -> Moto {
     Moto { _child: child, endpoint }
 }
 
-fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+pub fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))

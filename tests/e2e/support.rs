@@ -164,6 +164,23 @@ impl Bed {
         Answer { body, puts, invocation }
     }
 
+    /// Sends an event whose work may continue in further invocations (each queued continuation is delivered at
+    /// once, with `per_invocation` as its timeout) and waits up to `wait` for the one response.
+    pub async fn send_chain(&self, mut event: Value, per_invocation: Duration, wait: Duration) -> Answer {
+        let mut sent = Vec::new();
+        passwords(&event, &mut sent);
+        sent.iter().for_each(|p| self.secret(p));
+        let (url, name) = self.url();
+        set_url(&mut event, &url);
+        self.runtime.auto_deliver(Some(per_invocation));
+        let invocation = self.runtime.invoke(event, per_invocation).await;
+        let puts = self.receiver.wait_for(&name, 1, wait).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let puts = if puts.is_empty() { puts } else { self.receiver.for_name(&name) };
+        let body = puts.first().map(Received::json).unwrap_or(Value::Null);
+        Answer { body, puts, invocation }
+    }
+
     pub async fn create(&self, logical: &str, props: Value) -> Answer {
         self.send(events::create(logical, "x", props)).await
     }
@@ -245,6 +262,12 @@ pub fn soft_phone(name: &str) -> Value {
         "IdentityInfo": {"FirstName": "example", "LastName": "example2"},
         "PhoneConfig": {"AfterContactWorkTimeLimit": "0", "PhoneType": "SOFT_PHONE"}
     })
+}
+
+/// An event for a `Custom::ConnectUserSet`.
+pub fn set_event(mut e: Value) -> Value {
+    e["ResourceType"] = json!("Custom::ConnectUserSet");
+    e
 }
 
 pub fn with(mut v: Value, key: &str, val: Value) -> Value {

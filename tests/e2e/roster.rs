@@ -1,0 +1,328 @@
+//! `Custom::ConnectUserSet` through the real binary: a roster created, changed and deleted; ownership; imported
+//! entries; continuations across invocations (and one delivered twice); throttling; a fault in the middle and
+//! the rollback that follows it.
+
+use crate::secrets::{moto, secrets_client};
+use crate::support::*;
+use lambda_harness::events;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const LOGICAL: &str = "Roster";
+const ENTRY_TAG: &str = "connect-user-resource:entry";
+const MARKER_TAG: &str = "connect-user-resource:request";
+
+fn set_id() -> String {
+    format!("{IID}:set:{STACK_NAME}/{LOGICAL}")
+}
+
+fn agent(name: &str) -> Value {
+    json!({"Name": name, "Password": PASSWORD, "IdentityInfo": {"FirstName": name, "LastName": "Agent", "Email": format!("{name}@example.com")}})
+}
+
+fn roster(users: Vec<Value>) -> Value {
+    json!({
+        "InstanceId": IID,
+        "Defaults": {"RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "PhoneConfig": {"AfterContactWorkTimeLimit": 30}, "Tags": {"team": "support"}},
+        "Users": users
+    })
+}
+
+fn names(n: usize) -> Vec<Value> {
+    (0..n).map(|i| agent(&format!("agent{i:02}"))).collect()
+}
+
+fn create(props: Value) -> Value {
+    set_event(events::create(LOGICAL, "x", props))
+}
+
+fn update(props: Value, old: Value) -> Value {
+    set_event(events::update(LOGICAL, "x", &set_id(), props, old))
+}
+
+fn delete(props: Value) -> Value {
+    set_event(events::delete(LOGICAL, "x", &set_id(), props))
+}
+
+/// The users the set made, by name.
+async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
+    bed.users().await.into_iter().map(|u| (u["Username"].as_str().unwrap_or("").to_string(), u)).collect()
+}
+
+/// Operation counts of a call log (only the calls that succeeded).
+fn counts(log: &[Value]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for c in log.iter().filter(|c| c["status"] == 200) {
+        *out.entry(c["operation"].as_str().unwrap_or("").to_string()).or_default() += 1;
+    }
+    out
+}
+
+fn throttled(log: &[Value]) -> usize {
+    log.iter().filter(|c| c["error"] == "ThrottlingException").count()
+}
+
+/// A user's settings without what differs between two users made from the same entry at different times.
+fn comparable(u: &Value) -> Value {
+    let mut v = settings_of(u);
+    let o = v.as_object_mut().unwrap();
+    for k in ["Id", "Arn", "Password"] {
+        o.remove(k);
+    }
+    if let Some(Value::Object(tags)) = o.get_mut("Tags") {
+        tags.remove(MARKER_TAG);
+    }
+    v
+}
+
+#[tokio::test]
+async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls() {
+    let bed = Bed::start().await;
+    let first = roster(names(5));
+    let a = bed.send(create(first.clone())).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+    assert_eq!(a.puts.len(), 1);
+    assert_eq!(a.physical_id(), set_id());
+    assert_eq!(a.body["Data"]["Total"], "5");
+    let ids: BTreeMap<String, String> = serde_json::from_str(a.body["Data"]["UserIds"].as_str().unwrap()).unwrap();
+    let users = by_name(&bed).await;
+    assert_eq!(users.keys().cloned().collect::<Vec<_>>(), ids.keys().cloned().collect::<Vec<_>>());
+    for (name, u) in &users {
+        assert_eq!(u["Id"], ids[name]);
+        assert_eq!(u["RoutingProfileId"], RP_BASIC, "Defaults apply");
+        assert_eq!(u["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
+        assert_eq!(u["IdentityInfo"]["Email"], format!("{name}@example.com"));
+        assert_eq!(u["Tags"][HOLDER_TAG], format!("{STACK_NAME}/{LOGICAL}"), "held by the set");
+        assert!(u["Tags"][MARKER_TAG].is_string() && u["Tags"][ENTRY_TAG].is_string(), "created by it, entry recorded");
+        assert_eq!(u["Tags"]["team"], "support");
+    }
+    let log = bed.call_log().await;
+    assert_eq!(counts(&log).get("CreateUser"), Some(&5));
+    assert_eq!(writes(&log).len(), 5, "one call per new user: {:?}", writes(&log));
+
+    // Add agent05, change agent01's routing profile and email, rename agent02 to agent02b, remove agent03.
+    let mut second = names(5);
+    second[1]["RoutingProfileId"] = json!(RP_SALES);
+    second[1]["IdentityInfo"]["Email"] = json!("one@example.com");
+    second[2]["Name"] = json!("agent02b");
+    second.remove(3);
+    second.push(agent("agent05"));
+    let second = roster(second);
+    bed.clear_calls().await;
+    let u = bed.send(update(second.clone(), first.clone())).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    assert_eq!(u.physical_id(), set_id(), "the same set");
+    assert_eq!(u.body["Data"]["Total"], "5");
+    let log = bed.call_log().await;
+    let mut w = writes(&log);
+    w.sort();
+    assert_eq!(
+        w,
+        vec!["CreateUser", "CreateUser", "DeleteUser", "DeleteUser", "TagResource", "UpdateUserIdentityInfo", "UpdateUserRoutingProfile"],
+        "only what changed: two creates (added, renamed), two deletes (removed, renamed), agent01's two changes and its new digest"
+    );
+    assert_eq!(counts(&log).get("SearchUsers"), Some(&1), "one page says what the set holds");
+    assert_eq!(counts(&log).get("DescribeUser"), None, "nothing read user by user");
+    let users = by_name(&bed).await;
+    assert_eq!(users.keys().cloned().collect::<Vec<_>>(), vec!["agent00", "agent01", "agent02b", "agent04", "agent05"]);
+    assert_eq!(users["agent01"]["RoutingProfileId"], RP_SALES);
+    assert_eq!(users["agent01"]["IdentityInfo"]["Email"], "one@example.com");
+    assert_eq!(users["agent00"]["Id"], ids["agent00"], "unchanged users keep their ids");
+    assert_eq!(users["agent01"]["Id"], ids["agent01"], "changed in place");
+
+    // The same properties again: nothing to do, and no PhoneConfig call (a page's 30,000 ms are 30 s).
+    bed.clear_calls().await;
+    let again = bed.send(update(second.clone(), second.clone())).await;
+    assert_eq!(again.status(), "SUCCESS", "{}", again.reason());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
+    assert_eq!(again.body["Data"], u.body["Data"], "the same state gives the same answer");
+
+    let d = bed.send(delete(second)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.users().await.is_empty(), "every user of the set is gone");
+    assert_eq!(bed.all_users().await.len(), FIXTURE_USERS.len(), "the instance's own agents are untouched");
+    let again = bed.send(delete(roster(names(5)))).await;
+    assert_eq!(again.status(), "SUCCESS", "a delete never fails because the users are gone");
+}
+
+#[tokio::test]
+async fn users_the_set_does_not_hold_are_refused_unless_imported_and_then_only_released() {
+    let bed = Bed::start().await;
+    let mut legacy = agent("legacy.agent");
+    let refused = bed.send(create(roster(vec![agent("new.one"), legacy.clone(), agent("veteran.agent")]))).await;
+    assert_eq!(refused.status(), "FAILED");
+    assert!(
+        refused.reason().contains("already exist in the instance and are not held by this set: legacy.agent, veteran.agent"),
+        "{}",
+        refused.reason()
+    );
+    assert!(refused.reason().contains("nothing was changed"), "{}", refused.reason());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "nothing changed in Connect");
+    let d = bed.send(delete(roster(vec![]))).await;
+    assert_eq!(d.status(), "SUCCESS");
+
+    // Taken over with ImportId: the entry's settings applied, the user held, then released (not deleted).
+    legacy["ImportId"] = json!(format!("{IID}:{LEGACY_ID}"));
+    legacy.as_object_mut().unwrap().remove("Password");
+    legacy["IdentityInfo"] = json!({"FirstName": "Lee", "LastName": "Gacy", "Email": "lee.gacy@example.com"});
+    let before = bed.user(LEGACY_ID).await.unwrap();
+    let props = roster(vec![agent("new.one"), legacy]);
+    let c = bed.send(create(props.clone())).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    let held = bed.user(LEGACY_ID).await.unwrap();
+    assert_eq!(held["Tags"][HOLDER_TAG], format!("{STACK_NAME}/{LOGICAL}"));
+    assert!(held["Tags"][MARKER_TAG].is_null(), "imported, not created: the set does not own it");
+    assert_eq!(held["PhoneConfig"]["AfterContactWorkTimeLimit"], 30, "the set's Defaults applied to it");
+    let d = bed.send(delete(props)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    let after = bed.user(LEGACY_ID).await.expect("an imported user is never deleted");
+    assert!(after["Tags"][HOLDER_TAG].is_null() && after["Tags"][ENTRY_TAG].is_null(), "released: {after}");
+    assert_eq!(after["Tags"]["team"], before["Tags"]["team"]);
+    assert!(bed.users().await.is_empty(), "the user the set created is deleted");
+}
+
+#[tokio::test]
+async fn bad_input_and_impossible_changes_fail_once_before_any_call() {
+    let bed = Bed::start().await;
+    // A set's properties on a single user, a user's on a set, and a bad entry: each one FAILED, no call.
+    let single = bed.send(events::create("One", "x", roster(names(1)))).await;
+    assert_eq!(single.status(), "FAILED");
+    assert!(single.reason().contains("Defaults, Users: a property of Custom::ConnectUserSet"), "{}", single.reason());
+    let set_with_user_props = bed.send(create(with(roster(names(1)), "Name", json!("x")))).await;
+    assert!(set_with_user_props.reason().contains("Name: is a property of one user"), "{}", set_with_user_props.reason());
+    let mut bad = names(2);
+    bad[1]["IdentityInfo"]["Email"] = json!("not-an-email");
+    let b = bed.send(create(roster(bad))).await;
+    assert_eq!(b.status(), "FAILED");
+    assert!(b.reason().contains("Users[1].IdentityInfo.Email: must be an email address"), "{}", b.reason());
+    assert!(bed.calls().await.is_empty(), "nothing was called: {:?}", bed.calls().await);
+
+    let first = roster(names(3));
+    assert_eq!(bed.send(create(first.clone())).await.status(), "SUCCESS");
+    let mut changed = names(3);
+    changed[2]["Password"] = json!("An0therPassw0rd");
+    changed[0]["RoutingProfileId"] = json!(RP_SALES);
+    bed.clear_calls().await;
+    let r = bed.send(update(roster(changed), first)).await;
+    assert_eq!(r.status(), "FAILED");
+    assert!(r.reason().contains("Users[2] (agent02): Password: cannot be changed"), "{}", r.reason());
+    assert!(!r.reason().contains("An0therPassw0rd"));
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "not even the possible change was made");
+}
+
+#[tokio::test]
+async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
+    let m = moto().await;
+    let secrets = secrets_client(&m.endpoint);
+    let map = json!({"agents": {"agent00": "Secr3tPassw0rd0", "agent01": "Secr3tPassw0rd1"}});
+    secrets.create_secret().name("roster-passwords").secret_string(map.to_string()).send().await.unwrap();
+    let bed = Bed::start_with(Default::default(), &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &m.endpoint)]).await;
+    bed.secret("Secr3tPassw0rd0");
+    bed.secret("Secr3tPassw0rd1");
+    let users: Vec<Value> = names(2).into_iter().map(|mut u| {
+        u.as_object_mut().unwrap().remove("Password");
+        u
+    }).collect();
+    let mut props = roster(users.clone());
+    props["PasswordSecretId"] = json!("roster-passwords");
+    props["PasswordSecretKey"] = json!("agents");
+    let c = bed.send(create(props.clone())).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    let made = by_name(&bed).await;
+    assert_eq!(made["agent00"]["Password"], "Secr3tPassw0rd0");
+    assert_eq!(made["agent01"]["Password"], "Secr3tPassw0rd1");
+
+    // An entry the secret has no password for: FAILED before any write, naming it.
+    let mut more = users;
+    more.push(json!({"Name": "agent02"}));
+    let mut props2 = props.clone();
+    props2["Users"] = json!(more);
+    bed.clear_calls().await;
+    let r = bed.send(update(props2, props)).await;
+    assert_eq!(r.status(), "FAILED");
+    assert!(r.reason().contains("Users[2] (agent02): PasswordSecretId: secret roster-passwords has no password for agent02"), "{}", r.reason());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_long_roster_continues_across_invocations_and_answers_once() {
+    let bed = Bed::start().await;
+    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 10.0, "burst": 2}))).await;
+    let mut props = roster(names(50));
+    props["RequestsPerSecond"] = json!(10);
+    props["Burst"] = json!(2);
+    // 50 creates at 10/s take 5 s; each invocation may start work for about 1.6 s of its 3 s.
+    let a = bed.send_chain(create(props.clone()), Duration::from_secs(3), Duration::from_secs(60)).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+    assert_eq!(a.puts.len(), 1, "one answer for the whole chain");
+    let continued = bed.runtime.invoked();
+    assert!(continued.len() >= 2, "continued {} times", continued.len());
+    assert_eq!(bed.users().await.len(), 50);
+    let log = bed.call_log().await;
+    assert_eq!(counts(&log).get("CreateUser"), Some(&50), "each user created once");
+    assert!(log.iter().all(|c| c["error"] != "DuplicateResourceException"), "no create was repeated");
+    assert!(throttled(&log) * 50 <= log.len(), "throttled {} of {} calls", throttled(&log), log.len());
+    for (i, c) in continued.iter().enumerate() {
+        assert_eq!(c["CustomResourceContinuation"]["Round"], i + 1);
+        assert_eq!(c["ResourceType"], "Custom::ConnectUserSet");
+    }
+
+    // The first continuation delivered again, after the chain answered: no write, and its answer is the same.
+    bed.clear_calls().await;
+    let result = bed.runtime.invoke(continued[0].clone(), Duration::from_secs(10)).await;
+    assert!(result.is_some());
+    let name = a.puts[0].path.rsplit('/').next().unwrap().to_string();
+    let puts = bed.receiver.wait_for(&name, 2, Duration::from_secs(5)).await;
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "a duplicate does not act twice");
+    assert_eq!(puts.len(), 2, "the duplicate answered too");
+    let (one, two) = (puts[0].json(), puts[1].json());
+    for k in ["Status", "PhysicalResourceId", "Data"] {
+        assert_eq!(one[k], two[k], "{k} is the same in both answers");
+    }
+
+    let d = bed.send_chain(delete(props), Duration::from_secs(3), Duration::from_secs(60)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.users().await.is_empty());
+}
+
+#[tokio::test]
+async fn under_connects_throttle_the_set_paces_itself_instead_of_being_throttled() {
+    let bed = Bed::start().await;
+    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 2.0, "burst": 5}))).await;
+    let a = bed.send_chain(create(roster(names(14))), Duration::from_secs(30), Duration::from_secs(60)).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+    assert_eq!(bed.users().await.len(), 14);
+    let log = bed.call_log().await;
+    assert_eq!(throttled(&log), 0, "paced under 2 requests/s, burst 5: {:?}", counts(&log));
+}
+
+#[tokio::test]
+async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back() {
+    let bed = Bed::start().await;
+    let old = roster(names(6));
+    assert_eq!(bed.send(create(old.clone())).await.status(), "SUCCESS");
+    let before: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
+
+    let mut new = names(6);
+    for u in new.iter_mut().take(3) {
+        u["RoutingProfileId"] = json!(RP_SALES);
+        u["Tags"] = json!({"team": "sales"});
+    }
+    new.remove(5);
+    new.push(agent("agent06"));
+    new.push(agent("agent07"));
+    let new = roster(new);
+    bed.fault("CreateUser", 1, "InvalidRequestException").await;
+    let failed = bed.send(update(new.clone(), old.clone())).await;
+    assert_eq!(failed.status(), "FAILED");
+    assert!(failed.reason().contains("CreateUser failed: InvalidRequestException"), "{}", failed.reason());
+    assert!(failed.reason().contains("rollback"), "{}", failed.reason());
+    assert_eq!(failed.physical_id(), set_id());
+
+    // CloudFormation's rollback: an Update back to the old properties.
+    let back = bed.send(update(old.clone(), new)).await;
+    assert_eq!(back.status(), "SUCCESS", "{}", back.reason());
+    let after: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
+    assert_eq!(after, before, "Connect is back to the old roster");
+}
