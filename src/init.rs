@@ -38,9 +38,7 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
     let secrets = api::Secrets::new(aws_sdk_secretsmanager::Client::new(&config));
     let relay = Relay::new(aws_sdk_lambda::Client::new(&config));
     let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).build()?;
-    let resources = ConnectResources {
-        user: ConnectUserResource::new(connect.clone(), secrets.clone()),
-        set: ConnectUserSet::new(connect, secrets),
-    };
+    let resources =
+        ConnectResources { user: ConnectUserResource::new(connect.clone(), secrets.clone()), set: ConnectUserSet::new(connect, secrets) };
     Ok(Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay))
 }

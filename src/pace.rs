@@ -20,7 +20,7 @@ pub struct Bucket {
 impl Bucket {
     /// `rate` requests per second (at least 0.001), up to `burst` at once (at least 1).
     pub fn new(rate: f64, burst: u32, now: Instant) -> Bucket {
-        Bucket::with_tokens(rate, burst, burst, now)
+        Bucket::with_tokens(rate, burst, burst.max(1), now)
     }
 
     /// A bucket holding only `tokens` at first (at most the burst): for a start when someone else may have
@@ -179,7 +179,7 @@ mod tests {
         assert!(!p.wait_until("Op", limit).await, "the next slot is 500 ms away");
         assert!(p.wait_until("Op", Instant::now() + Duration::from_millis(600)).await, "the refused slot was not spent");
         assert!(Instant::now() >= t0 + Duration::from_millis(500), "it waited for its slot");
-        assert!(p.wait_until("Other", Instant::now()).await, "operations have buckets of their own");
+        assert!(p.wait_until("Other", Instant::now() + Duration::from_millis(50)).await, "operations have buckets of their own");
         p.throttled("Op");
         p.throttled("Unseen");
         assert_eq!(p.throttled_count(), 2);

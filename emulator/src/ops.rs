@@ -601,7 +601,9 @@ fn tag_filter_matches(u: &User, f: &Obj) -> Result<bool, ApiError> {
     if let Some(or) = v::opt_list(f, "OrConditions", P)? {
         let mut any = false;
         for group in or {
-            let Value::Array(group) = group else { return Err(ApiError::invalid_param(format!("{P}.OrConditions must be a list of lists"))) };
+            let Value::Array(group) = group else {
+                return Err(ApiError::invalid_param(format!("{P}.OrConditions must be a list of lists")));
+            };
             let mut all = true;
             for c in group {
                 all &= tag_matches(u, v::object(c, P)?, P)?;

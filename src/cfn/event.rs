@@ -298,8 +298,24 @@ mod tests {
         assert_eq!(r2.properties, r.properties);
         assert_eq!(r2.old_properties, r.old_properties);
         assert_eq!(
-            (r2.request_type, &r2.response_url, &r2.stack_id, &r2.request_id, &r2.resource_type, &r2.logical_resource_id, &r2.physical_resource_id),
-            (r.request_type, &r.response_url, &r.stack_id, &r.request_id, &r.resource_type, &r.logical_resource_id, &r.physical_resource_id)
+            (
+                r2.request_type,
+                &r2.response_url,
+                &r2.stack_id,
+                &r2.request_id,
+                &r2.resource_type,
+                &r2.logical_resource_id,
+                &r2.physical_resource_id
+            ),
+            (
+                r.request_type,
+                &r.response_url,
+                &r.stack_id,
+                &r.request_id,
+                &r.resource_type,
+                &r.logical_resource_id,
+                &r.physical_resource_id
+            )
         );
         let mut bad = again.clone();
         bad[KEY] = json!("x");

@@ -196,7 +196,14 @@ impl<R: CustomResource> Protocol<R> {
     }
 
     /// Hands the rest of the work to a new invocation, or says why not (the FAILED answer to send instead).
-    async fn relay(&self, req: &Request, marker: &continuation::Marker, invocation: &Invocation, progress: &str, by: Instant) -> Result<(), String> {
+    async fn relay(
+        &self,
+        req: &Request,
+        marker: &continuation::Marker,
+        invocation: &Invocation,
+        progress: &str,
+        by: Instant,
+    ) -> Result<(), String> {
         let failed = |reason: String| reason;
         // A round shorter than this would spend more on starting than on work.
         const MIN_ROUND_MS: u64 = 5_000;

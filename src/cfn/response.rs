@@ -20,12 +20,21 @@ const MAX_ECHOED: usize = 512;
 /// What a resource handler decided.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Success { physical_resource_id: String, data: BTreeMap<String, String> },
-    Failed { reason: String, physical_resource_id: Option<String> },
+    Success {
+        physical_resource_id: String,
+        data: BTreeMap<String, String>,
+    },
+    Failed {
+        reason: String,
+        physical_resource_id: Option<String>,
+    },
     /// Not done yet: the protocol hands the rest to a new invocation (see `continuation`). `progress` says how
     /// far the work got, for the FAILED answer if the chain runs out of time, which reports
     /// `physical_resource_id` (so that CloudFormation's cleanup finds what was made).
-    Continue { progress: String, physical_resource_id: Option<String> },
+    Continue {
+        progress: String,
+        physical_resource_id: Option<String>,
+    },
 }
 
 impl Outcome {

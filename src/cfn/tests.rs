@@ -1,9 +1,9 @@
 //! The protocol with a toy resource: whatever the resource does, exactly one response arrives in time.
 
 use super::*;
+use event::Intake;
 use lambda_harness::{events, Receiver};
 use serde_json::json;
-use event::Intake;
 
 /// A resource whose behaviour is chosen by its `Mode` property.
 struct Toy;
@@ -22,8 +22,13 @@ impl CustomResource for Toy {
                 Outcome::failed("unreachable")
             }
             // Three invocations' worth of work: continues twice, then succeeds.
-            "long" if ctx.round < 2 => Outcome::Continue { progress: format!("round {} done", ctx.round), physical_resource_id: Some("toy-long".into()) },
-            "long" => Outcome::Success { physical_resource_id: "toy-long".into(), data: [("Rounds".to_string(), (ctx.round + 1).to_string())].into() },
+            "long" if ctx.round < 2 => {
+                Outcome::Continue { progress: format!("round {} done", ctx.round), physical_resource_id: Some("toy-long".into()) }
+            }
+            "long" => Outcome::Success {
+                physical_resource_id: "toy-long".into(),
+                data: [("Rounds".to_string(), (ctx.round + 1).to_string())].into(),
+            },
             _ => Outcome::Success { physical_resource_id: "toy-1".into(), data: [("A".to_string(), "1".to_string())].into() },
         }
     }

@@ -77,7 +77,13 @@ impl ConnectUserSet {
     }
 
     /// Every user the set holds in `instance_id` (all pages).
-    async fn held(&self, connect: &Connect, instance_id: &str, holder: &str, deadline: Instant) -> Result<Vec<Actual>, crate::user::api::ApiError> {
+    async fn held(
+        &self,
+        connect: &Connect,
+        instance_id: &str,
+        holder: &str,
+        deadline: Instant,
+    ) -> Result<Vec<Actual>, crate::user::api::ApiError> {
         let mut all = Vec::new();
         let mut token = None;
         loop {
@@ -178,7 +184,8 @@ impl ConnectUserSet {
             Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
         };
         let held_names: std::collections::HashSet<&str> = held.iter().map(|u| u.username.as_str()).collect();
-        let needs_names = wanted.is_some_and(|w| w.entries.iter().any(|e| e.props.import.is_none() && !held_names.contains(e.props.name.as_str())));
+        let needs_names =
+            wanted.is_some_and(|w| w.entries.iter().any(|e| e.props.import.is_none() && !held_names.contains(e.props.name.as_str())));
         let taken = if needs_names {
             match connect.list_users(instance_id, ctx.deadline).await {
                 Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),

@@ -164,7 +164,8 @@ impl SetProps {
         if password_secret.is_none() && f.contains_key("PasswordSecretKey") {
             err(&mut errors, "PasswordSecretKey", "needs PasswordSecretId");
         }
-        let requests_per_second = f.get("RequestsPerSecond").and_then(|v| number(v, "RequestsPerSecond", 0.1, 1000.0, &mut errors)).unwrap_or(2.0);
+        let requests_per_second =
+            f.get("RequestsPerSecond").and_then(|v| number(v, "RequestsPerSecond", 0.1, 1000.0, &mut errors)).unwrap_or(2.0);
         let burst = f.get("Burst").and_then(|v| number(v, "Burst", 1.0, 1000.0, &mut errors)).map(|n| n as u32).unwrap_or(5);
 
         let defaults = match f.get("Defaults").map(|v| coerce::object(v)) {
@@ -177,7 +178,9 @@ impl SetProps {
                 for k in o.keys() {
                     match properties::canonical(k) {
                         Some("InstanceId") => err(&mut errors, format!("Defaults.{k}"), "is the set's own InstanceId; remove it here"),
-                        Some(c) if PER_USER.contains(&c) => err(&mut errors, format!("Defaults.{k}"), "differs per user: give it in each entry of Users"),
+                        Some(c) if PER_USER.contains(&c) => {
+                            err(&mut errors, format!("Defaults.{k}"), "differs per user: give it in each entry of Users")
+                        }
                         _ => {}
                     }
                 }
@@ -214,7 +217,11 @@ impl SetProps {
                                 err(&mut errors, format!("{path}.Tags"), format!("at most {MAX_ENTRY_TAGS} tags in a set (Connect allows 50 and the set keeps three for its own), got {}", p.settings.tags.len()));
                             }
                             if let Some(first) = seen.insert(p.name.to_lowercase(), i) {
-                                err(&mut errors, format!("{path}.Name"), format!("{} is also the Name of Users[{first}]; names are unique in a set", p.name));
+                                err(
+                                    &mut errors,
+                                    format!("{path}.Name"),
+                                    format!("{} is also the Name of Users[{first}]; names are unique in a set", p.name),
+                                );
                                 continue;
                             }
                             entries.push(Entry { index: i, digest: digest(&raw), props: p, raw });
@@ -245,7 +252,8 @@ pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
         let Ok(o) = coerce::object(item) else { continue };
         let raw = merge(o, defaults, &instance);
         let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { continue };
-        let import_given = raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
+        let import_given =
+            raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
         out.insert(name, OldEntry { digest: digest(&raw), raw, import_given });
     }
     out

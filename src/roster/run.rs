@@ -163,7 +163,9 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
             }
             match plan::entry_changes(e, old, &actual, x.marker) {
                 Err(why) => Done::Failed(why),
-                Ok(changes) => apply(&e.props.name, e.index, &actual, &changes, if changes.is_empty() { "unchanged" } else { "updated" }, x).await,
+                Ok(changes) => {
+                    apply(&e.props.name, e.index, &actual, &changes, if changes.is_empty() { "unchanged" } else { "updated" }, x).await
+                }
             }
         }
         Work::Delete { user } => match x.connect.delete_user(x.instance_id, &user.user_id, x.deadline).await {
@@ -230,7 +232,13 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
     };
     if adopted {
         // The other invocation finishes it (and the next read of this one would too).
-        return Done::Report(Report { name: e.props.name.clone(), user_id, action: "created", calls, outcome: "created by an overlapping invocation".into() });
+        return Done::Report(Report {
+            name: e.props.name.clone(),
+            user_id,
+            action: "created",
+            calls,
+            outcome: "created by an overlapping invocation".into(),
+        });
     }
     if let Some(wanted) = proficiencies {
         let id = PhysicalId { instance_id: x.instance_id.to_string(), user_id: user_id.clone() };

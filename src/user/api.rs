@@ -4,11 +4,11 @@
 
 use crate::user::planner::{Actual, Change};
 
+use crate::pace::Pacer;
 use crate::user::properties::UserProps;
 use crate::user::translate;
 use aws_sdk_connect::config::http::HttpResponse;
 use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
-use crate::pace::Pacer;
 use aws_sdk_connect::types::{
     ControlPlaneTagFilter, StringComparisonType, StringCondition, TagCondition, UserSearchCriteria, UserSearchFilter,
 };
@@ -103,15 +103,17 @@ where
     let mut cap = Duration::from_millis(100);
     loop {
         attempt += 1;
-        match pacer {
-            Some((p, Some(limit))) => {
-                if !p.wait_until(operation, limit).await {
-                    let message = "not started: its turn under the request rate came too late for this invocation".to_string();
-                    return Err(ApiError { operation, code: DEFERRED.into(), message, attempts: attempt - 1 });
-                }
+        let on_time = match pacer {
+            Some((p, Some(limit))) => p.wait_until(operation, limit).await,
+            Some((p, None)) => {
+                p.wait(operation).await;
+                true
             }
-            Some((p, None)) => p.wait(operation).await,
-            None => {}
+            None => true,
+        };
+        if !on_time {
+            let message = "not started: its turn under the request rate came too late for this invocation".to_string();
+            return Err(ApiError { operation, code: DEFERRED.into(), message, attempts: attempt - 1 });
         }
         let t0 = Instant::now();
         match call().await {
@@ -193,11 +195,19 @@ impl Connect {
     ) -> Result<HeldPage, ApiError> {
         let filter = UserSearchFilter::builder()
             .tag_filter(
-                ControlPlaneTagFilter::builder().tag_condition(TagCondition::builder().tag_key(tag_key).tag_value(tag_value).build()).build(),
+                ControlPlaneTagFilter::builder()
+                    .tag_condition(TagCondition::builder().tag_key(tag_key).tag_value(tag_value).build())
+                    .build(),
             )
             .build();
         let out = with_retries_paced(self.pacer(), "SearchUsers", deadline, || {
-            self.client.search_users().instance_id(instance_id).search_filter(filter.clone()).set_next_token(token.clone()).max_results(100).send()
+            self.client
+                .search_users()
+                .instance_id(instance_id)
+                .search_filter(filter.clone())
+                .set_next_token(token.clone())
+                .max_results(100)
+                .send()
         })
         .await?;
         Ok(HeldPage {
@@ -257,8 +267,10 @@ impl Connect {
         let until = Instant::now() + settle;
         let mut wait = Duration::from_millis(100);
         loop {
-            let r = with_retries_paced(self.pacer(), "DescribeUser", deadline, || self.client.describe_user().instance_id(instance_id).user_id(user_id).send())
-                .await;
+            let r = with_retries_paced(self.pacer(), "DescribeUser", deadline, || {
+                self.client.describe_user().instance_id(instance_id).user_id(user_id).send()
+            })
+            .await;
             match r {
                 Ok(out) => {
                     return match out.user().and_then(translate::actual_from_sdk) {
@@ -313,7 +325,11 @@ impl Connect {
 
     /// `Ok(false)` when the user (or its instance) was already gone.
     pub async fn delete_user(&self, instance_id: &str, user_id: &str, deadline: Instant) -> Result<bool, ApiError> {
-        match with_retries_paced(self.pacer(), "DeleteUser", deadline, || self.client.delete_user().instance_id(instance_id).user_id(user_id).send()).await {
+        match with_retries_paced(self.pacer(), "DeleteUser", deadline, || {
+            self.client.delete_user().instance_id(instance_id).user_id(user_id).send()
+        })
+        .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.is("ResourceNotFoundException") => Ok(false),
             Err(e) => Err(e),
@@ -365,11 +381,11 @@ impl Connect {
         let (iid, uid, c) = (instance_id, user_id, &self.client);
         let op = change.operation();
         match change {
-            Change::RoutingProfile(rp) => {
-                with_retries_paced(self.pacer(), op, deadline, || c.update_user_routing_profile().instance_id(iid).user_id(uid).routing_profile_id(rp).send())
-                    .await
-                    .map(drop)
-            }
+            Change::RoutingProfile(rp) => with_retries_paced(self.pacer(), op, deadline, || {
+                c.update_user_routing_profile().instance_id(iid).user_id(uid).routing_profile_id(rp).send()
+            })
+            .await
+            .map(drop),
             Change::SecurityProfiles(ids) => with_retries_paced(self.pacer(), op, deadline, || {
                 c.update_user_security_profiles().instance_id(iid).user_id(uid).set_security_profile_ids(Some(ids.clone())).send()
             })
@@ -430,12 +446,16 @@ impl Connect {
                 .await
                 .map(drop)
             }
-            Change::Untag(keys) => {
-                with_retries_paced(self.pacer(), op, deadline, || c.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send()).await.map(drop)
-            }
+            Change::Untag(keys) => with_retries_paced(self.pacer(), op, deadline, || {
+                c.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.clone())).send()
+            })
+            .await
+            .map(drop),
             Change::Tag(tags) => {
                 let map: std::collections::HashMap<String, String> = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                with_retries_paced(self.pacer(), op, deadline, || c.tag_resource().resource_arn(arn).set_tags(Some(map.clone())).send()).await.map(drop)
+                with_retries_paced(self.pacer(), op, deadline, || c.tag_resource().resource_arn(arn).set_tags(Some(map.clone())).send())
+                    .await
+                    .map(drop)
             }
         }
     }

@@ -183,7 +183,13 @@ impl ConnectUserResource {
 }
 
 /// Makes the calls in order; on a failure, how many were made before it and the error.
-pub async fn apply_all(connect: &Connect, id: &PhysicalId, arn: &str, changes: &[Change], deadline: Instant) -> Result<(), (usize, ApiError)> {
+pub async fn apply_all(
+    connect: &Connect,
+    id: &PhysicalId,
+    arn: &str,
+    changes: &[Change],
+    deadline: Instant,
+) -> Result<(), (usize, ApiError)> {
     for (i, change) in changes.iter().enumerate() {
         connect.apply(&id.instance_id, &id.user_id, arn, change, deadline).await.map_err(|e| (i, e))?;
     }
@@ -205,7 +211,9 @@ pub async fn take_over(
 ) -> Result<planner::Actual, String> {
     let mut before = match connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, deadline).await {
         Ok(Some(a)) => a,
-        Ok(None) => return Err(format!("ImportId: there is no user {} in instance {}; nothing was changed", target.user_id, target.instance_id)),
+        Ok(None) => {
+            return Err(format!("ImportId: there is no user {} in instance {}; nothing was changed", target.user_id, target.instance_id))
+        }
         Err(e) => return Err(reason(&e)),
     };
     if props.settings.proficiencies.is_some() {

@@ -176,7 +176,9 @@ const TAG_ITEM: &[Field] = &[("Key", &[]), ("Value", &[])];
 
 /// The canonical name of a top-level property given in any accepted spelling (`name`, `Username`, ...).
 pub fn canonical(key: &str) -> Option<&'static str> {
-    TOP.iter().find(|(canon, aliases)| key == *canon || key == camel(canon) || aliases.iter().any(|a| key == *a || key == camel(a))).map(|(c, _)| *c)
+    TOP.iter()
+        .find(|(canon, aliases)| key == *canon || key == camel(canon) || aliases.iter().any(|a| key == *a || key == camel(a)))
+        .map(|(c, _)| *c)
 }
 
 /// The nearest property name of a single user, when `unknown` looks like a typo of one.

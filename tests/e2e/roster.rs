@@ -220,10 +220,13 @@ async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
     let bed = Bed::start_with(Default::default(), &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &m.endpoint)]).await;
     bed.secret("Secr3tPassw0rd0");
     bed.secret("Secr3tPassw0rd1");
-    let users: Vec<Value> = names(2).into_iter().map(|mut u| {
-        u.as_object_mut().unwrap().remove("Password");
-        u
-    }).collect();
+    let users: Vec<Value> = names(2)
+        .into_iter()
+        .map(|mut u| {
+            u.as_object_mut().unwrap().remove("Password");
+            u
+        })
+        .collect();
     let mut props = roster(users.clone());
     props["PasswordSecretId"] = json!("roster-passwords");
     props["PasswordSecretKey"] = json!("agents");
@@ -241,7 +244,11 @@ async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
     bed.clear_calls().await;
     let r = bed.send(update(props2, props)).await;
     assert_eq!(r.status(), "FAILED");
-    assert!(r.reason().contains("Users[2] (agent02): PasswordSecretId: secret roster-passwords has no password for agent02"), "{}", r.reason());
+    assert!(
+        r.reason().contains("Users[2] (agent02): PasswordSecretId: secret roster-passwords has no password for agent02"),
+        "{}",
+        r.reason()
+    );
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
 }
 

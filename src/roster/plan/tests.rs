@@ -34,14 +34,7 @@ fn held(e: &Entry, id: &str, created: bool, digest: Option<&str>) -> Actual {
     if let Some(d) = digest {
         marker_tags.insert(ENTRY_TAG.to_string(), d.to_string());
     }
-    Actual {
-        user_id: id.into(),
-        arn: format!("arn:{id}"),
-        username: e.props.name.clone(),
-        directory_user_id: None,
-        settings,
-        marker_tags,
-    }
+    Actual { user_id: id.into(), arn: format!("arn:{id}"), username: e.props.name.clone(), directory_user_id: None, settings, marker_tags }
 }
 
 fn kinds(p: &SetPlan) -> Vec<&'static str> {
@@ -105,7 +98,11 @@ fn a_changed_entry_is_planned_from_the_previous_one_without_a_read() {
     let [Work::Update { changes, .. }] = p.work.as_slice() else { panic!("{:?}", p.work) };
     assert_eq!(changes.len(), 2, "{changes:?}");
     assert!(matches!(&changes[0], Change::IdentityInfo(i) if i.email.as_deref() == Some("new@example.com")));
-    assert_eq!(changes[1], Change::Tag(BTreeMap::from([(ENTRY_TAG.to_string(), s.entries[0].digest.clone())])), "the new digest is recorded last");
+    assert_eq!(
+        changes[1],
+        Change::Tag(BTreeMap::from([(ENTRY_TAG.to_string(), s.entries[0].digest.clone())])),
+        "the new digest is recorded last"
+    );
 }
 
 #[test]
@@ -144,7 +141,11 @@ fn users_no_longer_wanted_are_deleted_only_when_the_set_created_them() {
     let p = plan(Some(&s), &old, &[made.clone(), imported.clone(), listed.clone()], None, MARKER).unwrap();
     assert_eq!(
         p.work,
-        vec![Work::Delete { user: Box::new(made.clone()) }, Work::Release { user: Box::new(imported.clone()) }, Work::Release { user: Box::new(listed.clone()) }]
+        vec![
+            Work::Delete { user: Box::new(made.clone()) },
+            Work::Release { user: Box::new(imported.clone()) },
+            Work::Release { user: Box::new(listed.clone()) }
+        ]
     );
     let d = plan(None, &old, &[made.clone(), imported], None, MARKER).unwrap();
     assert_eq!(kinds(&d), vec!["delete", "release"], "a Delete of the set works the same way");

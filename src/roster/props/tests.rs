@@ -40,10 +40,14 @@ fn defaults_are_merged_under_each_entry_and_the_entry_wins() {
 
 #[test]
 fn the_digest_follows_the_merged_entry_not_its_spelling() {
-    let one = parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"]}]})).unwrap();
-    let two = parse(json!({"InstanceId": I, "Users": [{"securityProfileIds": ["sp-1"], "name": "a", "RoutingProfileId": "rp-1"}]})).unwrap();
+    let one =
+        parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"]}]}))
+            .unwrap();
+    let two =
+        parse(json!({"InstanceId": I, "Users": [{"securityProfileIds": ["sp-1"], "name": "a", "RoutingProfileId": "rp-1"}]})).unwrap();
     assert_eq!(one.entries[0].digest, two.entries[0].digest);
-    let three = parse(json!({"InstanceId": I, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"], "RoutingProfileId": "rp-2"}]})).unwrap();
+    let three =
+        parse(json!({"InstanceId": I, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"], "RoutingProfileId": "rp-2"}]})).unwrap();
     assert_ne!(one.entries[0].digest, three.entries[0].digest);
     assert_eq!(one.entries[0].digest.len(), 16);
 }
@@ -110,7 +114,10 @@ fn an_entry_keeps_room_for_the_sets_own_tags() {
     let mut u = user("a");
     u["Tags"] = Value::Object(tags);
     let m = messages(parse(json!({"InstanceId": I, "Users": [u]})).unwrap_err());
-    assert_eq!(m, vec!["Users[0].Tags: at most 47 tags in a set (Connect allows 50 and the set keeps three for its own), got 48".to_string()]);
+    assert_eq!(
+        m,
+        vec!["Users[0].Tags: at most 47 tags in a set (Connect allows 50 and the set keeps three for its own), got 48".to_string()]
+    );
 }
 
 #[test]
