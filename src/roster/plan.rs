@@ -3,8 +3,8 @@
 //! that decides; this only adds what a set needs: ownership, and knowing the settings a page does not show.
 //!
 //! A page leaves out Email, SecondaryEmail, Mobile and the proficiencies. Each user the set writes carries the
-//! digest of the entry applied to it, so when that digest is the wanted entry's or the previous entry's, those
-//! settings are known without a call; otherwise the user is read (DescribeUser) first.
+//! digest of those settings as applied, so when that digest is the wanted entry's or the previous entry's, they
+//! are known without a call; otherwise the user is read (DescribeUser) first.
 
 use crate::roster::props::{Entry, OldEntry, SetProps};
 use crate::user::ids::PhysicalId;
@@ -13,7 +13,7 @@ use crate::user::properties::{Immutable, UserProps};
 use crate::user::translate::{HOLDER_TAG, MARKER_TAG};
 use std::collections::{BTreeMap, HashMap};
 
-/// The digest of the entry last applied to a user.
+/// The digest of the settings a page does not show, as last applied to a user.
 pub const ENTRY_TAG: &str = "connect-user-resource:entry";
 
 /// How many names a refusal lists before it counts the rest.
@@ -145,7 +145,7 @@ pub fn known(e: &Entry, old: Option<&OldEntry>, user: &Actual) -> Option<Actual>
     let source: UserProps = if *applied == e.digest {
         e.props.clone()
     } else {
-        let old = old.filter(|o| o.digest == *applied)?;
+        let old = old.filter(|o| o.digest.as_ref() == Some(applied))?;
         UserProps::parse(&old.raw).ok()?
     };
     let mut filled = user.clone();

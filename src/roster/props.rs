@@ -6,7 +6,7 @@ use crate::cfn::coerce;
 use crate::user::properties::{self, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
 use crate::user::{ids, translate};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// The resource type this module serves.
 pub const TYPE: &str = "Custom::ConnectUserSet";
@@ -26,8 +26,8 @@ pub struct Entry {
     /// Its place in `Users`, for messages (`Users[12]`).
     pub index: usize,
     pub props: UserProps,
-    /// What was applied for it, as a digest (tagged on the user, so that a later read knows the settings a
-    /// page of SearchUsers does not show).
+    /// The digest of the settings a page of SearchUsers does not show ([`hidden_digest`]), tagged on the users
+    /// the set writes, so that a later read knows them without a call.
     pub digest: String,
     /// The entry as merged (canonical names, `InstanceId` included), for the single user's planner.
     pub raw: Map<String, Value>,
@@ -55,7 +55,8 @@ impl SetProps {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OldEntry {
     pub raw: Map<String, Value>,
-    pub digest: String,
+    /// [`hidden_digest`] of the entry, when it parses.
+    pub digest: Option<String>,
     pub import_given: bool,
 }
 
@@ -63,10 +64,14 @@ fn err(errors: &mut Vec<PropertyError>, path: impl Into<String>, message: impl I
     errors.push(PropertyError { path: path.into(), message: message.into() });
 }
 
-/// The digest of a merged entry: stable for the same properties in any key order.
-pub fn digest(raw: &Map<String, Value>) -> String {
-    let sorted: BTreeMap<&String, &Value> = raw.iter().collect();
-    let text = serde_json::to_string(&sorted).unwrap_or_default();
+/// The digest of what a page of SearchUsers does not show of a user: Email, SecondaryEmail, Mobile and the
+/// proficiencies (or that the entry leaves them alone). Entries that differ only in what a page shows have the
+/// same digest, so changing those needs no record.
+pub fn hidden_digest(p: &UserProps) -> String {
+    let i = &p.settings.identity_info;
+    let proficiencies: Option<Vec<(&String, &String, u32)>> =
+        p.settings.proficiencies.as_ref().map(|m| m.iter().map(|((n, v), l)| (n, v, *l)).collect());
+    let text = serde_json::to_string(&(&i.email, &i.secondary_email, &i.mobile, proficiencies)).unwrap_or_default();
     translate::marker_value(&text, "", "")
 }
 
@@ -224,7 +229,7 @@ impl SetProps {
                                 );
                                 continue;
                             }
-                            entries.push(Entry { index: i, digest: digest(&raw), props: p, raw });
+                            entries.push(Entry { index: i, digest: hidden_digest(&p), props: p, raw });
                         }
                     }
                 }
@@ -254,7 +259,8 @@ pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
         let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { continue };
         let import_given =
             raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
-        out.insert(name, OldEntry { digest: digest(&raw), raw, import_given });
+        let digest = UserProps::parse(&raw).ok().map(|p| hidden_digest(&p));
+        out.insert(name, OldEntry { digest, raw, import_given });
     }
     out
 }

@@ -93,7 +93,7 @@ fn a_changed_entry_is_planned_from_the_previous_one_without_a_read() {
     after["IdentityInfo"]["Email"] = json!("new@example.com");
     let s = set(vec![after]);
     let old = previous(vec![before]);
-    let h = held(&s.entries[0], "u-a", true, Some(&old["a"].digest));
+    let h = held(&s.entries[0], "u-a", true, old["a"].digest.as_deref());
     let p = plan(Some(&s), &old, &[h], None, MARKER).unwrap();
     let [Work::Update { changes, .. }] = p.work.as_slice() else { panic!("{:?}", p.work) };
     assert_eq!(changes.len(), 2, "{changes:?}");
@@ -103,6 +103,22 @@ fn a_changed_entry_is_planned_from_the_previous_one_without_a_read() {
         Change::Tag(BTreeMap::from([(ENTRY_TAG.to_string(), s.entries[0].digest.clone())])),
         "the new digest is recorded last"
     );
+}
+
+#[test]
+fn a_change_a_page_shows_needs_no_record() {
+    let before = user("a");
+    let mut after = user("a");
+    after["RoutingProfileId"] = json!("rp-2");
+    let s = set(vec![after]);
+    let old = previous(vec![before]);
+    assert_eq!(old["a"].digest.as_ref(), Some(&s.entries[0].digest));
+    let h = held(&s.entries[0], "u-a", true, old["a"].digest.as_deref());
+    let mut h = h;
+    h.settings.routing_profile_id = "rp-1".into();
+    let p = plan(Some(&s), &old, &[h], None, MARKER).unwrap();
+    let [Work::Update { changes, .. }] = p.work.as_slice() else { panic!("{:?}", p.work) };
+    assert_eq!(changes, &vec![Change::RoutingProfile("rp-2".into())], "one call, no tag");
 }
 
 #[test]
@@ -120,7 +136,7 @@ fn proficiencies_the_known_entry_never_mentioned_are_read() {
     with["UserProficiencies"] = json!([{"AttributeName": "skill", "AttributeValue": "billing", "Level": 3}]);
     let s = set(vec![with.clone()]);
     let old = previous(vec![user("a")]);
-    let h = held(&s.entries[0], "u-a", true, Some(&old["a"].digest));
+    let h = held(&s.entries[0], "u-a", true, old["a"].digest.as_deref());
     assert!(known(&s.entries[0], old.get("a"), &h).is_none(), "the old entry said nothing of proficiencies");
     let h2 = held(&s.entries[0], "u-a", true, Some(&s.entries[0].digest));
     let filled = known(&s.entries[0], None, &h2).unwrap();

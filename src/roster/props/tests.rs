@@ -1,5 +1,6 @@
 use super::*;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 const I: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -39,17 +40,31 @@ fn defaults_are_merged_under_each_entry_and_the_entry_wins() {
 }
 
 #[test]
-fn the_digest_follows_the_merged_entry_not_its_spelling() {
-    let one =
-        parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"]}]}))
-            .unwrap();
-    let two =
-        parse(json!({"InstanceId": I, "Users": [{"securityProfileIds": ["sp-1"], "name": "a", "RoutingProfileId": "rp-1"}]})).unwrap();
-    assert_eq!(one.entries[0].digest, two.entries[0].digest);
-    let three =
-        parse(json!({"InstanceId": I, "Users": [{"Name": "a", "SecurityProfileIds": ["sp-1"], "RoutingProfileId": "rp-2"}]})).unwrap();
-    assert_ne!(one.entries[0].digest, three.entries[0].digest);
-    assert_eq!(one.entries[0].digest.len(), 16);
+fn the_digest_covers_what_a_search_page_does_not_show_and_nothing_else() {
+    let base = json!({"Name": "a", "SecurityProfileIds": ["sp-1"], "RoutingProfileId": "rp-1", "IdentityInfo": {"FirstName": "A", "Email": "a@example.com"}});
+    let digest = |entry: Value| parse(json!({"InstanceId": I, "Users": [entry]})).unwrap().entries[0].digest.clone();
+    let d = digest(base.clone());
+    assert_eq!(d.len(), 16);
+    let mut shown = base.clone();
+    shown["RoutingProfileId"] = json!("rp-2");
+    shown["IdentityInfo"]["FirstName"] = json!("B");
+    assert_eq!(digest(shown), d, "a page shows these");
+    for (path, value) in [("Email", json!("b@example.com")), ("SecondaryEmail", json!("s@example.com")), ("Mobile", json!("+14155550100"))]
+    {
+        let mut hidden = base.clone();
+        hidden["IdentityInfo"][path] = value;
+        assert_ne!(digest(hidden), d, "{path} is not on a page");
+    }
+    let mut none = base.clone();
+    none["UserProficiencies"] = json!([]);
+    let mut some = base.clone();
+    some["UserProficiencies"] = json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": 2}]);
+    let (none, some) = (digest(none), digest(some));
+    assert!(none != d && some != d && none != some, "left alone, none, or some proficiencies are three different things");
+    let mut spelled = base.clone();
+    spelled.as_object_mut().unwrap().remove("Name");
+    spelled["username"] = json!("a");
+    assert_eq!(digest(spelled), d);
 }
 
 #[test]
@@ -130,6 +145,6 @@ fn old_entries_are_read_leniently_by_name() {
     assert_eq!(o.len(), 2, "unreadable entries are left out: {:?}", o.keys().collect::<Vec<_>>());
     assert!(!o["a"].import_given && o["b"].import_given);
     let now = parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [user("a")]})).unwrap();
-    assert_eq!(o["a"].digest, now.entries[0].digest, "the same entry has the same digest before and after");
+    assert_eq!(o["a"].digest.as_ref(), Some(&now.entries[0].digest), "the same entry has the same digest before and after");
     assert_eq!(o["b"].raw["RoutingProfileId"], json!("rp-1"), "defaults merged as for the new properties");
 }
