@@ -452,6 +452,28 @@ impl LambdaProcess {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Benchmark results
+// ---------------------------------------------------------------------------------------------------------
+
+/// Writes `content` as the section `name` of `bench/RESULTS.md` (between `<!-- name -->` and `<!-- /name -->`),
+/// keeping the other sections, so that each benchmark binary can refresh its own figures.
+pub fn write_results_section(name: &str, content: &str) -> std::io::Result<()> {
+    let path = FsPath::new("bench/RESULTS.md");
+    std::fs::create_dir_all("bench")?;
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let (open, close) = (format!("<!-- {name} -->"), format!("<!-- /{name} -->"));
+    let section = format!("{open}\n{}\n{close}", content.trim_end());
+    let header = "# Benchmark results\n\nReproduce with `make bench` (see docs/performance.md).\n";
+    let text = match (old.find(&open), old.find(&close)) {
+        (Some(a), Some(b)) if b > a => format!("{}{section}{}", &old[..a], &old[b + close.len()..]),
+        _ if old.contains("<!-- ") => format!("{}\n{section}\n", old.trim_end()),
+        // A file from before sections (or none): start over with the header.
+        _ => format!("{header}\n{section}\n"),
+    };
+    std::fs::write(path, text)
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Emulator control client
 // ---------------------------------------------------------------------------------------------------------
 

@@ -220,8 +220,7 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize, stack_runs: us
         println!("{block}");
         table = format!("{table}\n{block}");
     }
-    std::fs::create_dir_all("bench").map_err(|e| e.to_string())?;
-    std::fs::write("bench/RESULTS.md", format!("# Benchmark results\n\nReproduce with `make bench`.\n\n{table}\n"))
+    lambda_harness::write_results_section("single-user", &format!("## One user per resource (`cr-bench`)\n\n{table}"))
         .map_err(|e| e.to_string())?;
     Ok(())
 }
