@@ -66,6 +66,8 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
     println!("Lambda binary: {}\n", binary.display());
     let mut lambda = LambdaProcess::spawn(binary, &lambda_env(runtime.addr, &emulator.endpoint()))
         .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    // A roster that needs more than one invocation continues in another, as Lambda would deliver it.
+    runtime.auto_deliver(Some(Duration::from_secs(60)));
 
     let state = control(&emulator.endpoint(), "GET", "state", None).await.map_err(|e| e.to_string())?;
     let existing: Vec<&str> =
@@ -80,7 +82,7 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
         let logical = event["LogicalResourceId"].as_str().unwrap_or("").to_string();
         println!("── {file}: {} {logical}", event["RequestType"].as_str().unwrap_or("?"));
         let result = runtime.invoke(event, Duration::from_secs(60)).await;
-        let got = receiver.wait_for(&name, 1, Duration::from_secs(5)).await;
+        let got = receiver.wait_for(&name, 1, Duration::from_secs(300)).await;
         let Some(resp) = got.first() else {
             println!("   no response arrived (invocation result: {result:?})");
             all_ok = false;
@@ -101,8 +103,25 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
         }
         all_ok &= status == "SUCCESS";
         ids.record(&logical, physical);
-        let user_id = physical.split_once(':').map(|(_, u)| u).unwrap_or("");
         let state = control(&emulator.endpoint(), "GET", "state", None).await.map_err(|e| e.to_string())?;
+        if let Some((_, holder)) = physical.split_once(":set:") {
+            // A roster: its users, one line each.
+            let members: Vec<String> = state["users"]
+                .as_array()
+                .map(|us| {
+                    us.iter()
+                        .filter(|u| u["Tags"]["connect-user-resource:holder"] == holder)
+                        .map(|u| format!("{} (routing profile {})", u["Username"].as_str().unwrap_or(""), u["RoutingProfileId"].as_str().unwrap_or("")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            println!("   the set's users in Connect ({}):", members.len());
+            for m in members {
+                println!("     {m}");
+            }
+            continue;
+        }
+        let user_id = physical.split_once(':').map(|(_, u)| u).unwrap_or("");
         let user = state["users"].as_array().and_then(|us| us.iter().find(|u| u["Id"] == user_id)).cloned();
         match user {
             Some(u) => {
