@@ -15,6 +15,7 @@ export const CONNECT_ACTIONS = [
   'connect:DescribeUser',
   'connect:DeleteUser',
   'connect:SearchUsers',
+  'connect:ListUsers',
   'connect:UpdateUserIdentityInfo',
   'connect:UpdateUserPhoneConfig',
   'connect:UpdateUserRoutingProfile',
@@ -44,7 +45,7 @@ export interface ConnectUserProviderProps {
   readonly timeout?: Duration;
 }
 
-/** Deploys the Lambda (or wraps an existing ServiceToken) that serves `Custom::ConnectUser` resources. */
+/** Deploys the Lambda (or wraps an existing ServiceToken) that serves `Custom::ConnectUser` and `Custom::ConnectUserSet`. */
 export class ConnectUserProvider extends Construct {
   public readonly serviceToken: string;
   public readonly function?: lambda.Function;
@@ -65,7 +66,22 @@ export class ConnectUserProvider extends Construct {
       timeout: props.timeout ?? Duration.seconds(300),
       reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
       environment: { RUST_LOG: 'info' },
-      description: 'connect-user-resource: Custom::ConnectUser (Amazon Connect users)',
+      description: 'connect-user-resource: Custom::ConnectUser and Custom::ConnectUserSet (Amazon Connect users)',
+    });
+    // A roster longer than one invocation continues in an asynchronous invocation of the function itself; Lambda's
+    // own retries of those would deliver a continuation twice, so they are off.
+    this.function.configureAsyncInvoke({ retryAttempts: 0 });
+    // In a policy of its own, which the function does not depend on (its own ARN in its role's default policy
+    // would be a circular dependency).
+    new iam.Policy(this, 'ContinuePolicy', {
+      roles: [this.function.role!],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'InvokeItselfToContinue',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.function.functionArn, `${this.function.functionArn}:*`],
+        }),
+      ],
     });
     const stack = Stack.of(this);
     const instance = props.connectInstanceId ?? '*';
@@ -269,5 +285,100 @@ export class ConnectUser extends Construct {
 
   public get arn(): string {
     return this.attrArn;
+  }
+}
+
+/**
+ * One entry of a roster: the properties of one user, without what the set gives (instance, service token);
+ * routing and security profiles may come from the set's defaults instead.
+ */
+export type ConnectUserSetEntry = Omit<
+  ConnectUserProps,
+  'provider' | 'serviceToken' | 'instanceId' | 'serviceTimeout' | 'routingProfileId' | 'securityProfileIds'
+> & { readonly routingProfileId?: string; readonly securityProfileIds?: string[] };
+
+/** Settings merged under every entry (an entry's own value wins; lists and maps are replaced, not merged). */
+export type ConnectUserSetDefaults = Partial<
+  Omit<ConnectUserSetEntry, 'name' | 'importId' | 'password' | 'passwordSecret' | 'passwordSecretKey' | 'directoryUserId'>
+>;
+
+export interface ConnectUserSetProps {
+  /** The provider to use; or give `serviceToken`. */
+  readonly provider?: ConnectUserProvider;
+  readonly serviceToken?: string;
+  /** Instance id or ARN; a change makes a new set there (and deletes the old one's users). */
+  readonly instanceId: string;
+  /** The roster; names are unique. */
+  readonly users: ConnectUserSetEntry[];
+  readonly defaults?: ConnectUserSetDefaults;
+  /** A secret whose JSON maps each Name to its password (used when an entry creates a user and has none of its own). */
+  readonly passwordSecret?: secretsmanager.ISecret;
+  /** The key of the secret's JSON holding that map; default: the whole secret. */
+  readonly passwordSecretKey?: string;
+  /** Connect requests per second per operation (default 2); raise it only after raising the account's quotas. */
+  readonly requestsPerSecond?: number;
+  /** Burst per operation (default 5). */
+  readonly burst?: number;
+  /** How long CloudFormation waits for the whole roster (default and at most 3600 s); the set answers FAILED before. */
+  readonly serviceTimeout?: Duration;
+}
+
+/** A set's PascalCase properties. */
+export function toSetProperties(props: ConnectUserSetProps): Record<string, unknown> {
+  const entry = (e: Partial<ConnectUserSetEntry>): Record<string, unknown> => {
+    const p = toProperties({ ...(e as unknown as ConnectUserProps), instanceId: undefined as unknown as string });
+    delete p.InstanceId;
+    return p;
+  };
+  return compact({
+    InstanceId: props.instanceId,
+    Users: props.users.map(entry),
+    Defaults: props.defaults && compact(entry(props.defaults)),
+    PasswordSecretId: props.passwordSecret?.secretArn,
+    PasswordSecretKey: props.passwordSecretKey,
+    RequestsPerSecond: str(props.requestsPerSecond),
+    Burst: str(props.burst),
+  }) ?? {};
+}
+
+/** A whole roster of Amazon Connect users in one `Custom::ConnectUserSet` resource. */
+export class ConnectUserSet extends Construct {
+  public readonly resource: CustomResource;
+  /** `Fn::GetAtt Total`: how many users the set holds. */
+  public readonly attrTotal: string;
+  /** `Fn::GetAtt UserIds`: a JSON object of Name to user id, while it fits CloudFormation's response. */
+  public readonly attrUserIds: string;
+
+  constructor(scope: Construct, id: string, props: ConnectUserSetProps) {
+    super(scope, id);
+    const serviceToken = props.serviceToken ?? props.provider?.serviceToken;
+    if (!serviceToken) {
+      throw new Error('ConnectUserSet: give a provider or a serviceToken');
+    }
+    const names = new Set<string>();
+    for (const u of props.users) {
+      const key = u.name.toLowerCase();
+      if (names.has(key)) {
+        throw new Error(`ConnectUserSet: the name ${u.name} is given twice`);
+      }
+      names.add(key);
+      if (u.password !== undefined && u.passwordSecret !== undefined) {
+        throw new Error(`ConnectUserSet: ${u.name}: give either password or passwordSecret, not both`);
+      }
+      if (u.passwordSecret && props.provider) {
+        props.provider.grantPasswordSecret(u.passwordSecret);
+      }
+    }
+    if (props.passwordSecret && props.provider) {
+      props.provider.grantPasswordSecret(props.passwordSecret);
+    }
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken,
+      resourceType: 'Custom::ConnectUserSet',
+      serviceTimeout: props.serviceTimeout ?? Duration.seconds(3600),
+      properties: toSetProperties(props),
+    });
+    this.attrTotal = this.resource.getAttString('Total');
+    this.attrUserIds = this.resource.getAttString('UserIds');
   }
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider } from '../lib';
+import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet } from '../lib';
 import { GuideStack } from '../examples/guide';
 
 /** A stand-in for the cargo-lambda zip: synthesis only needs a file to hash. */
@@ -162,4 +162,62 @@ test('the example app reproduces the four situations of the Pulumi guide', () =>
     PhoneConfig: { PhoneType: 'DESK_PHONE', AutoAccept: 'false', AfterContactWorkTimeLimit: '100', DeskPhoneNumber: '+112345678912' },
   });
   assert.ok(!JSON.stringify(t.toJSON()).includes('"Password"'), 'no plain password in the template');
+});
+
+test('the provider may continue a long roster in a new invocation of itself, and only that, without async retries', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const t = Template.fromStack(s);
+  t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
+  const invoke = policyStatements(t).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('lambda:')));
+  assert.equal(invoke.length, 1);
+  assert.deepEqual([invoke[0].Action].flat(), ['lambda:InvokeFunction']);
+  const fnId = s.getLogicalId(provider.function!.node.defaultChild as any);
+  assert.deepEqual(invoke[0].Resource[0], { 'Fn::GetAtt': [fnId, 'Arn'] }, 'its own ARN only');
+  // The function does not depend on that policy (no circular dependency).
+  const fn = t.findResources('AWS::Lambda::Function')[fnId];
+  const policies = Object.keys(t.findResources('AWS::IAM::Policy'));
+  const continuePolicy = policies.find((id) => id.includes('ContinuePolicy'))!;
+  assert.ok(!(fn.DependsOn ?? []).includes(continuePolicy));
+});
+
+test('a roster is one Custom::ConnectUserSet with typed entries, defaults and a secret of passwords', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const passwords = new secretsmanager.Secret(s, 'Passwords');
+  const set = new ConnectUserSet(s, 'Agents', {
+    provider,
+    instanceId: 'inst-1',
+    defaults: { routingProfileId: 'rp-1', securityProfileIds: ['sp-1'], phoneConfig: { afterContactWorkTimeLimit: 30 } },
+    users: [
+      { name: 'ana', identityInfo: { firstName: 'Ana', email: 'ana@example.com' } },
+      { name: 'ben', routingProfileId: 'rp-2', securityProfileIds: ['sp-1'], importId: 'inst-1:u-ben' },
+    ],
+    passwordSecret: passwords,
+    passwordSecretKey: 'agents',
+    requestsPerSecond: 2,
+    burst: 5,
+  });
+  const t = Template.fromStack(s);
+  t.hasResource('Custom::ConnectUserSet', {
+    Properties: {
+      ServiceToken: Match.anyValue(),
+      ServiceTimeout: '3600',
+      InstanceId: 'inst-1',
+      Defaults: { RoutingProfileId: 'rp-1', SecurityProfileIds: ['sp-1'], PhoneConfig: { AfterContactWorkTimeLimit: '30' } },
+      Users: [
+        { Name: 'ana', IdentityInfo: { FirstName: 'Ana', Email: 'ana@example.com' } },
+        { Name: 'ben', RoutingProfileId: 'rp-2', SecurityProfileIds: ['sp-1'], ImportId: 'inst-1:u-ben' },
+      ],
+      PasswordSecretId: Match.anyValue(),
+      PasswordSecretKey: 'agents',
+      RequestsPerSecond: '2',
+      Burst: '5',
+    },
+  });
+  const users = Object.values(t.findResources('Custom::ConnectUserSet'))[0].Properties.Users;
+  assert.ok(users.every((u: any) => u.InstanceId === undefined), 'the set gives the instance');
+  assert.ok(policyStatements(t).some((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue')), 'the secret is granted');
+  assert.ok(set.attrTotal && set.attrUserIds);
+  assert.throws(() => new ConnectUserSet(s, 'Twice', { provider, instanceId: 'i', users: [{ name: 'a', routingProfileId: 'r', securityProfileIds: ['s'] }, { name: 'A', routingProfileId: 'r', securityProfileIds: ['s'] }] }), /given twice/);
 });
