@@ -333,3 +333,64 @@ async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back()
     let after: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
     assert_eq!(after, before, "Connect is back to the old roster");
 }
+
+/// A template as JSON, its intrinsic functions as `{"Ref": ...}` objects (cfn-lint's own reader).
+fn template_json(path: &std::path::Path) -> Value {
+    let out = std::process::Command::new(venv_bin("python"))
+        .args([
+            "-c",
+            "import json, sys; from cfnlint.decode import decode_str; t, m = decode_str(open(sys.argv[1]).read()); print(json.dumps(t))",
+        ])
+        .arg(path)
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Resolves `{"Ref": parameter}` from `params`.
+fn resolve(v: &Value, params: &BTreeMap<&str, &str>) -> Value {
+    match v {
+        Value::Object(o) if o.len() == 1 && o.contains_key("Ref") => {
+            let name = o["Ref"].as_str().unwrap();
+            json!(params.get(name).unwrap_or_else(|| panic!("no value for parameter {name}")))
+        }
+        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), resolve(x, params))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| resolve(x, params)).collect()),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn the_roster_example_deploys_as_written() {
+    let m = moto().await;
+    let secrets = secrets_client(&m.endpoint);
+    let map = json!({"agents": {"ana.silva": "Secr3tPassw0rdA", "ben.okafor": "Secr3tPassw0rdB", "chen.wei": "Secr3tPassw0rdC"}});
+    let arn = secrets.create_secret().name("example-roster").secret_string(map.to_string()).send().await.unwrap().arn.unwrap();
+    let bed = Bed::start_with(Default::default(), &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &m.endpoint)]).await;
+    for p in ["Secr3tPassw0rdA", "Secr3tPassw0rdB", "Secr3tPassw0rdC"] {
+        bed.secret(p);
+    }
+    let template = template_json(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/roster.yaml"));
+    let resource = &template["Resources"]["Agents"];
+    assert_eq!(resource["Type"], "Custom::ConnectUserSet");
+    let params = BTreeMap::from([
+        ("InstanceId", IID),
+        ("BasicRoutingProfileId", RP_BASIC),
+        ("SalesRoutingProfileId", RP_SALES),
+        ("AgentSecurityProfileId", SP_AGENT),
+        ("PasswordSecretArn", arn.as_str()),
+    ]);
+    let mut props = resource["Properties"].clone();
+    props.as_object_mut().unwrap().remove("ServiceToken");
+    let props = resolve(&props, &params);
+    let a = bed.send(create(props)).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+    let users = by_name(&bed).await;
+    assert_eq!(users.keys().cloned().collect::<Vec<_>>(), vec!["ana.silva", "ben.okafor", "chen.wei"]);
+    assert_eq!(users["chen.wei"]["RoutingProfileId"], RP_SALES);
+    assert_eq!(users["chen.wei"]["Tags"]["team"], "sales");
+    assert_eq!(users["ana.silva"]["Tags"]["team"], "support");
+    assert_eq!(users["ben.okafor"]["Password"], "Secr3tPassw0rdB");
+    assert_eq!(users["ana.silva"]["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
+}

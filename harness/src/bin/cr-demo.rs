@@ -111,7 +111,13 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
                 .map(|us| {
                     us.iter()
                         .filter(|u| u["Tags"]["connect-user-resource:holder"] == holder)
-                        .map(|u| format!("{} (routing profile {})", u["Username"].as_str().unwrap_or(""), u["RoutingProfileId"].as_str().unwrap_or("")))
+                        .map(|u| {
+                            format!(
+                                "{} (routing profile {})",
+                                u["Username"].as_str().unwrap_or(""),
+                                u["RoutingProfileId"].as_str().unwrap_or("")
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();

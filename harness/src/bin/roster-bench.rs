@@ -112,8 +112,9 @@ impl Bench {
         for i in &mut fixture.instances {
             i.user_limit = 100_000;
         }
-        let emulator =
-            connect_emulator::start(connect_emulator::Config { throttle, fixture: Some(fixture), ..Default::default() }).await.map_err(|e| e.to_string())?;
+        let emulator = connect_emulator::start(connect_emulator::Config { throttle, fixture: Some(fixture), ..Default::default() })
+            .await
+            .map_err(|e| e.to_string())?;
         let receiver = Receiver::start().await.map_err(|e| e.to_string())?;
         let runtime = RuntimeApi::start().await.map_err(|e| e.to_string())?;
         let mut env = lambda_env(runtime.addr, &emulator.endpoint());
@@ -200,11 +201,18 @@ async fn run(a: &Args) -> Result<String, String> {
         )
         .await?;
     let users = b.users().await;
-    let moved = users.iter().filter(|u| u["RoutingProfileId"] == RP_SALES && u["Username"].as_str().unwrap_or("").starts_with("agent")).count();
+    let moved =
+        users.iter().filter(|u| u["RoutingProfileId"] == RP_SALES && u["Username"].as_str().unwrap_or("").starts_with("agent")).count();
     u.check = format!("{moved}/{k} changed; {} SearchUsers pages", u.calls.get("SearchUsers").copied().unwrap_or(0));
     phases.push(u);
 
-    let mut d = b.phase("Delete", set_event(events::delete("Roster", "x", &set_id, second)), bound(pages, a.rate, a.burst) + bound(n, a.rate, a.burst)).await?;
+    let mut d = b
+        .phase(
+            "Delete",
+            set_event(events::delete("Roster", "x", &set_id, second)),
+            bound(pages, a.rate, a.burst) + bound(n, a.rate, a.burst),
+        )
+        .await?;
     let users = b.users().await;
     d.check = format!("{} users left", users.len() - fixture_users(&users));
     phases.push(d);
@@ -239,7 +247,10 @@ async fn run(a: &Args) -> Result<String, String> {
         ));
     }
     lines.push(String::new());
-    lines.push(format!("Peak RSS of the function over the three phases: {}.", rss.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or("n/a".into())));
+    lines.push(format!(
+        "Peak RSS of the function over the three phases: {}.",
+        rss.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or("n/a".into())
+    ));
 
     if a.memory > 0 {
         // Memory at a large roster: unthrottled, so that it measures the roster's size, not the wait.
