@@ -394,3 +394,25 @@ async fn the_roster_example_deploys_as_written() {
     assert_eq!(users["ben.okafor"]["Password"], "Secr3tPassw0rdB");
     assert_eq!(users["ana.silva"]["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
 }
+
+#[tokio::test]
+async fn a_roster_that_cannot_finish_before_service_timeout_answers_failed_in_time_and_its_rollback_cleans_up() {
+    let bed = Bed::start().await;
+    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 10.0, "burst": 2}))).await;
+    let mut props = roster(names(60));
+    props["RequestsPerSecond"] = json!(10);
+    props["Burst"] = json!(2);
+    props["ServiceTimeout"] = json!("4");
+    let sent = lambda_harness::now_ms();
+    let a = bed.send_chain(create(props.clone()), Duration::from_secs(30), Duration::from_secs(20)).await;
+    assert_eq!(a.status(), "FAILED");
+    assert_eq!(a.puts.len(), 1);
+    assert!(a.puts[0].received_ms < sent + 4_000, "answered {} ms after the event, within ServiceTimeout", a.puts[0].received_ms - sent);
+    assert!(a.reason().contains("ServiceTimeout") && a.reason().contains("users done"), "says how far it got: {}", a.reason());
+    assert_eq!(a.physical_id(), set_id(), "reports the set, so that the rollback's Delete finds what it made");
+    let made = bed.users().await.len();
+    assert!(made > 0 && made < 60, "{made} users made before it gave up");
+    let d = bed.send(delete(props)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.users().await.is_empty());
+}
