@@ -1,7 +1,7 @@
 # connect-user-resource: build, run, test.
 #   make demo   the main job on the embedded default: sample events through the real binary against the emulator
 #   make test   everything CI runs: lint, unit and integration tests
-#   make bench  benchmarks (figures printed and written to bench/RESULTS.md)
+#   make bench  benchmarks (figures printed and written to bench/RESULTS.md); bench-roster-full: a roster at 2/s
 #   make build  the deployable zip (cargo-lambda, arm64): target/lambda/connect-user-resource/bootstrap.zip
 #   make invoke the function under `cargo lambda watch`, sent events/01-create-soft-phone.json, against the emulator
 #   make deploy sam build + sam deploy --guided
@@ -16,7 +16,7 @@ ARM    := aarch64-unknown-linux-gnu
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint fmt unit-and-integration release venv bench build invoke deploy cdk-test mutants
+.PHONY: demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy cdk-test mutants
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -60,7 +60,7 @@ $(VENV)/.ready: requirements-dev.txt
 # mutants excluded as equivalent, with why) are in .cargo/mutants.toml. MUTANTS_FILES narrows a run, e.g.
 # make mutants MUTANTS_FILES="-f src/user/planner.rs". Prints caught / missed / unviable and the missed mutants.
 MUTANTS := .tools/bin/cargo-mutants
-MUTANTS_FILES ?= -f 'src/cfn/**/*.rs' -f 'src/user/**/*.rs' -f src/pace.rs
+MUTANTS_FILES ?= -f 'src/cfn/**/*.rs' -f 'src/user/**/*.rs' -f 'src/roster/**/*.rs' -f src/pace.rs -f src/dispatch.rs
 $(MUTANTS):
 	$(CARGO) install --locked --root .tools cargo-mutants --version 27.1.0
 
@@ -69,8 +69,15 @@ mutants: $(MUTANTS)
 	@echo "missed:"; cat mutants.out/missed.txt
 	@echo "caught: $$(wc -l < mutants.out/caught.txt)  missed: $$(wc -l < mutants.out/missed.txt)  unviable: $$(wc -l < mutants.out/unviable.txt)  timeout: $$(wc -l < mutants.out/timeout.txt)"
 
+# One user per resource (cr-bench), then a 2,000-user roster at a raised rate (50 requests/s, burst 50: the same
+# ratios as at Connect's default quota, in minutes) with peak memory at 10,000 entries.
 bench: release
 	$(CARGO) run -q --release -p lambda-harness --bin cr-bench -- --binary $(BIN)
+	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 50 --burst 50 --timeout 20 --memory 10000 --label roster-raised-rate
+
+# The roster at Connect's default quota (2 requests/s, burst 5) and the function's 300 s timeout: about 35 minutes.
+bench-roster-full: release
+	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 2 --burst 5 --timeout 300 --memory 0 --label roster-default-quota
 
 # The arm64 standard library comes from rustup; where it cannot be fetched, the zip is built for x86_64 instead
 # (and says so), so the packaging path is still proven.

@@ -3,7 +3,7 @@
 //! the stack then waits an hour for a response that never comes. Here every event that carries a ResponseURL
 //! can be answered.
 
-use super::continuation::{Marker, KEY};
+use super::continuation::Marker;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,28 +50,46 @@ pub struct Request {
 
 impl Request {
     /// The event again, for the invocation that continues it: what CloudFormation sent (less `ServiceToken`),
-    /// with the marker added.
-    pub fn to_event(&self, marker: &Marker) -> Value {
-        let mut props = self.properties.clone();
-        if let Some(t) = self.service_timeout {
-            props.insert("ServiceTimeout".into(), Value::String(t.to_string()));
+    /// with the marker added, serialized straight from the request (no copy of its properties is made).
+    pub fn continued(&self, marker: &Marker) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct Props<'a> {
+            #[serde(flatten)]
+            given: &'a Map<String, Value>,
+            #[serde(rename = "ServiceTimeout", skip_serializing_if = "Option::is_none")]
+            service_timeout: Option<String>,
         }
-        let mut o = Map::new();
-        o.insert("RequestType".into(), self.request_type.as_str().into());
-        o.insert("ResponseURL".into(), self.response_url.clone().into());
-        o.insert("StackId".into(), self.stack_id.clone().into());
-        o.insert("RequestId".into(), self.request_id.clone().into());
-        o.insert("ResourceType".into(), self.resource_type.clone().into());
-        o.insert("LogicalResourceId".into(), self.logical_resource_id.clone().into());
-        if let Some(p) = &self.physical_resource_id {
-            o.insert("PhysicalResourceId".into(), p.clone().into());
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Event<'a> {
+            request_type: &'static str,
+            #[serde(rename = "ResponseURL")]
+            response_url: &'a str,
+            stack_id: &'a str,
+            request_id: &'a str,
+            resource_type: &'a str,
+            logical_resource_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            physical_resource_id: Option<&'a str>,
+            resource_properties: Props<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            old_resource_properties: Option<&'a Map<String, Value>>,
+            #[serde(rename = "CustomResourceContinuation")]
+            marker: &'a Marker,
         }
-        o.insert("ResourceProperties".into(), Value::Object(props));
-        if let Some(old) = &self.old_properties {
-            o.insert("OldResourceProperties".into(), Value::Object(old.clone()));
-        }
-        o.insert(KEY.into(), serde_json::to_value(marker).unwrap_or(Value::Null));
-        Value::Object(o)
+        let e = Event {
+            request_type: self.request_type.as_str(),
+            response_url: &self.response_url,
+            stack_id: &self.stack_id,
+            request_id: &self.request_id,
+            resource_type: &self.resource_type,
+            logical_resource_id: &self.logical_resource_id,
+            physical_resource_id: self.physical_resource_id.as_deref(),
+            resource_properties: Props { given: &self.properties, service_timeout: self.service_timeout.map(|t| t.to_string()) },
+            old_resource_properties: self.old_properties.as_ref(),
+            marker,
+        };
+        serde_json::to_vec(&e).unwrap_or_default()
     }
 }
 
@@ -121,14 +139,16 @@ fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
 
 /// Splits an invocation payload into the requests it carries: one for a direct invocation, one per record for
 /// an SNS delivery (the SNS message is the same JSON as a direct event).
-pub fn intake(raw: &Value) -> Vec<Intake> {
+/// Takes the payload by value: its properties move into the request instead of being copied (a roster's
+/// properties can be megabytes).
+pub fn intake(raw: Value) -> Vec<Intake> {
     if let Some(records) = raw.get("Records").and_then(Value::as_array) {
         return records
             .iter()
             .map(|rec| {
                 let message = rec.get("Sns").and_then(|s| s.get("Message")).and_then(Value::as_str);
                 match message.map(serde_json::from_str::<Value>) {
-                    Some(Ok(inner)) => parse(&inner),
+                    Some(Ok(inner)) => parse(inner),
                     Some(Err(e)) => Intake::Malformed { echo: Echo::default(), reason: format!("SNS message is not JSON: {e}") },
                     None => Intake::Malformed { echo: Echo::default(), reason: "SNS record without Sns.Message".into() },
                 }
@@ -139,10 +159,11 @@ pub fn intake(raw: &Value) -> Vec<Intake> {
 }
 
 /// Reads one custom resource request; anything missing or of the wrong type makes it Malformed.
-pub fn parse(raw: &Value) -> Intake {
-    let Some(o) = raw.as_object() else {
+pub fn parse(raw: Value) -> Intake {
+    let Value::Object(mut o) = raw else {
         return Intake::Malformed { echo: Echo::default(), reason: "event is not a JSON object".into() };
     };
+    let o = &mut o;
     let echo = Echo {
         response_url: text(o, "ResponseURL"),
         stack_id: text(o, "StackId").unwrap_or_default(),
@@ -169,11 +190,25 @@ pub fn parse(raw: &Value) -> Intake {
             return malformed(format!("{key} is missing or not a string"));
         }
     }
-    let props = |key: &str| -> Result<Option<Map<String, Value>>, String> {
-        match o.get(key) {
+    let service_timeout = o
+        .get("ResourceProperties")
+        .and_then(|p| p.get("ServiceTimeout"))
+        .and_then(|v| super::coerce::integer(v).ok())
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| *n > 0);
+    let continuation = match Marker::read(o) {
+        Ok(m) => m,
+        Err(e) => return malformed(e),
+    };
+    let resource_type = text(o, "ResourceType").unwrap_or_default();
+    let mut props = |key: &str| -> Result<Option<Map<String, Value>>, String> {
+        match o.remove(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(m)) => {
-                Ok(Some(m.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()))
+            Some(Value::Object(mut m)) => {
+                for k in RESERVED {
+                    m.remove(k);
+                }
+                Ok(Some(m))
             }
             Some(_) => Err(format!("{key} must be an object")),
         }
@@ -193,22 +228,12 @@ pub fn parse(raw: &Value) -> Intake {
     if request_type == RequestType::Update && old_properties.is_none() {
         return malformed("OldResourceProperties is missing on an Update request".into());
     }
-    let continuation = match Marker::read(o) {
-        Ok(m) => m,
-        Err(e) => return malformed(e),
-    };
-    let service_timeout = o
-        .get("ResourceProperties")
-        .and_then(|p| p.get("ServiceTimeout"))
-        .and_then(|v| super::coerce::integer(v).ok())
-        .and_then(|n| u64::try_from(n).ok())
-        .filter(|n| *n > 0);
     Intake::Request(Box::new(Request {
         request_type,
         response_url,
         stack_id: echo.stack_id.clone(),
         request_id: echo.request_id.clone(),
-        resource_type: text(o, "ResourceType").unwrap_or_default(),
+        resource_type,
         logical_resource_id: echo.logical_resource_id.clone(),
         physical_resource_id: echo.physical_resource_id.clone(),
         properties,
@@ -230,6 +255,7 @@ pub fn truncate(s: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cfn::continuation::KEY;
     use serde_json::json;
 
     fn base() -> Value {
@@ -246,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_direct_event_is_one_request_without_cloudformation_keys() {
-        let items = intake(&base());
+        let items = intake(base());
         assert_eq!(items.len(), 1);
         let Intake::Request(r) = &items[0] else { panic!("expected a request") };
         assert_eq!(r.request_type, RequestType::Create);
@@ -256,7 +282,7 @@ mod tests {
     #[test]
     fn sns_records_are_unwrapped() {
         let sns = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": base().to_string()}}]});
-        let items = intake(&sns);
+        let items = intake(sns);
         assert!(matches!(&items[0], Intake::Request(r) if r.logical_resource_id == "Agent"));
     }
 
@@ -264,7 +290,7 @@ mod tests {
     fn an_unknown_request_type_is_malformed_but_answerable() {
         let mut e = base();
         e["RequestType"] = json!("Upsert");
-        let items = intake(&e);
+        let items = intake(e.clone());
         let Intake::Malformed { echo, reason } = &items[0] else { panic!("expected malformed") };
         assert!(echo.response_url.is_some());
         assert!(reason.contains("Upsert"), "{reason}");
@@ -274,11 +300,11 @@ mod tests {
     fn update_needs_physical_id_and_old_properties() {
         let mut e = base();
         e["RequestType"] = json!("Update");
-        assert!(matches!(&parse(&e), Intake::Malformed { reason, .. } if reason.contains("PhysicalResourceId")));
+        assert!(matches!(&parse(e.clone()), Intake::Malformed { reason, .. } if reason.contains("PhysicalResourceId")));
         e["PhysicalResourceId"] = json!("i:u");
-        assert!(matches!(&parse(&e), Intake::Malformed { reason, .. } if reason.contains("OldResourceProperties")));
+        assert!(matches!(&parse(e.clone()), Intake::Malformed { reason, .. } if reason.contains("OldResourceProperties")));
         e["OldResourceProperties"] = json!({});
-        assert!(matches!(&parse(&e), Intake::Request(_)));
+        assert!(matches!(&parse(e.clone()), Intake::Request(_)));
     }
 
     #[test]
@@ -287,12 +313,13 @@ mod tests {
         e["RequestType"] = json!("Update");
         e["PhysicalResourceId"] = json!("i:set:s/Agents");
         e["OldResourceProperties"] = json!({"Name": "b"});
-        let Intake::Request(r) = parse(&e) else { panic!("expected a request") };
+        let Intake::Request(r) = parse(e.clone()) else { panic!("expected a request") };
         assert_eq!((r.service_timeout, r.continuation), (Some(300), None));
         let m = Marker { round: 1, started_ms: 5, give_up_at_ms: 9 };
-        let again = r.to_event(&m);
+        let again: Value = serde_json::from_slice(&r.continued(&m)).unwrap();
+        assert_eq!(again[KEY], json!({"Round": 1, "StartedMs": 5, "GiveUpAtMs": 9}));
         assert_eq!(again["ResourceProperties"], json!({"ServiceTimeout": "300", "Name": "a"}), "ServiceToken is not carried");
-        let Intake::Request(r2) = parse(&again) else { panic!("expected a request") };
+        let Intake::Request(r2) = parse(again.clone()) else { panic!("expected a request") };
         assert_eq!(r2.continuation, Some(m));
         assert_eq!(r2.service_timeout, Some(300));
         assert_eq!(r2.properties, r.properties);
@@ -319,9 +346,9 @@ mod tests {
         );
         let mut bad = again.clone();
         bad[KEY] = json!("x");
-        assert!(matches!(&parse(&bad), Intake::Malformed { reason, .. } if reason.contains(KEY)));
+        assert!(matches!(&parse(bad.clone()), Intake::Malformed { reason, .. } if reason.contains(KEY)));
         e["ResourceProperties"]["ServiceTimeout"] = json!("soon");
-        let Intake::Request(r3) = parse(&e) else { panic!("expected a request") };
+        let Intake::Request(r3) = parse(e.clone()) else { panic!("expected a request") };
         assert_eq!(r3.service_timeout, None, "an unreadable ServiceTimeout is CloudFormation's default");
     }
 
@@ -329,7 +356,7 @@ mod tests {
     fn non_object_properties_are_malformed() {
         let mut e = base();
         e["ResourceProperties"] = json!("x");
-        assert!(matches!(&parse(&e), Intake::Malformed { .. }));
-        assert!(matches!(&parse(&json!([1])), Intake::Malformed { echo, .. } if echo.response_url.is_none()));
+        assert!(matches!(&parse(e.clone()), Intake::Malformed { .. }));
+        assert!(matches!(&parse(json!([1])), Intake::Malformed { echo, .. } if echo.response_url.is_none()));
     }
 }

@@ -110,7 +110,7 @@ impl<R: CustomResource> Protocol<R> {
         let mut statuses = Vec::new();
         let mut failed = 0;
         let mut last_error = String::new();
-        for item in event::intake(&raw) {
+        for item in event::intake(raw) {
             let echo = item.echo();
             let span = tracing::info_span!(
                 "request",
@@ -217,7 +217,7 @@ impl<R: CustomResource> Protocol<R> {
         let Some(relay) = self.relay.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
             return Err(failed(format!("the work needs another invocation, but this function cannot invoke itself here: {progress}")));
         };
-        let payload = serde_json::to_vec(&req.to_event(&next)).unwrap_or_default();
+        let payload = req.continued(&next);
         tracing::info!(round = next.round, progress, bytes = payload.len(), "continuing in a new invocation");
         relay
             .send(&invocation.function_arn, payload, by)

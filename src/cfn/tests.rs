@@ -149,8 +149,9 @@ async fn a_chain_out_of_time_answers_failed_with_its_progress_and_a_late_continu
 
     // A continuation delivered after the chain's give-up time: no call, no answer.
     let late = continuation::Marker { round: 1, started_ms: deadline::now_ms() - 10_000, give_up_at_ms: deadline::now_ms() - 1 };
-    let Intake::Request(req) = event::parse(&e) else { panic!("a request") };
-    let r = p.handle(req.to_event(&late), invocation(30_000)).await.unwrap();
+    let Intake::Request(req) = event::parse(e.clone()) else { panic!("a request") };
+    let late_event: Value = serde_json::from_slice(&req.continued(&late)).unwrap();
+    let r = p.handle(late_event, invocation(30_000)).await.unwrap();
     assert_eq!(r, json!({"responses": ["EXPIRED"]}));
     assert_eq!(rx.for_name("r").len(), 1, "nothing more was sent");
 }

@@ -18,7 +18,7 @@ use crate::cfn::{Ctx, CustomResource, Outcome};
 use crate::pace::Pacer;
 use crate::user::api::{Connect, Secrets, DEFERRED};
 use crate::user::planner::Actual;
-use crate::user::properties::{self, PasswordSource};
+use crate::user::properties::{self, PasswordSource, Settings};
 use crate::user::{reason, translate};
 use props::{OldEntry, SetProps};
 use serde_json::{Map, Value};
@@ -76,19 +76,27 @@ impl ConnectUserSet {
         ConnectUserSet { connect, secrets }
     }
 
-    /// Every user the set holds in `instance_id` (all pages).
+    /// Every user the set holds in `instance_id` (all pages). With `ids_only` (a Delete, which compares no
+    /// settings) the settings are dropped as each page arrives, so that a large set's Delete stays small.
     async fn held(
         &self,
         connect: &Connect,
         instance_id: &str,
         holder: &str,
+        ids_only: bool,
         deadline: Instant,
     ) -> Result<Vec<Actual>, crate::user::api::ApiError> {
         let mut all = Vec::new();
         let mut token = None;
         loop {
             let page = connect.search_tagged(instance_id, translate::HOLDER_TAG, holder, token, deadline).await?;
-            all.extend(page.users.into_iter().filter(|u| u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder)));
+            let mine = page.users.into_iter().filter(|u| u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder));
+            all.extend(mine.map(|mut u| {
+                if ids_only {
+                    u.settings = Settings::empty();
+                }
+                u
+            }));
             match page.next {
                 Some(t) => token = Some(t),
                 None => return Ok(all),
@@ -178,14 +186,16 @@ impl ConnectUserSet {
         let failed = |reason: String| Outcome::Failed { reason, physical_resource_id: Some(id.clone()) };
         let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(id.clone()) };
 
-        let held = match self.held(&connect, instance_id, &holder, ctx.deadline).await {
+        let held = match self.held(&connect, instance_id, &holder, wanted.is_none(), ctx.deadline).await {
             Ok(h) => h,
             Err(e) if e.code == DEFERRED => return cont("reading the users the set holds did not fit this invocation".into()),
             Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
         };
-        let held_names: std::collections::HashSet<&str> = held.iter().map(|u| u.username.as_str()).collect();
+        // Name to id of what the set holds now (for the answer), before the users move into the plan.
+        let held_ids: BTreeMap<String, String> = held.iter().map(|u| (u.username.clone(), u.user_id.clone())).collect();
+        let held_count = held.len();
         let needs_names =
-            wanted.is_some_and(|w| w.entries.iter().any(|e| e.props.import.is_none() && !held_names.contains(e.props.name.as_str())));
+            wanted.is_some_and(|w| w.entries.iter().any(|e| e.props.import.is_none() && !held_ids.contains_key(&e.props.name)));
         let taken = if needs_names {
             match connect.list_users(instance_id, ctx.deadline).await {
                 Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
@@ -195,7 +205,7 @@ impl ConnectUserSet {
         } else {
             None
         };
-        let set_plan = match plan::plan(wanted, previous, &held, taken.as_ref(), &marker) {
+        let set_plan = match plan::plan(wanted, previous, held, taken.as_ref(), &marker) {
             Ok(p) => p,
             Err(why) => {
                 tracing::warn!(action = "reject", "set refused");
@@ -215,7 +225,7 @@ impl ConnectUserSet {
         for w in &set_plan.work {
             *counts.entry(w.kind()).or_default() += 1;
         }
-        tracing::info!(round = ctx.round, held = held.len(), unchanged = set_plan.unchanged, planned = ?counts, "set plan");
+        tracing::info!(round = ctx.round, held = held_count, unchanged = set_plan.unchanged, planned = ?counts, "set plan");
 
         let exec = run::Exec {
             connect: &connect,
@@ -289,7 +299,7 @@ impl ConnectUserSet {
             return Outcome::Success { physical_resource_id: id, data: Default::default() };
         };
         // The resulting state: every entry's user id, from what was held and what this invocation made.
-        let mut ids: BTreeMap<String, String> = held.iter().map(|u| (u.username.clone(), u.user_id.clone())).collect();
+        let mut ids = held_ids;
         for rep in &ran.reports {
             match rep.action {
                 "deleted" | "released" => {

@@ -6,10 +6,10 @@
 //! digest of those settings as applied, so when that digest is the wanted entry's or the previous entry's, they
 //! are known without a call; otherwise the user is read (DescribeUser) first.
 
-use crate::roster::props::{Entry, OldEntry, SetProps};
+use crate::roster::props::{Entry, Hidden, OldEntry, SetProps};
 use crate::user::ids::PhysicalId;
 use crate::user::planner::{self, Actual, Change, Plan};
-use crate::user::properties::{Immutable, UserProps};
+
 use crate::user::translate::{HOLDER_TAG, MARKER_TAG};
 use std::collections::{BTreeMap, HashMap};
 
@@ -69,24 +69,26 @@ pub fn created_by_set(user: &Actual) -> bool {
 pub fn plan(
     wanted: Option<&SetProps>,
     previous: &HashMap<String, OldEntry>,
-    held: &[Actual],
+    held: Vec<Actual>,
     taken: Option<&HashMap<String, String>>,
     marker: &str,
 ) -> Result<SetPlan, String> {
     let mut out = SetPlan::default();
     let mut rejections = Vec::new();
     let mut refused = Vec::new();
-    let held_by_name: HashMap<&str, &Actual> = held.iter().map(|u| (u.username.as_str(), u)).collect();
-    let wanted_names: HashMap<&str, &Entry> = wanted.map(SetProps::by_name).unwrap_or_default();
+    // Taken by value: users to delete or release move into the plan instead of being copied.
+    let mut held: Vec<Option<Actual>> = held.into_iter().map(Some).collect();
+    let held_by_name: HashMap<String, usize> =
+        held.iter().enumerate().filter_map(|(i, u)| u.as_ref().map(|u| (u.username.clone(), i))).collect();
     for (i, e) in wanted.map(|w| w.entries.as_slice()).unwrap_or_default().iter().enumerate() {
         let name = e.props.name.as_str();
         if let Some(old) = previous.get(name) {
-            if let Some(why) = planner::immutable_change(&e.props, &Immutable::read(&old.raw), &Immutable::read(&e.raw)) {
+            if let Some(why) = planner::immutable_change(&e.props, &old.immutable, &e.immutable) {
                 rejections.push(format!("Users[{}] ({name}): {why}", e.index));
                 continue;
             }
         }
-        match held_by_name.get(name) {
+        match held_by_name.get(name).and_then(|&i| held[i].take()) {
             Some(user) => {
                 if let Some(t) = e.props.import.as_ref().filter(|t| t.user_id != user.user_id) {
                     rejections.push(format!(
@@ -96,8 +98,8 @@ pub fn plan(
                     continue;
                 }
                 let old = previous.get(name);
-                match known(e, old, user) {
-                    None => out.work.push(Work::Read { entry: i, user: Box::new((*user).clone()) }),
+                match known(e, old, &user) {
+                    None => out.work.push(Work::Read { entry: i, user: Box::new(user) }),
                     Some(filled) => match entry_changes(e, old, &filled, marker) {
                         Err(why) => rejections.push(why),
                         Ok(c) if c.is_empty() => out.unchanged += 1,
@@ -110,12 +112,13 @@ pub fn plan(
             None => out.work.push(Work::Create { entry: i }),
         }
     }
-    for user in held.iter().filter(|u| !wanted_names.contains_key(u.username.as_str())) {
+    // What is left is held but no longer wanted.
+    for user in held.into_iter().flatten() {
         let imported = previous.get(&user.username).is_some_and(|o| o.import_given);
-        if created_by_set(user) && !imported {
-            out.work.push(Work::Delete { user: Box::new(user.clone()) });
+        if created_by_set(&user) && !imported {
+            out.work.push(Work::Delete { user: Box::new(user) });
         } else {
-            out.work.push(Work::Release { user: Box::new(user.clone()) });
+            out.work.push(Work::Release { user: Box::new(user) });
         }
     }
     if !refused.is_empty() {
@@ -142,33 +145,33 @@ pub fn plan(
 /// digest the user carries (the wanted one, or the previous one). `None` when they must be read.
 pub fn known(e: &Entry, old: Option<&OldEntry>, user: &Actual) -> Option<Actual> {
     let applied = user.marker_tags.get(ENTRY_TAG)?;
-    let source: UserProps = if *applied == e.digest {
-        e.props.clone()
-    } else {
-        let old = old.filter(|o| o.digest.as_ref() == Some(applied))?;
-        UserProps::parse(&old.raw).ok()?
-    };
+    let source: Hidden =
+        if *applied == e.digest { Hidden::of(&e.props) } else { old.filter(|o| o.digest.as_ref() == Some(applied))?.hidden.clone()? };
     let mut filled = user.clone();
-    let (from, to) = (&source.settings, &mut filled.settings);
-    to.identity_info.email = from.identity_info.email.clone();
-    to.identity_info.secondary_email = from.identity_info.secondary_email.clone();
-    to.identity_info.mobile = from.identity_info.mobile.clone();
-    let old_mentions = old.is_some_and(|o| o.raw.contains_key("UserProficiencies"));
-    if e.props.settings.proficiencies.is_some() || old_mentions {
+    let to = &mut filled.settings;
+    to.identity_info.email = source.email;
+    to.identity_info.secondary_email = source.secondary_email;
+    to.identity_info.mobile = source.mobile;
+    if e.props.settings.proficiencies.is_some() || old.is_some_and(mentions_proficiencies) {
         // What the source entry said is what the user has; an entry that said nothing leaves them unknown.
-        to.proficiencies = Some(from.proficiencies.clone()?);
+        to.proficiencies = Some(source.proficiencies?);
     }
     Some(filled)
+}
+
+/// Whether a previous entry managed proficiencies (so that removing them from the entry removes them).
+pub fn mentions_proficiencies(old: &OldEntry) -> bool {
+    old.immutable.mentioned.contains("UserProficiencies")
 }
 
 /// The calls for a held user whose settings are known: the single resource's in-place plan, then the set's
 /// own records (the entry's digest, and ownership when the entry no longer imports the user). Nothing when the
 /// user already matches.
 pub fn entry_changes(e: &Entry, old: Option<&OldEntry>, actual: &Actual, marker: &str) -> Result<Vec<Change>, String> {
-    let new_immutable = Immutable::read(&e.raw);
-    let old_immutable = old.map(|o| Immutable::read(&o.raw)).unwrap_or_else(|| new_immutable.clone());
+    let new_immutable = &e.immutable;
+    let old_immutable = old.map(|o| &o.immutable).unwrap_or(new_immutable);
     let id = PhysicalId { instance_id: e.props.instance_id.clone(), user_id: actual.user_id.clone() };
-    let mut changes = match planner::plan_update(&e.props, &old_immutable, &new_immutable, &id, Some(actual)) {
+    let mut changes = match planner::plan_update(&e.props, old_immutable, new_immutable, &id, Some(actual)) {
         Plan::InPlace(c) => c,
         Plan::Reject { reason } => return Err(format!("Users[{}] ({}): {reason}", e.index, e.props.name)),
         other => return Err(format!("Users[{}] ({}): internal error: unexpected {other:?}", e.index, e.props.name)),

@@ -3,7 +3,7 @@
 //! same (prefixed `Users[12].`).
 
 use crate::cfn::coerce;
-use crate::user::properties::{self, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
+use crate::user::properties::{self, Immutable, Proficiencies, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
 use crate::user::{ids, translate};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -20,7 +20,8 @@ const FIELDS: [&str; 7] = ["InstanceId", "Users", "Defaults", "PasswordSecretId"
 /// Properties that differ per user and have no place in `Defaults`.
 const PER_USER: [&str; 6] = ["Name", "ImportId", "DirectoryUserId", "Password", "PasswordSecretId", "PasswordSecretKey"];
 
-/// One entry of the roster, validated.
+/// One entry of the roster, validated. Only what the plan needs is kept (not the entry's JSON): a roster of
+/// 10,000 entries must fit a 128 MB function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Its place in `Users`, for messages (`Users[12]`).
@@ -29,8 +30,30 @@ pub struct Entry {
     /// The digest of the settings a page of SearchUsers does not show ([`hidden_digest`]), tagged on the users
     /// the set writes, so that a later read knows them without a call.
     pub digest: String,
-    /// The entry as merged (canonical names, `InstanceId` included), for the single user's planner.
-    pub raw: Map<String, Value>,
+    /// What the single user's planner reads of the properties as given.
+    pub immutable: Immutable,
+}
+
+/// The settings a page of SearchUsers does not show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hidden {
+    pub email: Option<String>,
+    pub secondary_email: Option<String>,
+    pub mobile: Option<String>,
+    /// `None` when the entry leaves them alone.
+    pub proficiencies: Option<Proficiencies>,
+}
+
+impl Hidden {
+    pub fn of(p: &UserProps) -> Hidden {
+        let i = &p.settings.identity_info;
+        Hidden {
+            email: i.email.clone(),
+            secondary_email: i.secondary_email.clone(),
+            mobile: i.mobile.clone(),
+            proficiencies: p.settings.proficiencies.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,9 +77,10 @@ impl SetProps {
 /// properties that may not be valid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OldEntry {
-    pub raw: Map<String, Value>,
-    /// [`hidden_digest`] of the entry, when it parses.
+    /// [`hidden_digest`] of the entry and those settings, when it parses.
     pub digest: Option<String>,
+    pub hidden: Option<Hidden>,
+    pub immutable: Immutable,
     pub import_given: bool,
 }
 
@@ -67,11 +91,10 @@ fn err(errors: &mut Vec<PropertyError>, path: impl Into<String>, message: impl I
 /// The digest of what a page of SearchUsers does not show of a user: Email, SecondaryEmail, Mobile and the
 /// proficiencies (or that the entry leaves them alone). Entries that differ only in what a page shows have the
 /// same digest, so changing those needs no record.
-pub fn hidden_digest(p: &UserProps) -> String {
-    let i = &p.settings.identity_info;
+pub fn hidden_digest(h: &Hidden) -> String {
     let proficiencies: Option<Vec<(&String, &String, u32)>> =
-        p.settings.proficiencies.as_ref().map(|m| m.iter().map(|((n, v), l)| (n, v, *l)).collect());
-    let text = serde_json::to_string(&(&i.email, &i.secondary_email, &i.mobile, proficiencies)).unwrap_or_default();
+        h.proficiencies.as_ref().map(|m| m.iter().map(|((n, v), l)| (n, v, *l)).collect());
+    let text = serde_json::to_string(&(&h.email, &h.secondary_email, &h.mobile, proficiencies)).unwrap_or_default();
     translate::marker_value(&text, "", "")
 }
 
@@ -229,7 +252,12 @@ impl SetProps {
                                 );
                                 continue;
                             }
-                            entries.push(Entry { index: i, digest: hidden_digest(&p), props: p, raw });
+                            entries.push(Entry {
+                                index: i,
+                                digest: hidden_digest(&Hidden::of(&p)),
+                                props: p,
+                                immutable: Immutable::read(&raw),
+                            });
                         }
                     }
                 }
@@ -259,8 +287,9 @@ pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
         let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { continue };
         let import_given =
             raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
-        let digest = UserProps::parse(&raw).ok().map(|p| hidden_digest(&p));
-        out.insert(name, OldEntry { digest, raw, import_given });
+        let hidden = UserProps::parse(&raw).ok().map(|p| Hidden::of(&p));
+        let digest = hidden.as_ref().map(hidden_digest);
+        out.insert(name, OldEntry { digest, hidden, immutable: Immutable::read(&raw), import_given });
     }
     out
 }

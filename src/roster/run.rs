@@ -155,7 +155,7 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
                 Err(err) => return failed_or_deferred(what, &err),
             };
             let old = x.previous.get(&e.props.name);
-            if e.props.settings.proficiencies.is_some() || old.is_some_and(|o| o.raw.contains_key("UserProficiencies")) {
+            if e.props.settings.proficiencies.is_some() || old.is_some_and(plan::mentions_proficiencies) {
                 match x.connect.list_proficiencies(x.instance_id, &user.user_id, x.deadline).await {
                     Ok(p) => actual.settings.proficiencies = Some(p),
                     Err(err) => return failed_or_deferred(what, &err),

@@ -127,6 +127,22 @@ pub struct Settings {
     pub proficiencies: Option<Proficiencies>,
 }
 
+impl Settings {
+    /// No settings at all: a placeholder where only a user's identity matters (a Delete).
+    pub fn empty() -> Settings {
+        Settings {
+            routing_profile_id: String::new(),
+            security_profile_ids: BTreeSet::new(),
+            hierarchy_group_id: None,
+            identity_info: IdentityInfo::default(),
+            phone_config: None,
+            tags: BTreeMap::new(),
+            channel_configs: ChannelConfigs::new(),
+            proficiencies: None,
+        }
+    }
+}
+
 /// Validated properties of one Connect user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserProps {

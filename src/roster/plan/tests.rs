@@ -44,7 +44,7 @@ fn kinds(p: &SetPlan) -> Vec<&'static str> {
 #[test]
 fn a_new_roster_creates_every_entry() {
     let s = set(vec![user("a"), user("b")]);
-    let p = plan(Some(&s), &HashMap::new(), &[], Some(&HashMap::new()), MARKER).unwrap();
+    let p = plan(Some(&s), &HashMap::new(), vec![], Some(&HashMap::new()), MARKER).unwrap();
     assert_eq!(p.work, vec![Work::Create { entry: 0 }, Work::Create { entry: 1 }]);
 }
 
@@ -53,13 +53,13 @@ fn names_taken_by_users_the_set_does_not_hold_are_refused_before_anything() {
     let users: Vec<Value> = (0..25).map(|i| user(&format!("agent{i:02}"))).collect();
     let s = set(users);
     let taken: HashMap<String, String> = (0..23).map(|i| (format!("agent{i:02}"), format!("id{i}"))).collect();
-    let why = plan(Some(&s), &HashMap::new(), &[], Some(&taken), MARKER).unwrap_err();
+    let why = plan(Some(&s), &HashMap::new(), vec![], Some(&taken), MARKER).unwrap_err();
     assert!(why.starts_with("Users: these users already exist in the instance and are not held by this set: agent00, agent01"), "{why}");
     assert!(why.contains("agent19 and 3 more"), "at most 20 names, then a count: {why}");
     assert!(!why.contains("agent20"), "{why}");
     assert!(why.contains("ImportId"), "says how to take them over: {why}");
     let mixed = HashMap::from([("AGENT24".to_lowercase(), "x".to_string())]);
-    assert!(plan(Some(&s), &HashMap::new(), &[], Some(&mixed), MARKER).unwrap_err().contains("agent24"), "names compare without case");
+    assert!(plan(Some(&s), &HashMap::new(), vec![], Some(&mixed), MARKER).unwrap_err().contains("agent24"), "names compare without case");
 }
 
 #[test]
@@ -68,9 +68,9 @@ fn an_entry_with_import_id_takes_over_instead_of_refusing() {
     u["ImportId"] = json!(format!("{I}:u-legacy"));
     let s = set(vec![u]);
     let taken = HashMap::from([("legacy".to_string(), "u-legacy".to_string())]);
-    assert_eq!(plan(Some(&s), &HashMap::new(), &[], Some(&taken), MARKER).unwrap().work, vec![Work::Import { entry: 0 }]);
+    assert_eq!(plan(Some(&s), &HashMap::new(), vec![], Some(&taken), MARKER).unwrap().work, vec![Work::Import { entry: 0 }]);
     let other = held(&s.entries[0], "u-other", false, None);
-    let why = plan(Some(&s), &HashMap::new(), &[other], None, MARKER).unwrap_err();
+    let why = plan(Some(&s), &HashMap::new(), vec![other], None, MARKER).unwrap_err();
     assert!(why.contains("Users[0].ImportId: names user u-legacy, but this set already holds user u-other named legacy"), "{why}");
 }
 
@@ -80,7 +80,7 @@ fn a_held_user_that_matches_its_entry_needs_no_call_and_drift_is_corrected() {
     let a = held(&s.entries[0], "u-a", true, Some(&s.entries[0].digest));
     let mut b = held(&s.entries[1], "u-b", true, Some(&s.entries[1].digest));
     b.settings.routing_profile_id = "rp-drifted".into();
-    let p = plan(Some(&s), &previous(vec![user("a"), user("b")]), &[a, b], None, MARKER).unwrap();
+    let p = plan(Some(&s), &previous(vec![user("a"), user("b")]), vec![a, b], None, MARKER).unwrap();
     assert_eq!(p.unchanged, 1);
     let [Work::Update { entry: 1, changes, .. }] = p.work.as_slice() else { panic!("{:?}", p.work) };
     assert_eq!(changes, &vec![Change::RoutingProfile("rp-1".into())], "the digest is already the entry's: no tag call");
@@ -94,7 +94,7 @@ fn a_changed_entry_is_planned_from_the_previous_one_without_a_read() {
     let s = set(vec![after]);
     let old = previous(vec![before]);
     let h = held(&s.entries[0], "u-a", true, old["a"].digest.as_deref());
-    let p = plan(Some(&s), &old, &[h], None, MARKER).unwrap();
+    let p = plan(Some(&s), &old, vec![h], None, MARKER).unwrap();
     let [Work::Update { changes, .. }] = p.work.as_slice() else { panic!("{:?}", p.work) };
     assert_eq!(changes.len(), 2, "{changes:?}");
     assert!(matches!(&changes[0], Change::IdentityInfo(i) if i.email.as_deref() == Some("new@example.com")));
@@ -116,7 +116,7 @@ fn a_change_a_page_shows_needs_no_record() {
     let h = held(&s.entries[0], "u-a", true, old["a"].digest.as_deref());
     let mut h = h;
     h.settings.routing_profile_id = "rp-1".into();
-    let p = plan(Some(&s), &old, &[h], None, MARKER).unwrap();
+    let p = plan(Some(&s), &old, vec![h], None, MARKER).unwrap();
     let [Work::Update { changes, .. }] = p.work.as_slice() else { panic!("{:?}", p.work) };
     assert_eq!(changes, &vec![Change::RoutingProfile("rp-2".into())], "one call, no tag");
 }
@@ -126,7 +126,7 @@ fn a_user_whose_applied_entry_is_unknown_is_read_first() {
     let s = set(vec![user("a"), user("b")]);
     let a = held(&s.entries[0], "u-a", true, Some("ffffffffffffffff"));
     let b = held(&s.entries[1], "u-b", true, None);
-    let p = plan(Some(&s), &HashMap::new(), &[a, b], None, MARKER).unwrap();
+    let p = plan(Some(&s), &HashMap::new(), vec![a, b], None, MARKER).unwrap();
     assert!(matches!(p.work.as_slice(), [Work::Read { entry: 0, .. }, Work::Read { entry: 1, .. }]), "{:?}", p.work);
 }
 
@@ -154,7 +154,7 @@ fn users_no_longer_wanted_are_deleted_only_when_the_set_created_them() {
     import_entry["ImportId"] = json!(format!("{I}:u3"));
     let old = previous(vec![user("made"), user("imported"), import_entry]);
     let s = set(vec![]);
-    let p = plan(Some(&s), &old, &[made.clone(), imported.clone(), listed.clone()], None, MARKER).unwrap();
+    let p = plan(Some(&s), &old, vec![made.clone(), imported.clone(), listed.clone()], None, MARKER).unwrap();
     assert_eq!(
         p.work,
         vec![
@@ -163,7 +163,7 @@ fn users_no_longer_wanted_are_deleted_only_when_the_set_created_them() {
             Work::Release { user: Box::new(listed.clone()) }
         ]
     );
-    let d = plan(None, &old, &[made.clone(), imported], None, MARKER).unwrap();
+    let d = plan(None, &old, vec![made.clone(), imported], None, MARKER).unwrap();
     assert_eq!(kinds(&d), vec!["delete", "release"], "a Delete of the set works the same way");
     assert_eq!(release_keys(&listed), vec![HOLDER_TAG.to_string(), MARKER_TAG.to_string()]);
 }
@@ -176,7 +176,7 @@ fn password_and_directory_changes_are_refused_naming_the_entries() {
     b["DirectoryUserId"] = json!("dir-b");
     let s = set(vec![a, b, user("c")]);
     let old = previous(vec![user("a"), user("b"), user("c")]);
-    let why = plan(Some(&s), &old, &[], Some(&HashMap::new()), MARKER).unwrap_err();
+    let why = plan(Some(&s), &old, vec![], Some(&HashMap::new()), MARKER).unwrap_err();
     assert!(why.contains("Users[0] (a): Password: cannot be changed"), "{why}");
     assert!(why.contains("Users[1] (b): DirectoryUserId: cannot be changed"), "{why}");
     assert!(!why.contains("(c)"), "{why}");

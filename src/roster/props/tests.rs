@@ -146,5 +146,6 @@ fn old_entries_are_read_leniently_by_name() {
     assert!(!o["a"].import_given && o["b"].import_given);
     let now = parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [user("a")]})).unwrap();
     assert_eq!(o["a"].digest.as_ref(), Some(&now.entries[0].digest), "the same entry has the same digest before and after");
-    assert_eq!(o["b"].raw["RoutingProfileId"], json!("rp-1"), "defaults merged as for the new properties");
+    assert!(o["b"].immutable.mentioned.contains("RoutingProfileId"), "defaults merged as for the new properties");
+    assert_eq!(o["a"].hidden.as_ref().and_then(|h| h.email.clone()), None);
 }
