@@ -4,8 +4,12 @@ use connect_user_resource::cfn::Invocation;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    connect_user_resource::init::memory();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
     connect_user_resource::init::logging();
     let protocol = connect_user_resource::init::protocol().await?;
     let protocol = &protocol;

@@ -17,7 +17,6 @@ pub mod run;
 use crate::cfn::{Ctx, CustomResource, Outcome};
 use crate::pace::Pacer;
 use crate::user::api::{Connect, Secrets, DEFERRED};
-use crate::user::planner::Actual;
 use crate::user::properties::{self, PasswordSource, Settings};
 use crate::user::{reason, translate};
 use props::{OldEntry, SetProps};
@@ -76,30 +75,31 @@ impl ConnectUserSet {
         ConnectUserSet { connect, secrets }
     }
 
-    /// Every user the set holds in `instance_id` (all pages). With `ids_only` (a Delete, which compares no
-    /// settings) the settings are dropped as each page arrives, so that a large set's Delete stays small.
+    /// Reads every user the set holds in `instance_id` (all pages) into the plan, page by page; returns how
+    /// many. With `ids_only` (a Delete, which compares no settings) the settings are dropped at once.
     async fn held(
         &self,
         connect: &Connect,
         instance_id: &str,
         holder: &str,
         ids_only: bool,
+        planner: &mut plan::Planner<'_>,
         deadline: Instant,
-    ) -> Result<Vec<Actual>, crate::user::api::ApiError> {
-        let mut all = Vec::new();
+    ) -> Result<usize, crate::user::api::ApiError> {
+        let mut count = 0;
         let mut token = None;
         loop {
             let page = connect.search_tagged(instance_id, translate::HOLDER_TAG, holder, token, deadline).await?;
-            let mine = page.users.into_iter().filter(|u| u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder));
-            all.extend(mine.map(|mut u| {
+            for mut u in page.users.into_iter().filter(|u| u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder)) {
                 if ids_only {
                     u.settings = Settings::empty();
                 }
-                u
-            }));
+                count += 1;
+                planner.held(u);
+            }
             match page.next {
                 Some(t) => token = Some(t),
-                None => return Ok(all),
+                None => return Ok(count),
             }
         }
     }
@@ -186,17 +186,13 @@ impl ConnectUserSet {
         let failed = |reason: String| Outcome::Failed { reason, physical_resource_id: Some(id.clone()) };
         let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(id.clone()) };
 
-        let held = match self.held(&connect, instance_id, &holder, wanted.is_none(), ctx.deadline).await {
-            Ok(h) => h,
+        let mut planner = plan::Planner::new(wanted, previous, &marker);
+        let held_count = match self.held(&connect, instance_id, &holder, wanted.is_none(), &mut planner, ctx.deadline).await {
+            Ok(n) => n,
             Err(e) if e.code == DEFERRED => return cont("reading the users the set holds did not fit this invocation".into()),
             Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
         };
-        // Name to id of what the set holds now (for the answer), before the users move into the plan.
-        let held_ids: BTreeMap<String, String> = held.iter().map(|u| (u.username.clone(), u.user_id.clone())).collect();
-        let held_count = held.len();
-        let needs_names =
-            wanted.is_some_and(|w| w.entries.iter().any(|e| e.props.import.is_none() && !held_ids.contains_key(&e.props.name)));
-        let taken = if needs_names {
+        let taken = if planner.needs_names() {
             match connect.list_users(instance_id, ctx.deadline).await {
                 Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
                 Err(e) if e.code == DEFERRED => return cont("reading the instance's user names did not fit this invocation".into()),
@@ -205,7 +201,7 @@ impl ConnectUserSet {
         } else {
             None
         };
-        let set_plan = match plan::plan(wanted, previous, held, taken.as_ref(), &marker) {
+        let (set_plan, held_ids) = match planner.finish(taken.as_ref()) {
             Ok(p) => p,
             Err(why) => {
                 tracing::warn!(action = "reject", "set refused");
@@ -386,8 +382,8 @@ impl CustomResource for ConnectUserSet {
             return Outcome::Success { physical_resource_id: existing, data: Default::default() };
         }
         let instance = instance.to_string();
-        let current = props::old_entries(&r.properties);
-        self.reconcile(ctx, None, &current, &instance, pace_of(&r.properties)).await
+        let imported = props::imported_entries(&r.properties);
+        self.reconcile(ctx, None, &imported, &instance, pace_of(&r.properties)).await
     }
 }
 

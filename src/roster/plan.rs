@@ -61,11 +61,7 @@ pub fn created_by_set(user: &Actual) -> bool {
     user.marker_tags.contains_key(MARKER_TAG)
 }
 
-/// The plan, or why nothing may be done (every reason found, before any call).
-///
-/// `wanted` is `None` for a Delete. `previous` are the previous entries (an Update's old properties; on a Delete
-/// the current ones), for what a user had and whether it was imported. `held` are the users tagged as held by
-/// this set. `taken` are the names of all users of the instance (lowercase) when some wanted entry is not held.
+/// The plan, or why nothing may be done (every reason found, before any call). See [`Planner`].
 pub fn plan(
     wanted: Option<&SetProps>,
     previous: &HashMap<String, OldEntry>,
@@ -73,72 +69,131 @@ pub fn plan(
     taken: Option<&HashMap<String, String>>,
     marker: &str,
 ) -> Result<SetPlan, String> {
-    let mut out = SetPlan::default();
-    let mut rejections = Vec::new();
-    let mut refused = Vec::new();
-    // Taken by value: users to delete or release move into the plan instead of being copied.
-    let mut held: Vec<Option<Actual>> = held.into_iter().map(Some).collect();
-    let held_by_name: HashMap<String, usize> =
-        held.iter().enumerate().filter_map(|(i, u)| u.as_ref().map(|u| (u.username.clone(), i))).collect();
-    for (i, e) in wanted.map(|w| w.entries.as_slice()).unwrap_or_default().iter().enumerate() {
-        let name = e.props.name.as_str();
-        if let Some(old) = previous.get(name) {
-            if let Some(why) = planner::immutable_change(&e.props, &old.immutable, &e.immutable) {
-                rejections.push(format!("Users[{}] ({name}): {why}", e.index));
-                continue;
+    let mut p = Planner::new(wanted, previous, marker);
+    for user in held {
+        p.held(user);
+    }
+    p.finish(taken).map(|(plan, _)| plan)
+}
+
+/// Builds the set's plan one held user at a time, as the pages of SearchUsers arrive, so that only the users with
+/// work to do are kept (a roster of 10,000 users read whole would not fit the function's memory).
+///
+/// `wanted` is `None` for a Delete. `previous` are the previous entries (an Update's old properties; on a Delete
+/// the imported ones), for what a user had and whether it was imported.
+pub struct Planner<'a> {
+    wanted: &'a [Entry],
+    by_name: HashMap<&'a str, usize>,
+    previous: &'a HashMap<String, OldEntry>,
+    marker: &'a str,
+    /// Entries matched with a held user (or refused already).
+    done: Vec<bool>,
+    /// Name to id of the held users that are wanted: the answer's `UserIds`.
+    ids: BTreeMap<String, String>,
+    out: SetPlan,
+    rejections: Vec<String>,
+}
+
+impl<'a> Planner<'a> {
+    /// Starts a plan; the changes no state can allow (Password, DirectoryUserId) are refused here.
+    pub fn new(wanted: Option<&'a SetProps>, previous: &'a HashMap<String, OldEntry>, marker: &'a str) -> Planner<'a> {
+        let wanted = wanted.map(|w| w.entries.as_slice()).unwrap_or_default();
+        let mut p = Planner {
+            wanted,
+            by_name: wanted.iter().enumerate().map(|(i, e)| (e.props.name.as_str(), i)).collect(),
+            previous,
+            marker,
+            done: vec![false; wanted.len()],
+            ids: BTreeMap::new(),
+            out: SetPlan::default(),
+            rejections: Vec::new(),
+        };
+        for (i, e) in wanted.iter().enumerate() {
+            let old = previous.get(&e.props.name);
+            if let Some(why) = old.and_then(|o| planner::immutable_change(&e.props, &o.immutable, &e.immutable)) {
+                p.rejections.push(format!("Users[{}] ({}): {why}", e.index, e.props.name));
+                p.done[i] = true;
             }
         }
-        match held_by_name.get(name).and_then(|&i| held[i].take()) {
-            Some(user) => {
-                if let Some(t) = e.props.import.as_ref().filter(|t| t.user_id != user.user_id) {
-                    rejections.push(format!(
-                        "Users[{}].ImportId: names user {}, but this set already holds user {} named {name}",
-                        e.index, t.user_id, user.user_id
-                    ));
-                    continue;
-                }
-                let old = previous.get(name);
-                match known(e, old, &user) {
-                    None => out.work.push(Work::Read { entry: i, user: Box::new(user) }),
-                    Some(filled) => match entry_changes(e, old, &filled, marker) {
-                        Err(why) => rejections.push(why),
-                        Ok(c) if c.is_empty() => out.unchanged += 1,
-                        Ok(changes) => out.work.push(Work::Update { entry: i, user: Box::new(filled), changes }),
-                    },
-                }
+        p
+    }
+
+    /// One user the set holds.
+    pub fn held(&mut self, user: Actual) {
+        let name = user.username.clone();
+        let Some(&i) = self.by_name.get(name.as_str()) else {
+            // Held but no longer wanted.
+            let imported = self.previous.get(&name).is_some_and(|o| o.import_given);
+            let w = if created_by_set(&user) && !imported {
+                Work::Delete { user: Box::new(user) }
+            } else {
+                Work::Release { user: Box::new(user) }
+            };
+            self.out.work.push(w);
+            return;
+        };
+        let e = &self.wanted[i];
+        if std::mem::replace(&mut self.done[i], true) {
+            return; // refused already
+        }
+        self.ids.insert(name.clone(), user.user_id.clone());
+        if let Some(t) = e.props.import.as_ref().filter(|t| t.user_id != user.user_id) {
+            self.rejections.push(format!(
+                "Users[{}].ImportId: names user {}, but this set already holds user {} named {name}",
+                e.index, t.user_id, user.user_id
+            ));
+            return;
+        }
+        let old = self.previous.get(&name);
+        match known(e, old, &user) {
+            None => self.out.work.push(Work::Read { entry: i, user: Box::new(user) }),
+            Some(filled) => match entry_changes(e, old, &filled, self.marker) {
+                Err(why) => self.rejections.push(why),
+                Ok(c) if c.is_empty() => self.out.unchanged += 1,
+                Ok(changes) => self.out.work.push(Work::Update { entry: i, user: Box::new(filled), changes }),
+            },
+        }
+    }
+
+    /// Whether some wanted entry is not held and not imported: the names of the instance's users must then be
+    /// read, to refuse a Name that belongs to someone else.
+    pub fn needs_names(&self) -> bool {
+        self.wanted.iter().zip(&self.done).any(|(e, done)| !done && e.props.import.is_none())
+    }
+
+    /// The plan and the ids of the wanted users held already, or every reason found. `taken` are the names of all
+    /// users of the instance (lowercase), when [`Planner::needs_names`].
+    pub fn finish(mut self, taken: Option<&HashMap<String, String>>) -> Result<(SetPlan, BTreeMap<String, String>), String> {
+        let mut refused = Vec::new();
+        for (i, e) in self.wanted.iter().enumerate().filter(|(i, _)| !self.done[*i]) {
+            let name = e.props.name.as_str();
+            if e.props.import.is_some() {
+                self.out.work.push(Work::Import { entry: i });
+            } else if taken.is_some_and(|t| t.contains_key(&name.to_lowercase())) {
+                refused.push(name.to_string());
+            } else {
+                self.out.work.push(Work::Create { entry: i });
             }
-            None if e.props.import.is_some() => out.work.push(Work::Import { entry: i }),
-            None if taken.is_some_and(|t| t.contains_key(&name.to_lowercase())) => refused.push(name.to_string()),
-            None => out.work.push(Work::Create { entry: i }),
         }
-    }
-    // What is left is held but no longer wanted.
-    for user in held.into_iter().flatten() {
-        let imported = previous.get(&user.username).is_some_and(|o| o.import_given);
-        if created_by_set(&user) && !imported {
-            out.work.push(Work::Delete { user: Box::new(user) });
-        } else {
-            out.work.push(Work::Release { user: Box::new(user) });
+        if !refused.is_empty() {
+            let more = refused.len().saturating_sub(MAX_NAMED);
+            refused.truncate(MAX_NAMED);
+            let mut names = refused.join(", ");
+            if more > 0 {
+                names.push_str(&format!(" and {more} more"));
+            }
+            self.rejections.insert(
+                0,
+                format!(
+                    "Users: these users already exist in the instance and are not held by this set: {names}. Remove them from Users, give their entries ImportId to take them over, or delete them first"
+                ),
+            );
         }
-    }
-    if !refused.is_empty() {
-        let more = refused.len().saturating_sub(MAX_NAMED);
-        refused.truncate(MAX_NAMED);
-        let mut names = refused.join(", ");
-        if more > 0 {
-            names.push_str(&format!(" and {more} more"));
+        if !self.rejections.is_empty() {
+            return Err(self.rejections.join("; "));
         }
-        rejections.insert(
-            0,
-            format!(
-                "Users: these users already exist in the instance and are not held by this set: {names}. Remove them from Users, give their entries ImportId to take them over, or delete them first"
-            ),
-        );
+        Ok((self.out, self.ids))
     }
-    if !rejections.is_empty() {
-        return Err(rejections.join("; "));
-    }
-    Ok(out)
 }
 
 /// The held user with the settings a page leaves out filled in, when they are known: from the entry whose

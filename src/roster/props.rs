@@ -294,5 +294,22 @@ pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
     out
 }
 
+/// Only the entries that carry `ImportId`, by Name: what a Delete needs to know (which users to release rather
+/// than delete), read without parsing every entry.
+pub fn imported_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
+    let get = |o: &Map<String, Value>, canon: &str| o.iter().find(|(k, _)| properties::canonical(k) == Some(canon)).map(|(_, v)| v.clone());
+    let given =
+        |v: &Option<Value>| v.as_ref().is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
+    let users = props.iter().find(|(k, _)| k.eq_ignore_ascii_case("Users")).and_then(|(_, v)| coerce::list(v).ok());
+    let mut out = HashMap::new();
+    for o in users.into_iter().flatten().filter_map(|item| coerce::object(item).ok()) {
+        let Some(name) = get(o, "Name").and_then(|v| coerce::string(&v).ok()).filter(|n| !n.is_empty()) else { continue };
+        if given(&get(o, "ImportId")) {
+            out.insert(name, OldEntry { digest: None, hidden: None, immutable: Immutable::read(&Map::new()), import_given: true });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

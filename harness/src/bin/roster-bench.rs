@@ -119,6 +119,9 @@ impl Bench {
         let runtime = RuntimeApi::start().await.map_err(|e| e.to_string())?;
         let mut env = lambda_env(runtime.addr, &emulator.endpoint());
         env.push(("RUST_LOG".into(), std::env::var("ROSTER_BENCH_LOG").unwrap_or_else(|_| "warn".into())));
+        if let Some((k, v)) = std::env::var("ROSTER_BENCH_LAMBDA_ENV").ok().as_deref().and_then(|s| s.split_once('=')) {
+            env.push((k.into(), v.into()));
+        }
         let lambda = LambdaProcess::spawn(binary, &env).map_err(|e| e.to_string())?;
         runtime.auto_deliver(Some(timeout));
         Ok(Bench { emulator, receiver, runtime, lambda, timeout, seq: 0 })
@@ -260,17 +263,23 @@ async fn run(a: &Args) -> Result<String, String> {
         let bytes = props.to_string().len();
         let c = big.phase("Create", set_event(events::create("Roster", "x", props.clone())), 0.0).await?;
         let after_create = big.lambda.pid().and_then(peak_rss_kb);
-        let d = big.phase("Delete", set_event(events::delete("Roster", "x", &set_id, props)), 0.0).await?;
+        let changed = roster(m, 1000.0, 1000, 20);
+        let u = big.phase("Update", set_event(events::update("Roster", "x", &set_id, changed.clone(), props)), 0.0).await?;
+        let after_update = big.lambda.pid().and_then(peak_rss_kb);
+        let d = big.phase("Delete", set_event(events::delete("Roster", "x", &set_id, changed)), 0.0).await?;
         let after_delete = big.lambda.pid().and_then(peak_rss_kb);
         big.lambda.kill().await;
         let mb = |k: Option<u64>| k.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or("n/a".into());
         lines.push(String::new());
         lines.push(format!(
-            "Peak memory at {m} entries ({:.1} MB of properties), unthrottled: after Create ({}, {:.1} s) {}; after Delete ({}, {:.1} s) {}. Target: under 64 MB.",
+            "Peak memory (VmHWM of one function process) at {m} entries ({:.1} MB of properties), unthrottled: after Create ({}, {:.1} s) {}; after an Update of 20 ({}, {:.1} s) {}; after Delete ({}, {:.1} s) {}. Target: under 64 MB.",
             bytes as f64 / 1e6,
             c.status,
             c.wall_s,
             mb(after_create),
+            u.status,
+            u.wall_s,
+            mb(after_update),
             d.status,
             d.wall_s,
             mb(after_delete)

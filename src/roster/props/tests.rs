@@ -149,3 +149,11 @@ fn old_entries_are_read_leniently_by_name() {
     assert!(o["b"].immutable.mentioned.contains("RoutingProfileId"), "defaults merged as for the new properties");
     assert_eq!(o["a"].hidden.as_ref().and_then(|h| h.email.clone()), None);
 }
+
+#[test]
+fn a_delete_reads_only_which_entries_import() {
+    let props = json!({"InstanceId": I, "Users": [user("a"), {"username": "b", "importId": format!("{I}:u-b")}, {"Name": "c", "ImportId": ""}, "junk"]});
+    let m = imported_entries(props.as_object().unwrap());
+    assert_eq!(m.keys().collect::<Vec<_>>(), vec!["b"], "only b imports (any spelling); an empty ImportId is none");
+    assert!(m["b"].import_given);
+}
