@@ -359,7 +359,7 @@ impl CustomResource for ConnectUserSet {
         let current = r.physical_resource_id.clone().unwrap_or_default();
         let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| i == set.instance_id);
         let previous = if same_instance {
-            r.old_properties.as_ref().map(props::old_entries).unwrap_or_default()
+            r.old_properties.as_ref().map(|o| props::old_entries(o, Some(&set))).unwrap_or_default()
         } else {
             // Another instance: a new set there; CloudFormation deletes the old one's users in its cleanup.
             tracing::info!(action = "replace", "InstanceId changed (or the set never existed): a new set");

@@ -32,6 +32,8 @@ pub struct Entry {
     pub digest: String,
     /// What the single user's planner reads of the properties as given.
     pub immutable: Immutable,
+    /// A digest of the merged entry as given, to leave out the previous entries that are the same.
+    pub given: u64,
 }
 
 /// The settings a page of SearchUsers does not show.
@@ -86,6 +88,16 @@ pub struct OldEntry {
 
 fn err(errors: &mut Vec<PropertyError>, path: impl Into<String>, message: impl Into<String>) {
     errors.push(PropertyError { path: path.into(), message: message.into() });
+}
+
+/// A digest of a merged entry (FNV-1a over its JSON).
+fn given_digest(raw: &Map<String, Value>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in serde_json::to_vec(raw).unwrap_or_default() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// The digest of what a page of SearchUsers does not show of a user: Email, SecondaryEmail, Mobile and the
@@ -257,6 +269,7 @@ impl SetProps {
                                 digest: hidden_digest(&Hidden::of(&p)),
                                 props: p,
                                 immutable: Immutable::read(&raw),
+                                given: given_digest(&raw),
                             });
                         }
                     }
@@ -271,8 +284,10 @@ impl SetProps {
 }
 
 /// The entries of an Update's old properties, by Name; entries that cannot be read are left out (they are
-/// treated as unknown, so the user is read from Connect instead of trusted).
-pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
+/// treated as unknown, so the user is read from Connect instead of trusted). Entries given exactly as in `now`
+/// are left out too: the new entry says all the old one would (for a large roster, most of them).
+pub fn old_entries(props: &Map<String, Value>, now: Option<&SetProps>) -> HashMap<String, OldEntry> {
+    let same: HashMap<&str, u64> = now.map(|s| s.entries.iter().map(|e| (e.props.name.as_str(), e.given)).collect()).unwrap_or_default();
     let get = |name: &str| props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
     let instance = get("InstanceId")
         .and_then(|v| coerce::string(v).ok())
@@ -285,6 +300,9 @@ pub fn old_entries(props: &Map<String, Value>) -> HashMap<String, OldEntry> {
         let Ok(o) = coerce::object(item) else { continue };
         let raw = merge(o, defaults, &instance);
         let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { continue };
+        if same.get(name.as_str()) == Some(&given_digest(&raw)) {
+            continue;
+        }
         let import_given =
             raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
         let hidden = UserProps::parse(&raw).ok().map(|p| Hidden::of(&p));

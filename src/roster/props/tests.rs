@@ -141,7 +141,7 @@ fn old_entries_are_read_leniently_by_name() {
         "InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"},
         "Users": [user("a"), {"Name": "b", "ImportId": format!("{I}:u-b")}, {"Name": ""}, "junk", {"NoName": 1}]
     });
-    let o = old_entries(old.as_object().unwrap());
+    let o = old_entries(old.as_object().unwrap(), None);
     assert_eq!(o.len(), 2, "unreadable entries are left out: {:?}", o.keys().collect::<Vec<_>>());
     assert!(!o["a"].import_given && o["b"].import_given);
     let now = parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [user("a")]})).unwrap();
@@ -156,4 +156,16 @@ fn a_delete_reads_only_which_entries_import() {
     let m = imported_entries(props.as_object().unwrap());
     assert_eq!(m.keys().collect::<Vec<_>>(), vec!["b"], "only b imports (any spelling); an empty ImportId is none");
     assert!(m["b"].import_given);
+}
+
+#[test]
+fn previous_entries_given_exactly_as_now_are_left_out() {
+    let mut changed = user("b");
+    changed["RoutingProfileId"] = json!("rp-2");
+    let old = json!({"InstanceId": I, "Users": [user("a"), user("b"), user("gone")]});
+    let now = parse(json!({"InstanceId": I, "Users": [user("a"), changed]})).unwrap();
+    let o = old_entries(old.as_object().unwrap(), Some(&now));
+    let mut names: Vec<&String> = o.keys().collect();
+    names.sort();
+    assert_eq!(names, vec!["b", "gone"], "a is the same as now; b changed; gone was removed");
 }
