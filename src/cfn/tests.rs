@@ -77,16 +77,21 @@ async fn success_is_put_once_without_content_type() {
     assert_eq!(b["LogicalResourceId"], "Toy");
 }
 
-/// A protocol whose relay queues continuations at the harness's Lambda Invoke endpoint.
-fn relaying(runtime: &lambda_harness::RuntimeApi) -> Protocol<Toy> {
+/// A protocol whose relay queues continuations at a Lambda Invoke endpoint on `addr`.
+fn relaying_to(addr: std::net::SocketAddr) -> Protocol<Toy> {
     use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-        .endpoint_url(format!("http://{}", runtime.addr))
+        .endpoint_url(format!("http://{addr}"))
         .build();
     protocol().with_relay(relay::Relay::new(aws_sdk_lambda::Client::from_conf(config)))
+}
+
+/// A protocol whose relay queues continuations at the harness's Lambda Invoke endpoint.
+fn relaying(runtime: &lambda_harness::RuntimeApi) -> Protocol<Toy> {
+    relaying_to(runtime.addr)
 }
 
 const FUNCTION: &str = "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource";
@@ -169,16 +174,7 @@ async fn without_a_way_to_continue_the_answer_is_failed_not_silence() {
     let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
     let addr = runtime.addr;
     drop(runtime);
-    let dead = {
-        use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
-        let config = aws_sdk_lambda::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-            .endpoint_url(format!("http://{addr}"))
-            .build();
-        protocol().with_relay(relay::Relay::new(aws_sdk_lambda::Client::from_conf(config)))
-    };
+    let dead = relaying_to(addr);
     let mut e = create("long");
     e["ResponseURL"] = json!(rx.url("r"));
     dead.handle(e, invocation(30_000)).await.unwrap();

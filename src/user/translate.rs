@@ -267,27 +267,42 @@ pub fn create_tags(props: &UserProps, marker: &str, holder: &str) -> HashMap<Str
     tags
 }
 
+/// An [`Actual`] from DescribeUser's `User` or a SearchUsers `UserSearchSummary`: the two have the same accessors
+/// for what both carry; identity and phone are read by the caller (a page's differ).
+macro_rules! actual_of {
+    ($u:expr, $identity:expr, $phone:expr) => {{
+        let u = $u;
+        let (tags, marker_tags) = split_tags(u.tags());
+        Some(Actual {
+            user_id: u.id()?.to_string(),
+            arn: u.arn().unwrap_or_default().to_string(),
+            username: u.username()?.to_string(),
+            directory_user_id: non_empty(u.directory_user_id()),
+            settings: Settings {
+                routing_profile_id: u.routing_profile_id().unwrap_or_default().to_string(),
+                security_profile_ids: u.security_profile_ids().iter().cloned().collect::<BTreeSet<_>>(),
+                hierarchy_group_id: non_empty(u.hierarchy_group_id()),
+                identity_info: $identity,
+                phone_config: Some($phone),
+                tags,
+                channel_configs: lists_from_parts(
+                    u.auto_accept_configs(),
+                    u.after_contact_work_configs(),
+                    u.phone_number_configs(),
+                    u.persistent_connection_configs(),
+                    u.voice_enhancement_configs(),
+                ),
+                proficiencies: None,
+            },
+            marker_tags,
+        })
+    }};
+}
+
 /// Reads DescribeUser's answer into the planner's shape. `None` when Connect left out something every user
 /// has (an id or a username), which would make any comparison meaningless.
 pub fn actual_from_sdk(u: &sdk::User) -> Option<Actual> {
-    let (tags, marker_tags) = split_tags(u.tags());
-    Some(Actual {
-        user_id: u.id()?.to_string(),
-        arn: u.arn().unwrap_or_default().to_string(),
-        username: u.username()?.to_string(),
-        directory_user_id: non_empty(u.directory_user_id()),
-        settings: Settings {
-            routing_profile_id: u.routing_profile_id().unwrap_or_default().to_string(),
-            security_profile_ids: u.security_profile_ids().iter().cloned().collect::<BTreeSet<_>>(),
-            hierarchy_group_id: non_empty(u.hierarchy_group_id()),
-            identity_info: identity_from_sdk(u.identity_info()),
-            phone_config: Some(phone_from_sdk(u.phone_config())),
-            tags,
-            channel_configs: lists_from_sdk(u),
-            proficiencies: None,
-        },
-        marker_tags,
-    })
+    actual_of!(u, identity_from_sdk(u.identity_info()), phone_from_sdk(u.phone_config()))
 }
 
 /// The user's own tags, and this resource's reserved ones.
@@ -308,37 +323,15 @@ fn split_tags(all: Option<&HashMap<String, String>>) -> (BTreeMap<String, String
 /// page gives `AfterContactWorkTimeLimit` in milliseconds (DescribeUser in seconds): it is converted here, so
 /// that 30 s is never compared with, or written back as, 30,000.
 pub fn actual_from_summary(u: &sdk::UserSearchSummary) -> Option<Actual> {
-    let (tags, marker_tags) = split_tags(u.tags());
     let mut phone = phone_from_sdk(u.phone_config());
     phone.after_contact_work_time_limit /= 1000;
     let lite = u.identity_info();
-    Some(Actual {
-        user_id: u.id()?.to_string(),
-        arn: u.arn().unwrap_or_default().to_string(),
-        username: u.username()?.to_string(),
-        directory_user_id: non_empty(u.directory_user_id()),
-        settings: Settings {
-            routing_profile_id: u.routing_profile_id().unwrap_or_default().to_string(),
-            security_profile_ids: u.security_profile_ids().iter().cloned().collect::<BTreeSet<_>>(),
-            hierarchy_group_id: non_empty(u.hierarchy_group_id()),
-            identity_info: IdentityInfo {
-                first_name: non_empty(lite.and_then(|i| i.first_name())),
-                last_name: non_empty(lite.and_then(|i| i.last_name())),
-                ..Default::default()
-            },
-            phone_config: Some(phone),
-            tags,
-            channel_configs: lists_from_parts(
-                u.auto_accept_configs(),
-                u.after_contact_work_configs(),
-                u.phone_number_configs(),
-                u.persistent_connection_configs(),
-                u.voice_enhancement_configs(),
-            ),
-            proficiencies: None,
-        },
-        marker_tags,
-    })
+    let identity = IdentityInfo {
+        first_name: non_empty(lite.and_then(|i| i.first_name())),
+        last_name: non_empty(lite.and_then(|i| i.last_name())),
+        ..Default::default()
+    };
+    actual_of!(u, identity, phone)
 }
 
 fn put(o: &mut Map<String, Value>, key: &str, v: Option<&String>) {

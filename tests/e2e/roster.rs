@@ -252,13 +252,19 @@ async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
 }
 
+/// A roster of `n` told to use 10 requests/s, burst 2, against an emulator that throttles at exactly that.
+async fn at_ten_per_second(bed: &Bed, n: usize) -> Value {
+    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 10.0, "burst": 2}))).await;
+    let mut props = roster(names(n));
+    props["RequestsPerSecond"] = json!(10);
+    props["Burst"] = json!(2);
+    props
+}
+
 #[tokio::test]
 async fn a_long_roster_continues_across_invocations_and_answers_once() {
     let bed = Bed::start().await;
-    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 10.0, "burst": 2}))).await;
-    let mut props = roster(names(50));
-    props["RequestsPerSecond"] = json!(10);
-    props["Burst"] = json!(2);
+    let props = at_ten_per_second(&bed, 50).await;
     // 50 creates at 10/s take 5 s; each invocation may start work for about 1.6 s of its 3 s.
     let a = bed.send_chain(create(props.clone()), Duration::from_secs(3), Duration::from_secs(60)).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
@@ -398,10 +404,7 @@ async fn the_roster_example_deploys_as_written() {
 #[tokio::test]
 async fn a_roster_that_cannot_finish_before_service_timeout_answers_failed_in_time_and_its_rollback_cleans_up() {
     let bed = Bed::start().await;
-    bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 10.0, "burst": 2}))).await;
-    let mut props = roster(names(60));
-    props["RequestsPerSecond"] = json!(10);
-    props["Burst"] = json!(2);
+    let mut props = at_ten_per_second(&bed, 60).await;
     props["ServiceTimeout"] = json!("4");
     let sent = lambda_harness::now_ms();
     let a = bed.send_chain(create(props.clone()), Duration::from_secs(30), Duration::from_secs(20)).await;
