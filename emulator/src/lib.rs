@@ -138,6 +138,9 @@ fn route(method: &Method, segs: &[String]) -> Option<(&'static str, Vec<String>)
         ("POST", ["users", _, _, "disassociate-proficiencies"]) => "DisassociateUserProficiencies",
         ("GET", ["users", _, _, "proficiencies"]) => "ListUserProficiencies",
         ("GET", ["users-summary", _]) => "ListUsers",
+        ("GET", ["routing-profiles-summary", _]) => "ListRoutingProfiles",
+        ("GET", ["security-profiles-summary", _]) => "ListSecurityProfiles",
+        ("GET", ["user-hierarchy-groups-summary", _]) => "ListUserHierarchyGroups",
         ("POST", ["search-users"]) => "SearchUsers",
         ("POST", ["tags", _]) => "TagResource",
         ("DELETE", ["tags", _]) => "UntagResource",
@@ -146,7 +149,11 @@ fn route(method: &Method, segs: &[String]) -> Option<(&'static str, Vec<String>)
     };
     let labels = match s.first() {
         Some(&"users") => segs.iter().skip(1).take(2).cloned().collect(),
-        Some(&"users-summary") | Some(&"tags") => segs.iter().skip(1).take(1).cloned().collect(),
+        Some(&"users-summary")
+        | Some(&"tags")
+        | Some(&"routing-profiles-summary")
+        | Some(&"security-profiles-summary")
+        | Some(&"user-hierarchy-groups-summary") => segs.iter().skip(1).take(1).cloned().collect(),
         _ => Vec::new(),
     };
     Some((op, labels))
@@ -169,6 +176,9 @@ fn run_op(inner: &mut Inner, op: &str, req: &Req) -> Result<Value, ApiError> {
         "DisassociateUserProficiencies" => ops::disassociate_proficiencies(w, req),
         "ListUserProficiencies" => ops::list_user_proficiencies(w, req),
         "ListUsers" => ops::list_users(w, req),
+        "ListRoutingProfiles" => ops::list_named(w, req, "routing-profile", "RoutingProfileSummaryList"),
+        "ListSecurityProfiles" => ops::list_named(w, req, "security-profile", "SecurityProfileSummaryList"),
+        "ListUserHierarchyGroups" => ops::list_named(w, req, "agent-group", "UserHierarchyGroupSummaryList"),
         "SearchUsers" => ops::search_users(w, req),
         "TagResource" => ops::tag_resource(w, req),
         "UntagResource" => ops::untag_resource(w, req),

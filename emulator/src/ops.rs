@@ -537,6 +537,31 @@ pub fn list_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     Ok(out)
 }
 
+/// ListRoutingProfiles, ListSecurityProfiles, ListUserHierarchyGroups: the fixture's names, paged (1..1000, 100 by
+/// default), each with its id and ARN.
+pub fn list_named(w: &mut World, r: &Req, kind: &str, list_key: &str) -> Result<Value, ApiError> {
+    instance_id_len(r.label(0))?;
+    let inst = w.instance(r.label(0))?;
+    let named = match kind {
+        "routing-profile" => &inst.fixture.routing_profiles,
+        "security-profile" => &inst.fixture.security_profiles,
+        _ => &inst.fixture.hierarchy_groups,
+    };
+    let (start, end, next) = page(r, named.len(), 1000, 100)?;
+    let list: Vec<Value> = named
+        .iter()
+        .skip(start)
+        .take(end - start)
+        .map(|(id, name)| json!({"Id": id, "Arn": format!("{}/{kind}/{id}", inst.arn), "Name": name, "LastModifiedTime": 1.7e9, "LastModifiedRegion": "us-east-1"}))
+        .collect();
+    let mut out = Map::new();
+    out.insert(list_key.into(), Value::Array(list));
+    if let Some(n) = next {
+        out.insert("NextToken".into(), n.into());
+    }
+    Ok(Value::Object(out))
+}
+
 fn field_of(u: &User, field: &str) -> Option<String> {
     match field {
         "Username" | "username" => Some(u.username.clone()),

@@ -398,3 +398,33 @@ fn a_fixture_user_that_createuser_would_refuse_is_refused_at_load() {
         json!({"Username": "no-id", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]});
     assert!(connect_emulator::fixture::Fixture::parse(&v.to_string()).unwrap_err().contains("needs an Id"));
 }
+
+#[tokio::test]
+async fn profile_and_hierarchy_group_names_are_listed_page_by_page() {
+    let (_e, c) = emu(Config::default()).await;
+    let mut names = Vec::new();
+    let mut token = None;
+    loop {
+        let out = c.list_security_profiles().instance_id(IID).max_results(3).set_next_token(token).send().await.unwrap();
+        for p in out.security_profile_summary_list() {
+            assert!(p.arn().unwrap().ends_with(&format!("/security-profile/{}", p.id().unwrap())));
+            names.push(p.name().unwrap().to_string());
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    names.sort();
+    assert_eq!(names, vec!["Admin", "Agent", "CallCenterManager", "QualityAnalyst"], "every page, once");
+    let rps = c.list_routing_profiles().instance_id(IID).send().await.unwrap();
+    let rp: Vec<(&str, &str)> = rps.routing_profile_summary_list().iter().map(|p| (p.id().unwrap(), p.name().unwrap())).collect();
+    assert!(rp.contains(&(RP_BASIC, "Basic Routing Profile")) && rp.contains(&(RP_SALES, "Sales Routing Profile")), "{rp:?}");
+    let hgs = c.list_user_hierarchy_groups().instance_id(IID).send().await.unwrap();
+    let hg: Vec<&str> = hgs.user_hierarchy_group_summary_list().iter().map(|g| g.name().unwrap()).collect();
+    assert!(hg.contains(&"EMEA") && hg.contains(&"North America"), "{hg:?}");
+    let e = c.list_routing_profiles().instance_id("no-such-instance").send().await.unwrap_err();
+    assert_eq!(code(&e.into_service_error()), "ResourceNotFoundException");
+    let e = c.list_security_profiles().instance_id(IID).max_results(1001).send().await.unwrap_err();
+    assert_eq!(code(&e.into_service_error()), "InvalidParameterException");
+}
