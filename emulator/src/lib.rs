@@ -141,6 +141,7 @@ fn route(method: &Method, segs: &[String]) -> Option<(&'static str, Vec<String>)
         ("GET", ["routing-profiles-summary", _]) => "ListRoutingProfiles",
         ("GET", ["security-profiles-summary", _]) => "ListSecurityProfiles",
         ("GET", ["user-hierarchy-groups-summary", _]) => "ListUserHierarchyGroups",
+        ("GET", ["user-hierarchy-groups", _, _]) => "DescribeUserHierarchyGroup",
         ("POST", ["search-users"]) => "SearchUsers",
         ("POST", ["tags", _]) => "TagResource",
         ("DELETE", ["tags", _]) => "UntagResource",
@@ -148,7 +149,7 @@ fn route(method: &Method, segs: &[String]) -> Option<(&'static str, Vec<String>)
         _ => return None,
     };
     let labels = match s.first() {
-        Some(&"users") => segs.iter().skip(1).take(2).cloned().collect(),
+        Some(&"users") | Some(&"user-hierarchy-groups") => segs.iter().skip(1).take(2).cloned().collect(),
         Some(&"users-summary")
         | Some(&"tags")
         | Some(&"routing-profiles-summary")
@@ -179,6 +180,7 @@ fn run_op(inner: &mut Inner, op: &str, req: &Req) -> Result<Value, ApiError> {
         "ListRoutingProfiles" => ops::list_named(w, req, "routing-profile", "RoutingProfileSummaryList"),
         "ListSecurityProfiles" => ops::list_named(w, req, "security-profile", "SecurityProfileSummaryList"),
         "ListUserHierarchyGroups" => ops::list_named(w, req, "agent-group", "UserHierarchyGroupSummaryList"),
+        "DescribeUserHierarchyGroup" => ops::describe_hierarchy_group(w, req),
         "SearchUsers" => ops::search_users(w, req),
         "TagResource" => ops::tag_resource(w, req),
         "UntagResource" => ops::untag_resource(w, req),

@@ -562,6 +562,26 @@ pub fn list_named(w: &mut World, r: &Req, kind: &str, list_key: &str) -> Result<
     Ok(Value::Object(out))
 }
 
+/// DescribeUserHierarchyGroup: the group, its level, and its path from level one (`HierarchyPath.LevelOne`..).
+pub fn describe_hierarchy_group(w: &mut World, r: &Req) -> Result<Value, ApiError> {
+    instance_id_len(r.label(0))?;
+    let inst = w.instance(r.label(0))?;
+    let id = w.child_id(inst, r.label(1), "agent-group").unwrap_or_default();
+    let not_found = || ApiError::not_found(format!("Hierarchy group not found: {}", r.label(1)));
+    let path = inst.fixture.hierarchy_path(&id).ok_or_else(not_found)?;
+    let summary = |gid: &str| json!({"Id": gid, "Arn": format!("{}/agent-group/{gid}", inst.arn), "Name": inst.fixture.hierarchy_groups.get(gid).cloned().unwrap_or_default()});
+    let mut levels = Map::new();
+    for (name, gid) in ["LevelOne", "LevelTwo", "LevelThree", "LevelFour", "LevelFive"].iter().zip(&path) {
+        levels.insert((*name).into(), summary(gid));
+    }
+    let mut group = summary(&id);
+    if let Some(o) = group.as_object_mut() {
+        o.insert("LevelId".into(), path.len().to_string().into());
+        o.insert("HierarchyPath".into(), Value::Object(levels));
+    }
+    Ok(json!({ "HierarchyGroup": group }))
+}
+
 fn field_of(u: &User, field: &str) -> Option<String> {
     match field {
         "Username" | "username" => Some(u.username.clone()),

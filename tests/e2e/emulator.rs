@@ -428,3 +428,25 @@ async fn profile_and_hierarchy_group_names_are_listed_page_by_page() {
     let e = c.list_security_profiles().instance_id(IID).max_results(1001).send().await.unwrap_err();
     assert_eq!(code(&e.into_service_error()), "InvalidParameterException");
 }
+
+#[tokio::test]
+async fn hierarchy_groups_have_paths_and_a_fixture_cannot_loop() {
+    let (_e, c) = emu(Config::default()).await;
+    let tier = "3b1c2d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+    let out = c.describe_user_hierarchy_group().instance_id(IID).hierarchy_group_id(tier).send().await.unwrap();
+    let g = out.hierarchy_group().unwrap();
+    assert_eq!((g.name(), g.level_id()), (Some("tier 1"), Some("2")));
+    let path = g.hierarchy_path().unwrap();
+    assert_eq!(path.level_one().and_then(|l| l.name()), Some("EMEA"));
+    assert_eq!(path.level_two().and_then(|l| l.id()), Some(tier));
+    assert!(path.level_three().is_none());
+    let top = c.describe_user_hierarchy_group().instance_id(IID).hierarchy_group_id(HG_EMEA).send().await.unwrap();
+    assert_eq!(top.hierarchy_group().unwrap().level_id(), Some("1"));
+    let e = c.describe_user_hierarchy_group().instance_id(IID).hierarchy_group_id("nope").send().await.unwrap_err();
+    assert_eq!(code(&e.into_service_error()), "ResourceNotFoundException");
+
+    let mut f: serde_json::Value = serde_json::from_str(connect_emulator::fixture::DEFAULT_FIXTURE).unwrap();
+    f["instances"][0]["hierarchy_parents"] = json!({HG_EMEA: tier, tier: HG_EMEA});
+    let err = connect_emulator::fixture::Fixture::parse(&f.to_string()).unwrap_err();
+    assert!(err.contains("a cycle"), "{err}");
+}
