@@ -10,6 +10,7 @@
 //! (or nothing) to do. Work that does not fit one invocation ends in [`Outcome::Continue`]; the protocol core
 //! hands it on.
 
+pub mod csv;
 pub mod plan;
 pub mod props;
 pub mod run;

@@ -210,7 +210,8 @@ fn camel(s: &str) -> String {
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+/// Edit distance between two names (for "did you mean" suggestions).
+pub fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
@@ -231,7 +232,7 @@ fn suggest(unknown: &str, fields: &[Field]) -> Option<&'static str> {
     fields
         .iter()
         .flat_map(|(canon, aliases)| std::iter::once(*canon).chain(aliases.iter().copied()).map(move |n| (*canon, n)))
-        .map(|(canon, n)| (levenshtein(&u, &n.to_ascii_lowercase()), canon))
+        .map(|(canon, n)| (distance(&u, &n.to_ascii_lowercase()), canon))
         .filter(|(d, canon)| *d <= (canon.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

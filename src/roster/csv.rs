@@ -1,0 +1,416 @@
+//! Amazon Connect's bulk-upload CSV ("Add users", then "Import users using a CSV template"), read into the
+//! set's entries: pure, so that every rule is tested without S3. Not wired to a `Source` yet (issue 14).
+//!
+//! Columns are found by their header, without regard to case, spaces or punctuation, in any order; the forms in
+//! public use are accepted (without secondary email and mobile; without email and password for SAML instances;
+//! with a hierarchy column and a tags column). Names (routing profile, security profiles, hierarchy group) are
+//! resolved to ids through [`Names`], and an unknown one fails naming the row, the column and the nearest name.
+
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// One column of the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Column {
+    FirstName,
+    LastName,
+    Email,
+    SecondaryEmail,
+    Mobile,
+    Password,
+    Login,
+    RoutingProfile,
+    SecurityProfiles,
+    PhoneType,
+    PhoneNumber,
+    AutoAccept,
+    AcwTimeout,
+    Hierarchy,
+    Tags,
+}
+
+/// Header spellings, reduced to lowercase letters and digits.
+const HEADERS: &[(Column, &[&str])] = &[
+    (Column::FirstName, &["firstname"]),
+    (Column::LastName, &["lastname"]),
+    (Column::Email, &["emailaddress", "email"]),
+    (Column::SecondaryEmail, &["secondaryemailaddress", "secondaryemail"]),
+    (Column::Mobile, &["mobile", "mobilenumber"]),
+    (Column::Password, &["password"]),
+    (Column::Login, &["userlogin", "login", "username"]),
+    (Column::RoutingProfile, &["routingprofilename", "routingprofile"]),
+    (
+        Column::SecurityProfiles,
+        &["securityprofilename1securityprofilename2", "securityprofilenames", "securityprofilename", "securityprofiles"],
+    ),
+    (Column::PhoneType, &["phonetypesoftdesk", "phonetype"]),
+    (Column::PhoneNumber, &["phonenumber", "deskphonenumber"]),
+    (Column::AutoAccept, &["softphoneautoacceptyesno", "softphoneautoaccept", "autoaccept"]),
+    (Column::AcwTimeout, &["acwtimeoutseconds", "acwtimeout", "aftercontactworktimeout"]),
+    (Column::Hierarchy, &["hierarchy", "hierarchygroup", "agenthierarchy", "userhierarchy"]),
+    (Column::Tags, &["tags"]),
+];
+
+impl Column {
+    /// The header as the console's template writes it, for messages.
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::FirstName => "first name",
+            Column::LastName => "last name",
+            Column::Email => "email address",
+            Column::SecondaryEmail => "secondary email address",
+            Column::Mobile => "mobile",
+            Column::Password => "password",
+            Column::Login => "user login",
+            Column::RoutingProfile => "routing profile name",
+            Column::SecurityProfiles => "security_profile_name_1|security_profile_name_2",
+            Column::PhoneType => "phone type (soft/desk)",
+            Column::PhoneNumber => "phone number",
+            Column::AutoAccept => "soft phone auto accept (yes/no)",
+            Column::AcwTimeout => "ACW timeout (seconds)",
+            Column::Hierarchy => "hierarchy",
+            Column::Tags => "tags",
+        }
+    }
+}
+
+fn reduce(h: &str) -> String {
+    h.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// One problem of a file: where, and which rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// 1 for the header line, 2 for the first user, ...
+    pub row: usize,
+    pub column: Option<Column>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.column {
+            Some(c) => write!(f, "row {}, column {}: {}", self.row, c.header(), self.message),
+            None => write!(f, "row {}: {}", self.row, self.message),
+        }
+    }
+}
+
+/// Splits CSV text into records (RFC 4180: quoted fields with doubled quotes and line breaks inside, CRLF or LF
+/// line ends, a UTF-8 byte order mark). Blank lines are skipped; each record keeps its line number.
+pub fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    let (mut field, mut record) = (String::new(), Vec::new());
+    let (mut line, mut start_line, mut quoted, mut was_quoted) = (1, 1, false, false);
+    let mut chars = text.chars().peekable();
+    let finish = |record: &mut Vec<String>, field: &mut String, start: usize, out: &mut Vec<(usize, Vec<String>)>| {
+        record.push(std::mem::take(field));
+        let r = std::mem::take(record);
+        if !(r.len() == 1 && r[0].trim().is_empty()) {
+            out.push((start, r));
+        }
+    };
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, ch) => {
+                if ch == '\n' {
+                    line += 1;
+                }
+                field.push(ch);
+            }
+            (false, '"') if field.trim().is_empty() && !was_quoted => {
+                field.clear();
+                quoted = true;
+                was_quoted = true;
+            }
+            (false, ',') => {
+                record.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                finish(&mut record, &mut field, start_line, &mut out);
+                line += 1;
+                start_line = line;
+                was_quoted = false;
+            }
+            (false, ch) => field.push(ch),
+        }
+    }
+    if quoted {
+        return Err(Problem { row: start_line, column: None, message: "a quoted field is not closed".into() });
+    }
+    if !field.is_empty() || !record.is_empty() {
+        finish(&mut record, &mut field, start_line, &mut out);
+    }
+    Ok(out)
+}
+
+/// Names of the instance's routing profiles, security profiles and hierarchy groups (by name and by path), to ids.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub routing_profiles: HashMap<String, String>,
+    pub security_profiles: HashMap<String, String>,
+    /// By name and by path (`support/EMEA/tier 1`).
+    pub hierarchy_groups: HashMap<String, String>,
+}
+
+/// Looks a name up without regard to case; on a miss, the nearest known name for the message.
+fn resolve(names: &HashMap<String, String>, name: &str) -> Result<String, String> {
+    let want = name.trim().to_lowercase();
+    if let Some((_, id)) = names.iter().find(|(k, _)| k.to_lowercase() == want) {
+        return Ok(id.clone());
+    }
+    let nearest = names.keys().min_by_key(|k| crate::user::properties::distance(&k.to_lowercase(), &want));
+    Err(match nearest {
+        Some(n) => format!("no such name: {name:?}; the nearest is {n:?}"),
+        None => format!("no such name: {name:?}; the instance has none"),
+    })
+}
+
+/// The file's rows as entries of `Users` (the properties of `Custom::ConnectUser`, names resolved to ids), or
+/// every problem found. The passwords of the file are kept, as the console's upload does.
+pub fn entries(text: &str, names: &Names) -> Result<Vec<Map<String, Value>>, Vec<Problem>> {
+    let recs = records(text).map_err(|p| vec![p])?;
+    let Some((header_line, header)) = recs.first() else {
+        return Err(vec![Problem { row: 1, column: None, message: "the file is empty (no header)".into() }]);
+    };
+    let mut problems = Vec::new();
+    let mut at: HashMap<Column, usize> = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        let r = reduce(h);
+        match HEADERS.iter().find(|(_, spellings)| spellings.contains(&r.as_str())) {
+            Some((c, _)) if at.insert(*c, i).is_some() => {
+                problems.push(Problem { row: *header_line, column: Some(*c), message: "the column is given twice".into() })
+            }
+            Some(_) => {}
+            None if r.is_empty() => {}
+            None => problems.push(Problem { row: *header_line, column: None, message: format!("unknown column {h:?}") }),
+        }
+    }
+    for required in [Column::Login, Column::RoutingProfile, Column::SecurityProfiles] {
+        if !at.contains_key(&required) {
+            problems.push(Problem { row: *header_line, column: Some(required), message: "a required column is missing".into() });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut out = Vec::new();
+    let mut logins: HashMap<String, usize> = HashMap::new();
+    for (row, rec) in recs.iter().skip(1) {
+        let get = |c: Column| at.get(&c).and_then(|&i| rec.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let mut bad = |c: Column, m: String| problems.push(Problem { row: *row, column: Some(c), message: m });
+        let mut e = Map::new();
+        match get(Column::Login) {
+            None => bad(Column::Login, "required".into()),
+            Some(l) => {
+                if let Some(first) = logins.insert(l.to_lowercase(), *row) {
+                    bad(Column::Login, format!("{l} is also the login of row {first}"));
+                }
+                e.insert("Name".into(), json!(l));
+            }
+        }
+        let mut identity = Map::new();
+        for (c, key) in [
+            (Column::FirstName, "FirstName"),
+            (Column::LastName, "LastName"),
+            (Column::Email, "Email"),
+            (Column::SecondaryEmail, "SecondaryEmail"),
+            (Column::Mobile, "Mobile"),
+        ] {
+            if let Some(v) = get(c) {
+                identity.insert(key.into(), json!(v));
+            }
+        }
+        if !identity.is_empty() {
+            e.insert("IdentityInfo".into(), Value::Object(identity));
+        }
+        if let Some(p) = get(Column::Password) {
+            e.insert("Password".into(), json!(p));
+        }
+        match get(Column::RoutingProfile).map(|n| resolve(&names.routing_profiles, n)) {
+            None => bad(Column::RoutingProfile, "required".into()),
+            Some(Ok(id)) => {
+                e.insert("RoutingProfileId".into(), json!(id));
+            }
+            Some(Err(m)) => bad(Column::RoutingProfile, m),
+        }
+        match get(Column::SecurityProfiles) {
+            None => bad(Column::SecurityProfiles, "required".into()),
+            Some(list) => {
+                let mut ids = Vec::new();
+                for n in list.split('|').filter(|n| !n.trim().is_empty()) {
+                    match resolve(&names.security_profiles, n) {
+                        Ok(id) => ids.push(json!(id)),
+                        Err(m) => bad(Column::SecurityProfiles, m),
+                    }
+                }
+                e.insert("SecurityProfileIds".into(), Value::Array(ids));
+            }
+        }
+        if let Some(h) = get(Column::Hierarchy) {
+            match resolve(&names.hierarchy_groups, h.trim_matches('/')) {
+                Ok(id) => {
+                    e.insert("HierarchyGroupId".into(), json!(id));
+                }
+                Err(m) => bad(Column::Hierarchy, m),
+            }
+        }
+        let mut phone = Map::new();
+        match get(Column::PhoneType).map(str::to_lowercase).as_deref() {
+            None => {}
+            Some("soft") | Some("soft_phone") => {
+                phone.insert("PhoneType".into(), json!("SOFT_PHONE"));
+            }
+            Some("desk") | Some("desk_phone") => {
+                phone.insert("PhoneType".into(), json!("DESK_PHONE"));
+            }
+            Some(other) => bad(Column::PhoneType, format!("must be soft or desk, got {other:?}")),
+        }
+        if let Some(n) = get(Column::PhoneNumber) {
+            phone.insert("DeskPhoneNumber".into(), json!(n));
+        }
+        match get(Column::AutoAccept).map(str::to_lowercase).as_deref() {
+            None => {}
+            Some("yes") | Some("true") => {
+                phone.insert("AutoAccept".into(), json!("true"));
+            }
+            Some("no") | Some("false") => {
+                phone.insert("AutoAccept".into(), json!("false"));
+            }
+            Some(other) => bad(Column::AutoAccept, format!("must be yes or no, got {other:?}")),
+        }
+        if let Some(t) = get(Column::AcwTimeout) {
+            match t.parse::<u32>() {
+                Ok(n) => {
+                    phone.insert("AfterContactWorkTimeLimit".into(), json!(n.to_string()));
+                }
+                Err(_) => bad(Column::AcwTimeout, format!("must be a whole number of seconds, got {t:?}")),
+            }
+        }
+        if !phone.is_empty() {
+            e.insert("PhoneConfig".into(), Value::Object(phone));
+        }
+        if let Some(t) = get(Column::Tags) {
+            let mut tags = Map::new();
+            for pair in t.split('|').filter(|p| !p.trim().is_empty()) {
+                match pair.split_once('=') {
+                    Some((k, v)) if !k.trim().is_empty() => {
+                        tags.insert(k.trim().to_string(), json!(v.trim()));
+                    }
+                    _ => bad(Column::Tags, format!("{pair:?} is not key=value")),
+                }
+            }
+            e.insert("Tags".into(), Value::Object(tags));
+        }
+        out.push(e);
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> Names {
+        let m = |pairs: &[(&str, &str)]| pairs.iter().map(|(n, i)| (n.to_string(), i.to_string())).collect();
+        Names {
+            routing_profiles: m(&[("Basic Routing Profile", "rp-1"), ("Sales Routing Profile", "rp-2")]),
+            security_profiles: m(&[("Agent", "sp-1"), ("CallCenterManager", "sp-2")]),
+            hierarchy_groups: m(&[("EMEA", "hg-1"), ("EMEA/tier 1", "hg-2"), ("tier 1", "hg-2")]),
+        }
+    }
+
+    /// The console's template as it writes it: a byte order mark, CRLF, quoting, an empty optional column.
+    const CONSOLE: &str = "\u{feff}first name,last name,email address,secondary email address,mobile,password,user login,routing profile name,security_profile_name_1|security_profile_name_2,phone type (soft/desk),phone number,soft phone auto accept (yes/no),ACW timeout (seconds)\r\nAna,\"Silva, Jr.\",ana@example.com,,+14155550100,Passw0rdAna1,ana.silva,Basic Routing Profile,Agent|CallCenterManager,soft,,yes,30\r\n\"Ben \"\"B\"\"\",Okafor,ben@example.com,,,Passw0rdBen1,ben.okafor,Sales Routing Profile,Agent,desk,+14155550101,no,0\r\n";
+
+    #[test]
+    fn the_consoles_template_reads_as_entries() {
+        let e = entries(CONSOLE, &names()).unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(
+            Value::Object(e[0].clone()),
+            json!({
+                "Name": "ana.silva",
+                "IdentityInfo": {"FirstName": "Ana", "LastName": "Silva, Jr.", "Email": "ana@example.com", "Mobile": "+14155550100"},
+                "Password": "Passw0rdAna1",
+                "RoutingProfileId": "rp-1",
+                "SecurityProfileIds": ["sp-1", "sp-2"],
+                "PhoneConfig": {"PhoneType": "SOFT_PHONE", "AutoAccept": "true", "AfterContactWorkTimeLimit": "30"}
+            })
+        );
+        assert_eq!(e[1]["IdentityInfo"]["FirstName"], "Ben \"B\"", "doubled quotes inside quotes");
+        assert_eq!(e[1]["PhoneConfig"]["DeskPhoneNumber"], "+14155550101");
+        let every_entry_parses = e.iter().all(|x| {
+            let mut p = x.clone();
+            p.insert("InstanceId".into(), json!("11111111-2222-3333-4444-555555555555"));
+            crate::user::properties::UserProps::parse(&p).is_ok()
+        });
+        assert!(every_entry_parses, "the entries are valid properties of one user");
+    }
+
+    #[test]
+    fn columns_are_found_by_header_in_any_order_and_the_public_variants_are_accepted() {
+        let saml = "User Login,Security Profile Name,First Name,Last Name,Routing Profile Name,Hierarchy,Tags\nana,Agent,Ana,Silva,basic routing profile,EMEA/tier 1,team=support|site=lisbon\n";
+        let e = entries(saml, &names()).unwrap();
+        assert_eq!(e[0]["RoutingProfileId"], "rp-1", "names without regard to case");
+        assert_eq!(e[0]["HierarchyGroupId"], "hg-2", "a group path");
+        assert_eq!(e[0]["Tags"], json!({"team": "support", "site": "lisbon"}));
+        assert!(e[0].get("Password").is_none() && e[0]["IdentityInfo"].get("Email").is_none());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_row_column_and_rule_and_never_a_password() {
+        let text = "user login,routing profile name,security_profile_name_1|security_profile_name_2,phone type (soft/desk),ACW timeout (seconds),password\nana,Basic Routing Profil,Agent,soft,30,Secr3tPassw0rd\nana,Basic Routing Profile,Agnt,phone,thirty,Secr3tPassw0rd\n,Basic Routing Profile,Agent,,,\n";
+        let p = entries(text, &names()).unwrap_err();
+        let shown: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert!(
+            shown.contains(
+                &"row 2, column routing profile name: no such name: \"Basic Routing Profil\"; the nearest is \"Basic Routing Profile\""
+                    .to_string()
+            ),
+            "{shown:?}"
+        );
+        assert!(shown.contains(&"row 3, column user login: ana is also the login of row 2".to_string()), "{shown:?}");
+        assert!(
+            shown.iter().any(|s| s.starts_with(
+                "row 3, column security_profile_name_1|security_profile_name_2: no such name: \"Agnt\"; the nearest is \"Agent\""
+            )),
+            "{shown:?}"
+        );
+        assert!(shown.contains(&"row 3, column phone type (soft/desk): must be soft or desk, got \"phone\"".to_string()), "{shown:?}");
+        assert!(
+            shown.contains(&"row 3, column ACW timeout (seconds): must be a whole number of seconds, got \"thirty\"".to_string()),
+            "{shown:?}"
+        );
+        assert!(shown.contains(&"row 4, column user login: required".to_string()), "{shown:?}");
+        assert!(shown.iter().all(|s| !s.contains("Secr3t")), "{shown:?}");
+    }
+
+    #[test]
+    fn a_wrong_header_is_refused_before_any_row() {
+        let p = entries("login,colour\nana,red\n", &names()).unwrap_err();
+        let shown: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert!(shown.contains(&"row 1: unknown column \"colour\"".to_string()), "{shown:?}");
+        assert!(shown.contains(&"row 1, column routing profile name: a required column is missing".to_string()), "{shown:?}");
+        assert_eq!(entries("", &names()).unwrap_err()[0].message, "the file is empty (no header)");
+        assert_eq!(entries("a,\"b\n", &names()).unwrap_err()[0].message, "a quoted field is not closed");
+    }
+
+    #[test]
+    fn records_keep_line_breaks_inside_quotes_and_their_line_numbers() {
+        let r = records("a,b\r\n\"x\r\ny\",z\r\n\r\nlast,\"\"\n").unwrap();
+        assert_eq!(r, vec![(1, vec!["a".into(), "b".into()]), (2, vec!["x\r\ny".into(), "z".into()]), (5, vec!["last".into(), "".into()])]);
+    }
+}
