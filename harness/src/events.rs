@@ -24,6 +24,12 @@ pub fn event(request_type: &str, logical_id: &str, response_url: &str, props: Va
     })
 }
 
+/// The same event for a roster (`Custom::ConnectUserSet`).
+pub fn for_set(mut e: Value) -> Value {
+    e["ResourceType"] = json!("Custom::ConnectUserSet");
+    e
+}
+
 pub fn create(logical_id: &str, url: &str, props: Value) -> Value {
     event("Create", logical_id, url, props)
 }

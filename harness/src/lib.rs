@@ -455,6 +455,16 @@ impl LambdaProcess {
 // Benchmark results
 // ---------------------------------------------------------------------------------------------------------
 
+/// A process's peak resident memory (VmHWM, kB), for the benchmarks.
+pub fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Benchmark results file
+// ---------------------------------------------------------------------------------------------------------
+
 /// Writes `content` as the section `name` of `bench/RESULTS.md` (between `<!-- name -->` and `<!-- /name -->`),
 /// keeping the other sections, so that each benchmark binary can refresh its own figures.
 pub fn write_results_section(name: &str, content: &str) -> std::io::Result<()> {

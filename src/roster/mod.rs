@@ -55,8 +55,9 @@ pub fn parse_physical_id(id: &str) -> Option<(&str, &str)> {
 /// The request rate and burst of properties that may not be valid (a Delete's): the defaults where unreadable.
 fn pace_of(props: &Map<String, Value>) -> (f64, u32) {
     let get = |k: &str| props.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).and_then(|(_, v)| crate::cfn::coerce::number(v).ok());
-    let rate = get("RequestsPerSecond").filter(|r| (0.1..=1000.0).contains(r)).unwrap_or(2.0);
-    let burst = get("Burst").filter(|b| (1.0..=1000.0).contains(b)).map(|b| b as u32).unwrap_or(5);
+    let (r, b) = (props::RATE, props::BURST);
+    let rate = get("RequestsPerSecond").filter(|x| (r.0..=r.1).contains(x)).unwrap_or(r.2);
+    let burst = get("Burst").filter(|x| (b.0..=b.1).contains(x)).map(|x| x as u32).unwrap_or(b.2);
     (rate, burst)
 }
 

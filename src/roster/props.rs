@@ -17,6 +17,11 @@ pub const MAX_ENTRY_TAGS: usize = MAX_USER_TAGS - 1;
 /// Top-level properties of a set.
 const FIELDS: [&str; 7] = ["InstanceId", "Users", "Defaults", "PasswordSecretId", "PasswordSecretKey", "RequestsPerSecond", "Burst"];
 
+/// `RequestsPerSecond`: allowed range and default (Connect's default quota).
+pub const RATE: (f64, f64, f64) = (0.1, 1000.0, 2.0);
+/// `Burst`: allowed range and default.
+pub const BURST: (f64, f64, u32) = (1.0, 1000.0, 5);
+
 /// Properties that differ per user and have no place in `Defaults`.
 const PER_USER: [&str; 6] = ["Name", "ImportId", "DirectoryUserId", "Password", "PasswordSecretId", "PasswordSecretKey"];
 
@@ -205,8 +210,8 @@ impl SetProps {
             err(&mut errors, "PasswordSecretKey", "needs PasswordSecretId");
         }
         let requests_per_second =
-            f.get("RequestsPerSecond").and_then(|v| number(v, "RequestsPerSecond", 0.1, 1000.0, &mut errors)).unwrap_or(2.0);
-        let burst = f.get("Burst").and_then(|v| number(v, "Burst", 1.0, 1000.0, &mut errors)).map(|n| n as u32).unwrap_or(5);
+            f.get("RequestsPerSecond").and_then(|v| number(v, "RequestsPerSecond", RATE.0, RATE.1, &mut errors)).unwrap_or(RATE.2);
+        let burst = f.get("Burst").and_then(|v| number(v, "Burst", BURST.0, BURST.1, &mut errors)).map(|n| n as u32).unwrap_or(BURST.2);
 
         let defaults = match f.get("Defaults").map(|v| coerce::object(v)) {
             None => None,

@@ -34,15 +34,15 @@ fn names(n: usize) -> Vec<Value> {
 }
 
 fn create(props: Value) -> Value {
-    set_event(events::create(LOGICAL, "x", props))
+    events::for_set(events::create(LOGICAL, "x", props))
 }
 
 fn update(props: Value, old: Value) -> Value {
-    set_event(events::update(LOGICAL, "x", &set_id(), props, old))
+    events::for_set(events::update(LOGICAL, "x", &set_id(), props, old))
 }
 
 fn delete(props: Value) -> Value {
-    set_event(events::delete(LOGICAL, "x", &set_id(), props))
+    events::for_set(events::delete(LOGICAL, "x", &set_id(), props))
 }
 
 /// The users the set made, by name.

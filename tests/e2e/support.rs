@@ -264,12 +264,6 @@ pub fn soft_phone(name: &str) -> Value {
     })
 }
 
-/// An event for a `Custom::ConnectUserSet`.
-pub fn set_event(mut e: Value) -> Value {
-    e["ResourceType"] = json!("Custom::ConnectUserSet");
-    e
-}
-
 pub fn with(mut v: Value, key: &str, val: Value) -> Value {
     v[key] = val;
     v

@@ -28,11 +28,6 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -138,7 +133,7 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize, stack_runs: us
             if kind == "create" {
                 physical = body["PhysicalResourceId"].as_str().unwrap_or("").to_string();
                 if rss_after_first_create.is_none() {
-                    rss_after_first_create = p.pid().and_then(peak_rss_kb);
+                    rss_after_first_create = p.pid().and_then(lambda_harness::peak_rss_kb);
                 }
             }
             let calls = control(&ep, "GET", "calls", None).await.map_err(|e| e.to_string())?;
@@ -148,7 +143,7 @@ async fn run(binary: &std::path::Path, runs: usize, stack: usize, stack_runs: us
             cost.calls.push(list.len());
         }
     }
-    let peak = p.pid().and_then(peak_rss_kb);
+    let peak = p.pid().and_then(lambda_harness::peak_rss_kb);
     let size = std::fs::metadata(binary).map(|m| m.len()).unwrap_or(0);
     let zip = zip_figure();
 

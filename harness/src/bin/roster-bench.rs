@@ -70,16 +70,6 @@ fn roster(users: usize, rate: f64, burst: u32, changed: usize) -> Value {
     })
 }
 
-fn set_event(mut e: Value) -> Value {
-    e["ResourceType"] = json!("Custom::ConnectUserSet");
-    e
-}
-
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// What one phase did.
 struct Phase {
     name: String,
@@ -190,7 +180,7 @@ async fn run(a: &Args) -> Result<String, String> {
     let pages = n.div_ceil(100);
     let mut phases = Vec::new();
 
-    let mut c = b.phase("Create", set_event(events::create("Roster", "x", first.clone())), bound(n, a.rate, a.burst)).await?;
+    let mut c = b.phase("Create", events::for_set(events::create("Roster", "x", first.clone())), bound(n, a.rate, a.burst)).await?;
     let users = b.users().await;
     let made = users.len() - fixture_users(&users);
     c.check = format!("{made}/{n} users exist");
@@ -199,7 +189,7 @@ async fn run(a: &Args) -> Result<String, String> {
     let mut u = b
         .phase(
             &format!("Update ({k} changed)"),
-            set_event(events::update("Roster", "x", &set_id, second.clone(), first)),
+            events::for_set(events::update("Roster", "x", &set_id, second.clone(), first)),
             bound(pages, a.rate, a.burst) + bound(k, a.rate, a.burst),
         )
         .await?;
@@ -212,14 +202,14 @@ async fn run(a: &Args) -> Result<String, String> {
     let mut d = b
         .phase(
             "Delete",
-            set_event(events::delete("Roster", "x", &set_id, second)),
+            events::for_set(events::delete("Roster", "x", &set_id, second)),
             bound(pages, a.rate, a.burst) + bound(n, a.rate, a.burst),
         )
         .await?;
     let users = b.users().await;
     d.check = format!("{} users left", users.len() - fixture_users(&users));
     phases.push(d);
-    let rss = b.lambda.pid().and_then(peak_rss_kb);
+    let rss = b.lambda.pid().and_then(lambda_harness::peak_rss_kb);
     b.lambda.kill().await;
 
     let mut lines = vec![
@@ -261,13 +251,13 @@ async fn run(a: &Args) -> Result<String, String> {
         let mut big = Bench::start(&a.binary, None, Duration::from_secs(900)).await?;
         let props = roster(m, 1000.0, 1000, 0);
         let bytes = props.to_string().len();
-        let c = big.phase("Create", set_event(events::create("Roster", "x", props.clone())), 0.0).await?;
-        let after_create = big.lambda.pid().and_then(peak_rss_kb);
+        let c = big.phase("Create", events::for_set(events::create("Roster", "x", props.clone())), 0.0).await?;
+        let after_create = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
         let changed = roster(m, 1000.0, 1000, 20);
-        let u = big.phase("Update", set_event(events::update("Roster", "x", &set_id, changed.clone(), props)), 0.0).await?;
-        let after_update = big.lambda.pid().and_then(peak_rss_kb);
-        let d = big.phase("Delete", set_event(events::delete("Roster", "x", &set_id, changed)), 0.0).await?;
-        let after_delete = big.lambda.pid().and_then(peak_rss_kb);
+        let u = big.phase("Update", events::for_set(events::update("Roster", "x", &set_id, changed.clone(), props)), 0.0).await?;
+        let after_update = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
+        let d = big.phase("Delete", events::for_set(events::delete("Roster", "x", &set_id, changed)), 0.0).await?;
+        let after_delete = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
         big.lambda.kill().await;
         let mb = |k: Option<u64>| k.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or("n/a".into());
         lines.push(String::new());
