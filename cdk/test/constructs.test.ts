@@ -169,9 +169,13 @@ test('the provider may continue a long roster in a new invocation of itself, and
   const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
   const t = Template.fromStack(s);
   t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
-  const invoke = policyStatements(t).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('lambda:')));
-  assert.equal(invoke.length, 1);
+  const lambda = policyStatements(t).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('lambda:')));
+  assert.equal(lambda.length, 2);
+  const invoke = lambda.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction'));
   assert.deepEqual([invoke[0].Action].flat(), ['lambda:InvokeFunction']);
+  const tags = lambda.find((st) => st.Sid === 'RecordAnswersOnItself')!;
+  assert.deepEqual([tags.Action].flat().sort(), ['lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource']);
+  assert.deepEqual(tags.Resource, { 'Fn::GetAtt': [s.getLogicalId(provider.function!.node.defaultChild as any), 'Arn'] }, 'on itself only');
   const fnId = s.getLogicalId(provider.function!.node.defaultChild as any);
   assert.deepEqual(invoke[0].Resource[0], { 'Fn::GetAtt': [fnId, 'Arn'] }, 'its own ARN only');
   // The function does not depend on that policy (no circular dependency).

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::Path as FsPath;
 use std::process::Stdio;
@@ -192,6 +192,11 @@ struct RuntimeState {
     invoked: Vec<Value>,
     /// When set, each queued invocation is delivered to the function at once, with this timeout.
     auto_deliver: Option<Duration>,
+    /// When set, the Invoke API queues the invocation and still answers this status: Lambda's "reported failed
+    /// but queued", the case that makes a continuation a duplicate.
+    invoke_lies: Option<u16>,
+    /// The function's tags (Lambda's TagResource, ListTags, UntagResource), keyed by the ARN as given.
+    tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The Runtime API (`/2018-06-01/runtime/...`) on loopback.
@@ -202,6 +207,9 @@ pub struct RuntimeApi {
     started: std::time::Instant,
     _stop: oneshot::Sender<()>,
 }
+
+/// The ARN every invocation is made as.
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource";
 
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -220,6 +228,7 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .route("/2015-03-31/functions/{name}/invocations", post(invoke_api))
+            .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
             .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state((state.clone(), notify.clone(), started));
         let (addr, stop) = serve(app).await?;
@@ -266,6 +275,21 @@ impl RuntimeApi {
         lock(&self.state).auto_deliver = timeout;
     }
 
+    /// From now on the Invoke API queues each invocation but answers `status` (`None`: 202 again).
+    pub fn invoke_lies(&self, status: Option<u16>) {
+        lock(&self.state).invoke_lies = status;
+    }
+
+    /// The tags of each function ARN tagged through the Lambda API.
+    pub fn function_tags(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        lock(&self.state).tags.clone()
+    }
+
+    /// Tags a function as Lambda's TagResource would.
+    pub fn tag_function(&self, arn: &str, key: &str, value: &str) {
+        lock(&self.state).tags.entry(arn.to_string()).or_default().insert(key.to_string(), value.to_string());
+    }
+
     /// The payloads queued through the Invoke API so far.
     pub fn invoked(&self) -> Vec<Value> {
         lock(&self.state).invoked.clone()
@@ -306,7 +330,7 @@ async fn next(State((state, notify, started)): State<RtState>) -> Response {
             let headers = [
                 ("Lambda-Runtime-Aws-Request-Id", p.id.clone()),
                 ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),
-                ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource".to_string()),
+                ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN.to_string()),
                 ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000;Sampled=0".to_string()),
             ];
             return (StatusCode::OK, headers, axum::Json(p.event)).into_response();
@@ -345,7 +369,7 @@ async fn invoke_api(State((state, notify, _)): State<RtState>, Path(_name): Path
         let body = json!({"Type": "User", "message": "Could not parse request body into json"});
         return (StatusCode::BAD_REQUEST, [("x-amzn-ErrorType", "InvalidRequestContentException")], axum::Json(body)).into_response();
     };
-    {
+    let lie = {
         let mut g = lock(&state);
         g.invoked.push(payload.clone());
         if let Some(timeout) = g.auto_deliver {
@@ -355,9 +379,52 @@ async fn invoke_api(State((state, notify, _)): State<RtState>, Path(_name): Path
             g.waiting.insert(id.clone(), tx);
             g.queue.push_back(Pending { id, event: payload, deadline: Deadline::After(timeout) });
         }
-    }
+        g.invoke_lies
+    };
     notify.notify_waiters();
-    StatusCode::ACCEPTED.into_response()
+    match lie.and_then(|s| StatusCode::from_u16(s).ok()) {
+        Some(status) => {
+            let body = json!({"Type": "Service", "message": "Service Unavailable"});
+            (status, [("x-amzn-ErrorType", "ServiceException")], axum::Json(body)).into_response()
+        }
+        None => StatusCode::ACCEPTED.into_response(),
+    }
+}
+
+/// Lambda's ListTags (`GET /2017-03-31/tags/{arn}`).
+async fn list_tags(State((state, _, _)): State<RtState>, Path(arn): Path<String>) -> Response {
+    let tags = lock(&state).tags.get(&arn).cloned().unwrap_or_default();
+    (StatusCode::OK, axum::Json(json!({ "Tags": tags }))).into_response()
+}
+
+/// Lambda's TagResource: at most 50 tags on a function, as Lambda allows.
+async fn tag_resource(State((state, _, _)): State<RtState>, Path(arn): Path<String>, body: Bytes) -> Response {
+    let given: BTreeMap<String, String> =
+        serde_json::from_slice::<Value>(&body).ok().and_then(|v| serde_json::from_value(v["Tags"].clone()).ok()).unwrap_or_default();
+    let mut g = lock(&state);
+    let tags = g.tags.entry(arn).or_default();
+    let mut after = tags.clone();
+    after.extend(given);
+    if after.len() > 50 {
+        let body = json!({"Type": "User", "message": "Too many tags: a function has at most 50"});
+        return (StatusCode::BAD_REQUEST, [("x-amzn-ErrorType", "InvalidParameterValueException")], axum::Json(body)).into_response();
+    }
+    *tags = after;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Lambda's UntagResource (`DELETE /2017-03-31/tags/{arn}?tagKeys=a&tagKeys=b`).
+async fn untag_resource(State((state, _, _)): State<RtState>, Path(arn): Path<String>, uri: Uri) -> StatusCode {
+    let keys: Vec<String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "tagKeys")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    if let Some(tags) = lock(&state).tags.get_mut(&arn) {
+        for k in keys {
+            tags.remove(&k);
+        }
+    }
+    StatusCode::NO_CONTENT
 }
 
 async fn init_error(State((state, _, _)): State<RtState>, body: Bytes) -> StatusCode {

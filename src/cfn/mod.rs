@@ -8,6 +8,7 @@ pub mod coerce;
 pub mod continuation;
 pub mod deadline;
 pub mod event;
+pub mod ledger;
 pub mod relay;
 pub mod response;
 
@@ -63,6 +64,7 @@ pub struct Protocol<R> {
     http: reqwest::Client,
     budget: deadline::Policy,
     relay: Option<relay::Relay>,
+    ledger: Option<ledger::Ledger>,
 }
 
 /// What Lambda says about one invocation.
@@ -89,11 +91,13 @@ pub enum HandlerError {
 
 impl<R: CustomResource> Protocol<R> {
     pub fn new(resource: R, http: reqwest::Client, budget: deadline::Policy) -> Protocol<R> {
-        Protocol { resource: Arc::new(resource), http, budget, relay: None }
+        Protocol { resource: Arc::new(resource), http, budget, relay: None, ledger: None }
     }
 
     /// Lets resources continue past one invocation (without it, a [`Outcome::Continue`] answers FAILED).
+    /// The same Lambda client keeps the [`ledger`] of answered chains.
     pub fn with_relay(mut self, relay: relay::Relay) -> Protocol<R> {
+        self.ledger = Some(ledger::Ledger::new(relay.client().clone()));
         self.relay = Some(relay);
         self
     }
@@ -118,7 +122,9 @@ impl<R: CustomResource> Protocol<R> {
                 logical_id = %event::truncate(&echo.logical_resource_id, 80),
                 request_type = %event::truncate(&echo.request_type, 20),
             );
-            let result = self.answer(item, echo, &invocation, work_deadline, delivery_deadline).instrument(span).await;
+            // Boxed: the answer's future nests the resource's, and is deep enough to exceed the compiler's
+            // layout limit where the binary nests it in the runtime's.
+            let result = Box::pin(self.answer(item, echo, &invocation, work_deadline, delivery_deadline).instrument(span)).await;
             match result {
                 Ok(status) => statuses.push(status),
                 Err(e) => {
@@ -141,6 +147,9 @@ impl<R: CustomResource> Protocol<R> {
         work_deadline: Instant,
         delivery_deadline: Instant,
     ) -> Result<String, String> {
+        // Whether this answer belongs to a chain of invocations, which may have copies (see [`ledger`]).
+        let mut chained = false;
+        let ledger_key = ledger::key(&echo.stack_id, &echo.logical_resource_id, &echo.request_id);
         let outcome = match item {
             Intake::Malformed { reason, .. } => {
                 tracing::error!(reason = %reason, "malformed event");
@@ -155,10 +164,17 @@ impl<R: CustomResource> Protocol<R> {
                     tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
                     return Ok("EXPIRED".into());
                 }
+                if req.continuation.is_some() {
+                    chained = true;
+                    if self.already_answered(invocation, &ledger_key, "before any work").await {
+                        return Ok("ANSWERED".into());
+                    }
+                }
                 let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
                 let (outcome, req) = self.run(*req, work_deadline.min(give_up)).await;
                 match (outcome, req) {
                     (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
+                        chained = true;
                         let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
                         match self.relay(&req, &marker, invocation, &progress, delivery_deadline).await {
                             Ok(()) => return Ok("CONTINUED".into()),
@@ -172,6 +188,13 @@ impl<R: CustomResource> Protocol<R> {
                 }
             }
         };
+        if chained {
+            // A copy of this chain may have answered while this one worked; then its answer stands.
+            if self.already_answered(invocation, &ledger_key, "before answering").await {
+                return Ok("ANSWERED".into());
+            }
+            self.record_answer(invocation, &ledger_key, outcome.status()).await;
+        }
         let Some(url) = echo.response_url.clone() else {
             tracing::error!(status = outcome.status(), "event has no ResponseURL; nothing can be answered");
             return Ok("UNANSWERABLE".into());
@@ -192,6 +215,34 @@ impl<R: CustomResource> Protocol<R> {
                 tracing::error!(status = outcome.status(), target = %target, error = %e, "response not delivered");
                 Err(e.to_string())
             }
+        }
+    }
+
+    /// Whether another invocation of this chain answered the event (a failed look is logged and counts as no).
+    async fn already_answered(&self, invocation: &Invocation, key: &str, when: &str) -> bool {
+        let Some(ledger) = self.ledger.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
+            return false;
+        };
+        match ledger.answered(&invocation.function_arn, key).await {
+            Ok(Some(e)) => {
+                tracing::warn!(status = %e.status, answered_at_ms = e.at_ms, when, "another invocation of this chain answered the event already; this one does nothing more");
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read which events were answered (lambda:ListTags); going on");
+                false
+            }
+        }
+    }
+
+    async fn record_answer(&self, invocation: &Invocation, key: &str, status: &str) {
+        let Some(ledger) = self.ledger.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
+            return;
+        };
+        let entry = ledger::Entry { status: status.to_string(), at_ms: deadline::now_ms() };
+        if let Err(e) = ledger.record(&invocation.function_arn, key, &entry).await {
+            tracing::warn!(error = %e, "could not record the answer (lambda:TagResource); a duplicated continuation could answer again");
         }
     }
 

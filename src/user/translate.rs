@@ -24,12 +24,7 @@ const MAX_TAG_VALUE: usize = 256;
 /// A stable digest of the request identity (FNV-1a, 64 bit): short enough for a tag value, and the same on every
 /// retry of the same request.
 pub fn marker_value(stack_id: &str, logical_id: &str, request_id: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in stack_id.bytes().chain([0u8]).chain(logical_id.bytes()).chain([0u8]).chain(request_id.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    crate::cfn::ledger::fnv64(&[stack_id, logical_id, request_id])
 }
 
 /// The holder value of a resource: the stack's name (a stack re-created under the same name holds what the old

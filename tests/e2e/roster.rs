@@ -4,7 +4,7 @@
 
 use crate::secrets::{moto, secrets_client};
 use crate::support::*;
-use lambda_harness::events;
+use lambda_harness::{events, InvocationResult};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -282,22 +282,85 @@ async fn a_long_roster_continues_across_invocations_and_answers_once() {
         assert_eq!(c["ResourceType"], "Custom::ConnectUserSet");
     }
 
-    // The first continuation delivered again, after the chain answered: no write, and its answer is the same.
+    // The chain's answer is on record (a tag on the function) ...
+    let tags = bed.runtime.function_tags();
+    let recorded: Vec<&String> =
+        tags.values().flat_map(|t| t.iter()).filter(|(k, _)| k.starts_with("cr-answered-")).map(|(_, v)| v).collect();
+    assert_eq!(recorded.len(), 1, "{tags:?}");
+    assert!(recorded[0].starts_with("SUCCESS "), "{recorded:?}");
+    // ... so the first continuation delivered again after the answer does nothing: no call, no second answer.
     bed.clear_calls().await;
     let result = bed.runtime.invoke(continued[0].clone(), Duration::from_secs(10)).await;
-    assert!(result.is_some());
+    assert!(matches!(&result, Some(InvocationResult::Response(r)) if r["responses"][0] == "ANSWERED"), "{result:?}");
     let name = a.puts[0].path.rsplit('/').next().unwrap().to_string();
-    let puts = bed.receiver.wait_for(&name, 2, Duration::from_secs(5)).await;
-    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "a duplicate does not act twice");
-    assert_eq!(puts.len(), 2, "the duplicate answered too");
-    let (one, two) = (puts[0].json(), puts[1].json());
-    for k in ["Status", "PhysicalResourceId", "Data"] {
-        assert_eq!(one[k], two[k], "{k} is the same in both answers");
-    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bed.call_log().await, Vec::<Value>::new(), "a duplicate does not act twice");
+    assert_eq!(bed.receiver.for_name(&name).len(), 1, "a duplicate does not answer again");
 
     let d = bed.send_chain(delete(props), Duration::from_secs(3), Duration::from_secs(60)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.is_empty());
+}
+
+/// Lambda can report an asynchronous Invoke as failed although it queued it: the chain answers FAILED, and the
+/// continuations that were queued anyway must neither act nor answer SUCCESS after it.
+#[tokio::test]
+async fn a_continuation_queued_although_invoke_failed_does_not_contradict_the_failed_answer() {
+    let bed = Bed::start().await;
+    let props = at_ten_per_second(&bed, 50).await;
+    bed.runtime.invoke_lies(Some(503));
+    let mut event = create(props);
+    let (url, name) = bed.url();
+    set_url(&mut event, &url);
+    let result = bed.runtime.invoke(event, Duration::from_secs(3)).await;
+    assert!(result.is_some());
+    let puts = bed.receiver.wait_for(&name, 1, Duration::from_secs(10)).await;
+    assert_eq!(puts.len(), 1);
+    let first = puts[0].json();
+    assert_eq!(first["Status"], "FAILED");
+    assert!(first["Reason"].as_str().unwrap_or_default().contains("could not hand the rest"), "{first}");
+    let queued = bed.runtime.invoked();
+    assert!(queued.len() >= 2, "each attempt was queued: {}", queued.len());
+
+    // Lambda now runs what it queued, later, as it may.
+    bed.runtime.invoke_lies(None);
+    bed.clear_calls().await;
+    for copy in queued {
+        let r = bed.runtime.invoke(copy, Duration::from_secs(5)).await;
+        assert!(matches!(&r, Some(InvocationResult::Response(v)) if v["responses"][0] == "ANSWERED"), "{r:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bed.call_log().await, Vec::<Value>::new(), "no copy worked on after the FAILED answer");
+    assert_eq!(bed.receiver.for_name(&name).len(), 1, "and none answered again");
+}
+
+/// Two copies of one continuation at work at once: the one that finishes second finds the first one's answer on
+/// record and stays silent.
+#[tokio::test]
+async fn a_copy_that_finishes_after_another_answered_stays_silent() {
+    let bed = Bed::start().await;
+    let props = at_ten_per_second(&bed, 30).await;
+    let mut event = create(props);
+    let (url, name) = bed.url();
+    set_url(&mut event, &url);
+    let now = lambda_harness::now_ms();
+    event["CustomResourceContinuation"] = json!({"Round": 1, "StartedMs": now, "GiveUpAtMs": now + 120_000});
+    let pending = bed.runtime.enqueue(event.clone(), lambda_harness::Deadline::After(Duration::from_secs(20)));
+    // Once it works on Connect (past its first look at the record), the other copy answers.
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while bed.call_log().await.is_empty() && tokio::time::Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let key = connect_user_resource::cfn::ledger::key(
+        event["StackId"].as_str().unwrap(),
+        event["LogicalResourceId"].as_str().unwrap(),
+        event["RequestId"].as_str().unwrap(),
+    );
+    bed.runtime.tag_function(lambda_harness::FUNCTION_ARN, &key, &format!("FAILED {}", lambda_harness::now_ms()));
+    let result = tokio::time::timeout(Duration::from_secs(25), pending).await.ok().and_then(Result::ok);
+    assert!(matches!(&result, Some(InvocationResult::Response(v)) if v["responses"][0] == "ANSWERED"), "{result:?}");
+    assert_eq!(bed.users().await.len(), 30, "it did its work");
+    assert!(bed.receiver.for_name(&name).is_empty(), "but did not answer over the recorded FAILED");
 }
 
 #[tokio::test]

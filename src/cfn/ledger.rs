@@ -1,0 +1,186 @@
+//! Which events a chain of invocations has answered, kept as tags on the function itself.
+//!
+//! Lambda delivers an asynchronous invocation at least once, and an `Invoke` reported as failed may still have
+//! been queued. Without a record, a duplicated continuation could work on after its chain answered FAILED and
+//! then answer SUCCESS (CloudFormation takes the first answer; the second contradicts it in the logs and in what
+//! Connect holds). So every invocation of a chain looks here before it works and before it answers, and records
+//! its answer here before sending it. The function's own tags are the one store every invocation can reach with
+//! the Lambda client it already has for continuing, and they need no table or bucket in the template.
+//!
+//! What remains: two copies that check at the same moment, before either records, both answer (tags have no
+//! conditional write). The window is the few milliseconds between a check and a record.
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The prefix of the tags this module writes; nothing else is touched.
+pub const PREFIX: &str = "cr-answered-";
+
+/// How long a record is kept: Lambda keeps an asynchronous event for 6 hours at most, so no duplicate can come
+/// later than that.
+pub const KEEP_MS: u64 = 7 * 3600 * 1000;
+
+/// How long one tag call may take: a ledger that cannot be reached must not cost the answer its time.
+const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A recorded answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub status: String,
+    pub at_ms: u64,
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    client: aws_sdk_lambda::Client,
+}
+
+/// FNV-1a, 64 bit, of the parts separated by a zero byte: stable across processes and versions (unlike std's
+/// hasher), short enough for a tag.
+pub fn fnv64(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        let sep: &[u8] = if i == 0 { &[] } else { &[0] };
+        for b in sep.iter().copied().chain(part.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// The tag key of one event: the same for every invocation and every retry of it.
+pub fn key(stack_id: &str, logical_id: &str, request_id: &str) -> String {
+    format!("{PREFIX}{}", fnv64(&[stack_id, logical_id, request_id]))
+}
+
+/// Tags live on the function, not on a version or alias: the invoked ARN loses its qualifier.
+pub fn unqualified(arn: &str) -> &str {
+    match arn.match_indices(':').nth(6) {
+        Some((i, _)) => &arn[..i],
+        None => arn,
+    }
+}
+
+pub fn value(e: &Entry) -> String {
+    format!("{} {}", e.status, e.at_ms)
+}
+
+pub fn parse(v: &str) -> Option<Entry> {
+    let (status, at) = v.split_once(' ')?;
+    Some(Entry { status: status.to_string(), at_ms: at.parse().ok()? })
+}
+
+/// Records older than [`KEEP_MS`] (or unreadable ones) among `tags`: removed when a new one is written.
+pub fn stale(tags: &HashMap<String, String>, now_ms: u64) -> Vec<String> {
+    let mut keys: Vec<String> = tags
+        .iter()
+        .filter(|(k, v)| k.starts_with(PREFIX) && parse(v).is_none_or(|e| e.at_ms + KEEP_MS < now_ms))
+        .map(|(k, _)| k.clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &aws_sdk_lambda::error::SdkError<E>) -> String {
+    match e.code() {
+        Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
+        None => format!("{}", aws_sdk_lambda::error::DisplayErrorContext(e)),
+    }
+}
+
+async fn bounded<T>(what: &str, f: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::time::timeout(CALL_TIMEOUT, f).await.unwrap_or_else(|_| Err(format!("{what} took longer than {CALL_TIMEOUT:?}")))
+}
+
+impl Ledger {
+    pub fn new(client: aws_sdk_lambda::Client) -> Ledger {
+        Ledger { client }
+    }
+
+    async fn tags(&self, function: &str) -> Result<HashMap<String, String>, String> {
+        bounded("ListTags", async {
+            let out = self.client.list_tags().resource(unqualified(function)).send().await.map_err(|e| describe(&e))?;
+            Ok(out.tags().cloned().unwrap_or_default())
+        })
+        .await
+    }
+
+    /// The answer recorded for `key`, if any.
+    pub async fn answered(&self, function: &str, key: &str) -> Result<Option<Entry>, String> {
+        Ok(self.tags(function).await?.get(key).and_then(|v| parse(v)))
+    }
+
+    /// Records an answer, and drops records too old to matter (a function has room for 50 tags).
+    pub async fn record(&self, function: &str, key: &str, entry: &Entry) -> Result<(), String> {
+        let arn = unqualified(function);
+        bounded("TagResource", async {
+            self.client.tag_resource().resource(arn).tags(key, value(entry)).send().await.map_err(|e| describe(&e))?;
+            Ok(())
+        })
+        .await?;
+        let old = stale(&self.tags(function).await?, entry.at_ms);
+        if !old.is_empty() {
+            bounded("UntagResource", async {
+                self.client.untag_resource().resource(arn).set_tag_keys(Some(old)).send().await.map_err(|e| describe(&e))?;
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_stable_and_tells_events_apart() {
+        let a = key("arn:stack/s/1", "Roster", "req-1");
+        assert_eq!(a, key("arn:stack/s/1", "Roster", "req-1"));
+        assert_ne!(a, key("arn:stack/s/1", "Roster", "req-2"));
+        assert_ne!(a, key("arn:stack/s/1", "Other", "req-1"));
+        // The separator matters: moving a character from one part to the next is another event.
+        assert_ne!(key("ab", "c", "d"), key("a", "bc", "d"));
+        assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 16, "{a}");
+        assert!(a.len() <= 128, "a Lambda tag key has at most 128 characters");
+    }
+
+    #[test]
+    fn fnv64_is_the_published_fnv1a() {
+        // Reference values of FNV-1a 64 (the empty string is the offset basis).
+        assert_eq!(fnv64(&[""]), "cbf29ce484222325");
+        assert_eq!(fnv64(&["a"]), "af63dc4c8601ec8c");
+        assert_eq!(fnv64(&["foobar"]), "85944171f73967e8");
+    }
+
+    #[test]
+    fn tags_go_on_the_function_not_its_version_or_alias() {
+        let f = "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource";
+        assert_eq!(unqualified(f), f);
+        assert_eq!(unqualified(&format!("{f}:live")), f);
+        assert_eq!(unqualified(&format!("{f}:$LATEST")), f);
+        assert_eq!(unqualified("connect-user-resource"), "connect-user-resource");
+    }
+
+    #[test]
+    fn records_round_trip_and_only_old_or_unreadable_ones_of_ours_are_stale() {
+        let e = Entry { status: "FAILED".into(), at_ms: 1_000 };
+        assert_eq!(parse(&value(&e)), Some(e));
+        assert_eq!(parse("SUCCESS"), None);
+        assert_eq!(parse("SUCCESS soon"), None);
+        let now = 10 * KEEP_MS;
+        let tags: HashMap<String, String> = [
+            (format!("{PREFIX}old"), format!("SUCCESS {}", now - KEEP_MS - 1)),
+            (format!("{PREFIX}edge"), format!("SUCCESS {}", now - KEEP_MS)),
+            (format!("{PREFIX}new"), format!("FAILED {}", now - 1)),
+            (format!("{PREFIX}junk"), "x".into()),
+            ("team".into(), "SUCCESS 0".into()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(stale(&tags, now), vec![format!("{PREFIX}junk"), format!("{PREFIX}old")]);
+    }
+}
