@@ -2,7 +2,7 @@
 
 use crate::cfn::{deadline, relay::Relay, Protocol};
 use crate::dispatch::ConnectResources;
-use crate::roster::ConnectUserSet;
+use crate::roster::{s3::Files, ConnectUserSet};
 use crate::user::{api, ConnectUserResource};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -50,8 +50,14 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
     let connect = api::Connect::new(aws_sdk_connect::Client::new(&config));
     let secrets = api::Secrets::new(aws_sdk_secretsmanager::Client::new(&config));
     let relay = Relay::new(aws_sdk_lambda::Client::new(&config));
+    // An S3-compatible endpoint given in AWS_ENDPOINT_URL_S3 (a test server, MinIO) takes the bucket in the path;
+    // AWS's own endpoints take it in the host name.
+    let path_style = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let files = Files::new(aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).build()));
     let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).build()?;
-    let resources =
-        ConnectResources { user: ConnectUserResource::new(connect.clone(), secrets.clone()), set: ConnectUserSet::new(connect, secrets) };
+    let resources = ConnectResources {
+        user: ConnectUserResource::new(connect.clone(), secrets.clone()),
+        set: ConnectUserSet::new(connect, secrets, files),
+    };
     Ok(Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay))
 }

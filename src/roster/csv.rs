@@ -1,5 +1,5 @@
 //! Amazon Connect's bulk-upload CSV ("Add users", then "Import users using a CSV template"), read into the
-//! set's entries: pure, so that every rule is tested without S3. Not wired to a `Source` yet (issue 14).
+//! set's entries: pure, so that every rule is tested without S3 (`source.rs` and `s3.rs` bring the file).
 //!
 //! Columns are found by their header, without regard to case, spaces or punctuation, in any order; the forms in
 //! public use are accepted (without secondary email and mobile; without email and password for SAML instances;
@@ -157,8 +157,37 @@ pub fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, Problem> {
 pub struct Names {
     pub routing_profiles: HashMap<String, String>,
     pub security_profiles: HashMap<String, String>,
-    /// By name and by path (`support/EMEA/tier 1`).
+    /// By name (names used by one group only) and by path (`support/EMEA/tier 1`).
     pub hierarchy_groups: HashMap<String, String>,
+    /// Group names used by several groups (lowercase), with how many: such a name must be given as a path.
+    pub ambiguous_groups: HashMap<String, usize>,
+}
+
+/// The hierarchy values of a file that are paths (`support/EMEA/tier 1`), trimmed of outer slashes, without
+/// duplicates: their groups' paths must be read (DescribeUserHierarchyGroup) to resolve them. Empty for a file
+/// that cannot be read (its problems are reported by [`entries`]).
+pub fn hierarchy_paths(text: &str) -> Vec<String> {
+    let Ok(recs) = records(text) else { return Vec::new() };
+    let Some((_, header)) = recs.first() else { return Vec::new() };
+    let Some(at) = header.iter().position(|h| HEADERS.iter().any(|(c, sp)| *c == Column::Hierarchy && sp.contains(&reduce(h).as_str())))
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = recs
+        .iter()
+        .skip(1)
+        .filter_map(|(_, r)| r.get(at))
+        .map(|v| v.trim().trim_matches('/').to_string())
+        .filter(|v| v.contains('/'))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The name a path ends with (`tier 1` of `support/EMEA/tier 1`).
+pub fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path).trim()
 }
 
 /// Looks a name up without regard to case; on a miss, the nearest known name for the message.
@@ -174,12 +203,29 @@ fn resolve(names: &HashMap<String, String>, name: &str) -> Result<String, String
     })
 }
 
-/// The file's rows as entries of `Users` (the properties of `Custom::ConnectUser`, names resolved to ids), or
-/// every problem found. The passwords of the file are kept, as the console's upload does.
-pub fn entries(text: &str, names: &Names) -> Result<Vec<Map<String, Value>>, Vec<Problem>> {
-    let recs = records(text).map_err(|p| vec![p])?;
+/// Entries with their line numbers.
+pub type Rows = Vec<(usize, Map<String, Value>)>;
+
+/// The file's rows as entries of `Users` (the properties of `Custom::ConnectUser`, names resolved to ids), each
+/// with its line number, or every problem found. The passwords of the file are kept, as the console's upload does.
+pub fn entries(text: &str, names: &Names) -> Result<Rows, Vec<Problem>> {
+    let (rows, problems) = read(text, names);
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The rows without problems, and every problem: so that the rows that read can still be checked as users and
+/// a file's problems are all reported at once.
+pub fn read(text: &str, names: &Names) -> (Rows, Vec<Problem>) {
+    let recs = match records(text) {
+        Ok(r) => r,
+        Err(p) => return (Vec::new(), vec![p]),
+    };
     let Some((header_line, header)) = recs.first() else {
-        return Err(vec![Problem { row: 1, column: None, message: "the file is empty (no header)".into() }]);
+        return (Vec::new(), vec![Problem { row: 1, column: None, message: "the file is empty (no header)".into() }]);
     };
     let mut problems = Vec::new();
     let mut at: HashMap<Column, usize> = HashMap::new();
@@ -200,11 +246,12 @@ pub fn entries(text: &str, names: &Names) -> Result<Vec<Map<String, Value>>, Vec
         }
     }
     if !problems.is_empty() {
-        return Err(problems);
+        return (Vec::new(), problems);
     }
     let mut out = Vec::new();
     let mut logins: HashMap<String, usize> = HashMap::new();
     for (row, rec) in recs.iter().skip(1) {
+        let before = problems.len();
         let get = |c: Column| at.get(&c).and_then(|&i| rec.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
         let mut bad = |c: Column, m: String| problems.push(Problem { row: *row, column: Some(c), message: m });
         let mut e = Map::new();
@@ -256,11 +303,15 @@ pub fn entries(text: &str, names: &Names) -> Result<Vec<Map<String, Value>>, Vec
             }
         }
         if let Some(h) = get(Column::Hierarchy) {
-            match resolve(&names.hierarchy_groups, h.trim_matches('/')) {
-                Ok(id) => {
-                    e.insert("HierarchyGroupId".into(), json!(id));
-                }
-                Err(m) => bad(Column::Hierarchy, m),
+            let h = h.trim_matches('/');
+            match names.ambiguous_groups.get(&h.to_lowercase()) {
+                Some(n) => bad(Column::Hierarchy, format!("{n} groups are named {h:?}; give its path (for example parent/{h})")),
+                None => match resolve(&names.hierarchy_groups, h) {
+                    Ok(id) => {
+                        e.insert("HierarchyGroupId".into(), json!(id));
+                    }
+                    Err(m) => bad(Column::Hierarchy, m),
+                },
             }
         }
         let mut phone = Map::new();
@@ -310,13 +361,11 @@ pub fn entries(text: &str, names: &Names) -> Result<Vec<Map<String, Value>>, Vec
             }
             e.insert("Tags".into(), Value::Object(tags));
         }
-        out.push(e);
+        if problems.len() == before {
+            out.push((*row, e));
+        }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    (out, problems)
 }
 
 #[cfg(test)]
@@ -328,7 +377,8 @@ mod tests {
         Names {
             routing_profiles: m(&[("Basic Routing Profile", "rp-1"), ("Sales Routing Profile", "rp-2")]),
             security_profiles: m(&[("Agent", "sp-1"), ("CallCenterManager", "sp-2")]),
-            hierarchy_groups: m(&[("EMEA", "hg-1"), ("EMEA/tier 1", "hg-2"), ("tier 1", "hg-2")]),
+            hierarchy_groups: m(&[("EMEA", "hg-1"), ("EMEA/tier 1", "hg-2"), ("US/tier 1", "hg-3")]),
+            ambiguous_groups: [("tier 1".to_string(), 2)].into(),
         }
     }
 
@@ -337,7 +387,7 @@ mod tests {
 
     #[test]
     fn the_consoles_template_reads_as_entries() {
-        let e = entries(CONSOLE, &names()).unwrap();
+        let e: Vec<Map<String, Value>> = entries(CONSOLE, &names()).unwrap().into_iter().map(|(_, m)| m).collect();
         assert_eq!(e.len(), 2);
         assert_eq!(
             Value::Object(e[0].clone()),
@@ -363,7 +413,7 @@ mod tests {
     #[test]
     fn columns_are_found_by_header_in_any_order_and_the_public_variants_are_accepted() {
         let saml = "User Login,Security Profile Name,First Name,Last Name,Routing Profile Name,Hierarchy,Tags\nana,Agent,Ana,Silva,basic routing profile,EMEA/tier 1,team=support|site=lisbon\n";
-        let e = entries(saml, &names()).unwrap();
+        let e: Vec<Map<String, Value>> = entries(saml, &names()).unwrap().into_iter().map(|(_, m)| m).collect();
         assert_eq!(e[0]["RoutingProfileId"], "rp-1", "names without regard to case");
         assert_eq!(e[0]["HierarchyGroupId"], "hg-2", "a group path");
         assert_eq!(e[0]["Tags"], json!({"team": "support", "site": "lisbon"}));
@@ -396,6 +446,29 @@ mod tests {
         );
         assert!(shown.contains(&"row 4, column user login: required".to_string()), "{shown:?}");
         assert!(shown.iter().all(|s| !s.contains("Secr3t")), "{shown:?}");
+    }
+
+    #[test]
+    fn a_group_name_used_twice_must_be_given_as_a_path() {
+        let text = "user login,routing profile name,security profile name,hierarchy\nana,Basic Routing Profile,Agent,tier 1\nben,Basic Routing Profile,Agent,/US/tier 1/\n";
+        let p = entries(text, &names()).unwrap_err();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].to_string(), "row 2, column hierarchy: 2 groups are named \"tier 1\"; give its path (for example parent/tier 1)");
+        let ok = "user login,routing profile name,security profile name,hierarchy\nben,Basic Routing Profile,Agent,/US/tier 1/\n";
+        assert_eq!(
+            entries(ok, &names()).unwrap()[0],
+            (
+                2,
+                serde_json::from_value(
+                    json!({"Name": "ben", "RoutingProfileId": "rp-1", "SecurityProfileIds": ["sp-1"], "HierarchyGroupId": "hg-3"})
+                )
+                .unwrap()
+            )
+        );
+        assert_eq!(hierarchy_paths(text), ["US/tier 1"]);
+        assert_eq!(hierarchy_paths("user login,Hierarchy Group\na,x/y\nb,x/y\nc,z\n"), ["x/y"]);
+        assert!(hierarchy_paths("user login\na\n").is_empty());
+        assert_eq!(last_segment("support/EMEA/tier 1"), "tier 1");
     }
 
     #[test]

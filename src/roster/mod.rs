@@ -3,7 +3,8 @@
 //! - `props`: the set's properties (each entry parsed by the single user's parser, `Defaults` merged under it);
 //! - `plan`: the pure set plan (ownership, which users to create, update, delete, release; per user the single
 //!   resource's planner);
-//! - `run`: carrying the plan out with the single resource's calls, paced per operation.
+//! - `run`: carrying the plan out with the single resource's calls, paced per operation;
+//! - `source`, `csv`, `s3`: entries kept in an S3 file (Connect's bulk-upload CSV, JSON, JSON lines).
 //!
 //! Every invocation re-reads what the set holds from Connect (SearchUsers by the holder tag), so nothing but
 //! the protocol's continuation marker is carried between invocations, and a repeated invocation finds less
@@ -14,10 +15,12 @@ pub mod csv;
 pub mod plan;
 pub mod props;
 pub mod run;
+pub mod s3;
+pub mod source;
 
 use crate::cfn::{Ctx, CustomResource, Outcome};
 use crate::pace::Pacer;
-use crate::user::api::{Connect, Secrets, DEFERRED};
+use crate::user::api::{ApiError, Connect, Named, Secrets, DEFERRED};
 use crate::user::properties::{self, PasswordSource, Settings};
 use crate::user::{reason, translate};
 use props::{OldEntry, SetProps};
@@ -40,6 +43,22 @@ const RATE_MARGIN: f64 = 0.995;
 pub struct ConnectUserSet {
     connect: Connect,
     secrets: Secrets,
+    files: s3::Files,
+}
+
+/// Why the wanted set could not be made ready.
+enum Stop {
+    Failed(String),
+    /// A read did not fit this invocation: continue.
+    Deferred(String),
+}
+
+fn stop_of(what: &str, e: &ApiError) -> Stop {
+    if e.code == DEFERRED {
+        Stop::Deferred(format!("{what} did not fit this invocation"))
+    } else {
+        Stop::Failed(format!("{what} failed: {}; nothing was changed", reason(e)))
+    }
 }
 
 /// `<instance-id>:set:<stack name>/<logical id>`: stable for the resource, distinct from a user's id.
@@ -73,8 +92,161 @@ fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String
 }
 
 impl ConnectUserSet {
-    pub fn new(connect: Connect, secrets: Secrets) -> ConnectUserSet {
-        ConnectUserSet { connect, secrets }
+    pub fn new(connect: Connect, secrets: Secrets, files: s3::Files) -> ConnectUserSet {
+        ConnectUserSet { connect, secrets, files }
+    }
+
+    /// The Connect client of one invocation, every call paced under the set's rate.
+    fn paced(&self, ctx: &Ctx, pace: (f64, u32)) -> (Connect, Arc<Pacer>) {
+        // The server's bucket may be empty when a continuation begins (the invocation before it used it); and one
+        // token is always kept in reserve, for calls that reach Connect closer together than they were sent.
+        let start_tokens = if ctx.round == 0 { pace.1.saturating_sub(1).max(1) } else { 1 };
+        let pacer = Arc::new(Pacer::starting_with(pace.0 * RATE_MARGIN, pace.1, start_tokens));
+        (self.connect.paced(pacer.clone(), Some(ctx.continue_by)), pacer)
+    }
+
+    /// The names of the instance's profiles and groups that the CSV files use, read once per invocation: every
+    /// routing profile, security profile and hierarchy group (one List each, all pages), and the path of each
+    /// group a file names by path (one DescribeUserHierarchyGroup per group with that last name).
+    async fn names(&self, connect: &Connect, instance_id: &str, texts: &[&str], deadline: Instant) -> Result<csv::Names, Stop> {
+        let list = |kind: Named| connect.list_named(instance_id, kind, deadline);
+        let routing = list(Named::RoutingProfiles).await.map_err(|e| stop_of("reading the instance's routing profiles", &e))?;
+        let security = list(Named::SecurityProfiles).await.map_err(|e| stop_of("reading the instance's security profiles", &e))?;
+        let groups = list(Named::HierarchyGroups).await.map_err(|e| stop_of("reading the instance's hierarchy groups", &e))?;
+        let mut names = csv::Names {
+            routing_profiles: routing.into_iter().map(|(id, n)| (n, id)).collect(),
+            security_profiles: security.into_iter().map(|(id, n)| (n, id)).collect(),
+            ..Default::default()
+        };
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for (_, n) in &groups {
+            *count.entry(n.to_lowercase()).or_default() += 1;
+        }
+        for (id, n) in &groups {
+            match count.get(&n.to_lowercase()) {
+                Some(1) => {
+                    names.hierarchy_groups.insert(n.clone(), id.clone());
+                }
+                Some(&k) => {
+                    names.ambiguous_groups.insert(n.to_lowercase(), k);
+                }
+                None => {}
+            }
+        }
+        let mut paths: Vec<String> = texts.iter().flat_map(|t| csv::hierarchy_paths(t)).collect();
+        paths.sort();
+        paths.dedup();
+        let mut described: HashMap<String, String> = HashMap::new();
+        for path in &paths {
+            let last = csv::last_segment(path).to_lowercase();
+            for (id, _) in groups.iter().filter(|(_, n)| n.to_lowercase() == last) {
+                if described.contains_key(id) {
+                    continue;
+                }
+                let p =
+                    connect.hierarchy_path(instance_id, id, deadline).await.map_err(|e| stop_of("reading a hierarchy group's path", &e))?;
+                described.insert(id.clone(), p.join("/"));
+            }
+        }
+        for (id, p) in described {
+            names.hierarchy_groups.insert(p, id);
+        }
+        Ok(names)
+    }
+
+    /// The wanted set (its Source's entries first, then `Users`) and, for an Update, the previous entries (from
+    /// the previous properties and their Source, when it can still be read).
+    async fn load(
+        &self,
+        ctx: &Ctx,
+        connect: &Connect,
+        old: Option<&Map<String, Value>>,
+    ) -> Result<(SetProps, HashMap<String, OldEntry>), Stop> {
+        let props = &ctx.request.properties;
+        let invalid = |e: properties::PropertyErrors| {
+            tracing::warn!(action = "reject", errors = e.0.len(), "invalid properties");
+            for p in &e.0 {
+                tracing::warn!(problem = %p, "invalid property");
+            }
+            let shown: Vec<String> = e.0.iter().map(ToString::to_string).collect();
+            Stop::Failed(format!("invalid properties: {}", source::capped(&shown, source::PROBLEMS_BUDGET)))
+        };
+        let spec = source::spec(props).map_err(|e| invalid(properties::PropertyErrors(e)))?;
+        let old_spec = old.and_then(|o| source::spec(o).ok().flatten());
+        let Some(spec) = spec else {
+            let set = SetProps::parse(props).map_err(invalid)?;
+            let previous = self.previous(ctx, &set, connect, old, old_spec.as_ref(), None).await;
+            return Ok((set, previous));
+        };
+        // The instance the names belong to; a wrong InstanceId is reported with the other properties.
+        let Ok(instance) = props::SetProps::instance_of(props) else {
+            return Err(SetProps::parse(props).err().map(invalid).unwrap_or_else(|| Stop::Failed("InstanceId: required".into())));
+        };
+        let text = self.files.read(&spec, ctx.deadline).await.map_err(|why| Stop::Failed(format!("{why}; nothing was changed")))?;
+        let names =
+            if spec.format == source::Format::Csv { Some(self.names(connect, &instance, &[&text], ctx.deadline).await?) } else { None };
+        let empty = csv::Names::default();
+        let (items, mut problems) = source::entries(&text, spec.format, names.as_ref().unwrap_or(&empty));
+        drop(text);
+        let parsed = SetProps::parse_with(props, items);
+        if let Err(e) = &parsed {
+            problems.extend(e.0.iter().map(ToString::to_string));
+        }
+        if !problems.is_empty() {
+            for p in &problems {
+                tracing::warn!(source = %spec.uri(), problem = %p, "invalid roster");
+            }
+            return Err(Stop::Failed(format!(
+                "invalid roster ({} problem(s); rows are those of {}): {}; nothing was changed",
+                problems.len(),
+                spec.uri(),
+                source::capped(&problems, source::PROBLEMS_BUDGET)
+            )));
+        }
+        let set = parsed.map_err(invalid)?;
+        let previous = self.previous(ctx, &set, connect, old, old_spec.as_ref(), names.as_ref()).await;
+        Ok((set, previous))
+    }
+
+    /// An Update's previous entries that differ from the wanted ones. Those of a previous Source that can no
+    /// longer be read are left out (their users are then read from Connect instead of trusted), with a warning.
+    async fn previous(
+        &self,
+        ctx: &Ctx,
+        set: &SetProps,
+        connect: &Connect,
+        old: Option<&Map<String, Value>>,
+        old_spec: Option<&source::Spec>,
+        names: Option<&csv::Names>,
+    ) -> HashMap<String, OldEntry> {
+        let Some(old) = old else { return HashMap::new() };
+        let mut items = Vec::new();
+        if let Some(spec) = old_spec {
+            let read = async {
+                let text = self.files.read(spec, ctx.deadline).await.map_err(Stop::Failed)?;
+                let fetched;
+                let names = match (spec.format, names) {
+                    (source::Format::Csv, None) => {
+                        fetched = self.names(connect, &set.instance_id, &[&text], ctx.deadline).await?;
+                        &fetched
+                    }
+                    (_, Some(n)) => n,
+                    (_, None) => &csv::Names::default(),
+                };
+                let (found, problems) = source::entries(&text, spec.format, names);
+                match problems.first() {
+                    Some(p) => Err(Stop::Failed(format!("{} problem(s), the first: {p}", problems.len()))),
+                    None => Ok(found),
+                }
+            };
+            match read.await {
+                Ok(found) => items = found,
+                Err(Stop::Failed(why) | Stop::Deferred(why)) => {
+                    tracing::warn!(source = %spec.uri(), why = %why, "the previous roster file cannot be read: its users are read from Connect")
+                }
+            }
+        }
+        props::old_entries(old, items, Some(set))
     }
 
     /// Reads every user the set holds in `instance_id` (all pages) into the plan, page by page; returns how
@@ -124,7 +296,7 @@ impl ConnectUserSet {
         };
         for &i in creating {
             let Some(e) = set.entries.get(i) else { continue };
-            let what = format!("Users[{}] ({})", e.index, e.props.name);
+            let what = e.what();
             let (password, source) = match &e.props.password {
                 Some(PasswordSource::Inline(s)) => (Some(s.expose().to_string()), "Password".to_string()),
                 Some(PasswordSource::SecretsManager { secret_id, key }) => {
@@ -170,21 +342,16 @@ impl ConnectUserSet {
     async fn reconcile(
         &self,
         ctx: &Ctx,
+        (connect, pacer): (Connect, Arc<Pacer>),
         wanted: Option<&SetProps>,
         previous: &HashMap<String, OldEntry>,
         instance_id: &str,
-        pace: (f64, u32),
     ) -> Outcome {
         let r = &ctx.request;
         let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
         let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
         let id = physical_id(instance_id, &holder);
         let started = Instant::now();
-        // The server's bucket may be empty when a continuation begins (the invocation before it used it); and one
-        // token is always kept in reserve, for calls that reach Connect closer together than they were sent.
-        let start_tokens = if ctx.round == 0 { pace.1.saturating_sub(1).max(1) } else { 1 };
-        let pacer = Arc::new(Pacer::starting_with(pace.0 * RATE_MARGIN, pace.1, start_tokens));
-        let connect = self.connect.paced(pacer.clone(), Some(ctx.continue_by));
         let failed = |reason: String| Outcome::Failed { reason, physical_resource_id: Some(id.clone()) };
         let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(id.clone()) };
 
@@ -313,11 +480,14 @@ impl ConnectUserSet {
         Outcome::Success { physical_resource_id: id, data: data(set.entries.len(), &ids) }
     }
 
-    fn parse(ctx: &Ctx) -> Result<SetProps, Outcome> {
-        SetProps::parse(&ctx.request.properties).map_err(|e| {
-            tracing::warn!(action = "reject", errors = e.0.len(), "invalid properties");
-            Outcome::failed(format!("invalid properties: {e}"))
-        })
+    /// The answer for a set that could not be made ready: FAILED, or continue when a read did not fit.
+    fn stopped(ctx: &Ctx, stop: Stop, id: Option<String>) -> Outcome {
+        match stop {
+            Stop::Failed(reason) => {
+                Outcome::Failed { reason, physical_resource_id: id.or_else(|| ctx.request.physical_resource_id.clone()) }
+            }
+            Stop::Deferred(progress) => Outcome::Continue { progress, physical_resource_id: id },
+        }
     }
 }
 
@@ -340,35 +510,42 @@ fn password_map(secret_id: &str, value: &str, key: Option<&str>) -> Result<HashM
 
 impl CustomResource for ConnectUserSet {
     async fn create(&self, ctx: &Ctx) -> Outcome {
-        let set = match Self::parse(ctx) {
-            Ok(s) => s,
-            Err(o) => return o,
-        };
         let r = &ctx.request;
-        // Recorded at once: whatever happens from here, a failed Create reports the set, so that the Delete of
-        // CloudFormation's rollback removes what this Create made.
-        ctx.record_physical_id(&physical_id(&set.instance_id, &translate::holder_value(&r.stack_id, &r.logical_resource_id)));
+        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        // Recorded as soon as the instance is known: whatever happens from here, a failed Create reports the set,
+        // so that the Delete of CloudFormation's rollback removes what this Create made.
+        let id = SetProps::instance_of(&r.properties).ok().map(|i| physical_id(&i, &holder));
+        if let Some(id) = &id {
+            ctx.record_physical_id(id);
+        }
+        let paced = self.paced(ctx, pace_of(&r.properties));
+        let (set, _) = match self.load(ctx, &paced.0, None).await {
+            Ok(s) => s,
+            // Bad properties: the placeholder id, as for any failed Create (nothing was made).
+            Err(Stop::Failed(reason)) => return Outcome::failed(reason),
+            Err(stop) => return Self::stopped(ctx, stop, id),
+        };
         let instance = set.instance_id.clone();
-        self.reconcile(ctx, Some(&set), &HashMap::new(), &instance, (set.requests_per_second, set.burst)).await
+        self.reconcile(ctx, paced, Some(&set), &HashMap::new(), &instance).await
     }
 
     async fn update(&self, ctx: &Ctx) -> Outcome {
-        let set = match Self::parse(ctx) {
-            Ok(s) => s,
-            Err(o) => return o,
-        };
         let r = &ctx.request;
+        let paced = self.paced(ctx, pace_of(&r.properties));
         let current = r.physical_resource_id.clone().unwrap_or_default();
-        let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| i == set.instance_id);
-        let previous = if same_instance {
-            r.old_properties.as_ref().map(|o| props::old_entries(o, Some(&set))).unwrap_or_default()
-        } else {
+        let new_instance = SetProps::instance_of(&r.properties).ok();
+        let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| Some(i) == new_instance.as_deref());
+        let old = if same_instance { r.old_properties.as_ref() } else { None };
+        let (set, previous) = match self.load(ctx, &paced.0, old).await {
+            Ok(s) => s,
+            Err(stop) => return Self::stopped(ctx, stop, None),
+        };
+        if !same_instance {
             // Another instance: a new set there; CloudFormation deletes the old one's users in its cleanup.
             tracing::info!(action = "replace", "InstanceId changed (or the set never existed): a new set");
-            HashMap::new()
-        };
+        }
         let instance = set.instance_id.clone();
-        self.reconcile(ctx, Some(&set), &previous, &instance, (set.requests_per_second, set.burst)).await
+        self.reconcile(ctx, paced, Some(&set), &previous, &instance).await
     }
 
     async fn delete(&self, ctx: &Ctx) -> Outcome {
@@ -384,8 +561,11 @@ impl CustomResource for ConnectUserSet {
             return Outcome::Success { physical_resource_id: existing, data: Default::default() };
         }
         let instance = instance.to_string();
+        // A Source is not read: a delete must not fail because the file is gone. The users' own records say which
+        // ones the set created (the others are released); inline entries that import are released too.
         let imported = props::imported_entries(&r.properties);
-        self.reconcile(ctx, None, &imported, &instance, pace_of(&r.properties)).await
+        let paced = self.paced(ctx, pace_of(&r.properties));
+        self.reconcile(ctx, paced, None, &imported, &instance).await
     }
 }
 

@@ -111,7 +111,7 @@ impl<'a> Planner<'a> {
         for (i, e) in wanted.iter().enumerate() {
             let old = previous.get(&e.props.name);
             if let Some(why) = old.and_then(|o| planner::immutable_change(&e.props, &o.immutable, &e.immutable)) {
-                p.rejections.push(format!("Users[{}] ({}): {why}", e.index, e.props.name));
+                p.rejections.push(format!("{}: {why}", e.what()));
                 p.done[i] = true;
             }
         }
@@ -139,8 +139,10 @@ impl<'a> Planner<'a> {
         self.ids.insert(name.clone(), user.user_id.clone());
         if let Some(t) = e.props.import.as_ref().filter(|t| t.user_id != user.user_id) {
             self.rejections.push(format!(
-                "Users[{}].ImportId: names user {}, but this set already holds user {} named {name}",
-                e.index, t.user_id, user.user_id
+                "{}: names user {}, but this set already holds user {} named {name}",
+                e.origin.at("ImportId"),
+                t.user_id,
+                user.user_id
             ));
             return;
         }
@@ -228,8 +230,8 @@ pub fn entry_changes(e: &Entry, old: Option<&OldEntry>, actual: &Actual, marker:
     let id = PhysicalId { instance_id: e.props.instance_id.clone(), user_id: actual.user_id.clone() };
     let mut changes = match planner::plan_update(&e.props, old_immutable, new_immutable, &id, Some(actual)) {
         Plan::InPlace(c) => c,
-        Plan::Reject { reason } => return Err(format!("Users[{}] ({}): {reason}", e.index, e.props.name)),
-        other => return Err(format!("Users[{}] ({}): internal error: unexpected {other:?}", e.index, e.props.name)),
+        Plan::Reject { reason } => return Err(format!("{}: {reason}", e.what())),
+        other => return Err(format!("{}: internal error: unexpected {other:?}", e.what())),
     };
     let mut records = BTreeMap::new();
     if e.props.import.is_none() && !created_by_set(actual) {

@@ -2,10 +2,12 @@
 //! merged under it, and is parsed by the single user's own parser, so names, aliases, rules and messages are the
 //! same (prefixed `Users[12].`).
 
+use super::source::Origin;
 use crate::cfn::coerce;
 use crate::user::properties::{self, Immutable, Proficiencies, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
 use crate::user::{ids, translate};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The resource type this module serves.
@@ -15,7 +17,18 @@ pub const TYPE: &str = "Custom::ConnectUserSet";
 pub const MAX_ENTRY_TAGS: usize = MAX_USER_TAGS - 1;
 
 /// Top-level properties of a set.
-const FIELDS: [&str; 7] = ["InstanceId", "Users", "Defaults", "PasswordSecretId", "PasswordSecretKey", "RequestsPerSecond", "Burst"];
+const FIELDS: [&str; 10] = [
+    "InstanceId",
+    "Users",
+    "Source",
+    "SourceVersion",
+    "SourceFormat",
+    "Defaults",
+    "PasswordSecretId",
+    "PasswordSecretKey",
+    "RequestsPerSecond",
+    "Burst",
+];
 
 /// `RequestsPerSecond`: allowed range and default (Connect's default quota).
 pub const RATE: (f64, f64, f64) = (0.1, 1000.0, 2.0);
@@ -29,8 +42,8 @@ const PER_USER: [&str; 6] = ["Name", "ImportId", "DirectoryUserId", "Password", 
 /// 10,000 entries must fit a 128 MB function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// Its place in `Users`, for messages (`Users[12]`).
-    pub index: usize,
+    /// Where it was given (`Users[12]`, or a row of the Source), for messages.
+    pub origin: Origin,
     pub props: UserProps,
     /// The digest of the settings a page of SearchUsers does not show ([`hidden_digest`]), tagged on the users
     /// the set writes, so that a later read knows them without a call.
@@ -39,6 +52,13 @@ pub struct Entry {
     pub immutable: Immutable,
     /// A digest of the merged entry as given, to leave out the previous entries that are the same.
     pub given: u64,
+}
+
+impl Entry {
+    /// The entry for messages: `Users[12] (ana)`, `row 14 (ana)`.
+    pub fn what(&self) -> String {
+        format!("{} ({})", self.origin.label(), self.props.name)
+    }
 }
 
 /// The settings a page of SearchUsers does not show.
@@ -155,7 +175,20 @@ fn number(v: &Value, path: &str, min: f64, max: f64, errors: &mut Vec<PropertyEr
 }
 
 impl SetProps {
+    /// The set's instance id, when `InstanceId` is valid.
+    pub fn instance_of(props: &Map<String, Value>) -> Result<String, String> {
+        let v = props.iter().find(|(k, _)| k.eq_ignore_ascii_case("InstanceId") || k.eq_ignore_ascii_case("InstanceArn")).map(|(_, v)| v);
+        let raw = coerce::string(v.ok_or_else(|| "required".to_string())?).map_err(|e| e.to_string())?;
+        ids::instance_id(&raw)
+    }
+
+    /// A set whose entries are all in `Users`.
     pub fn parse(props: &Map<String, Value>) -> Result<SetProps, PropertyErrors> {
+        SetProps::parse_with(props, Vec::new())
+    }
+
+    /// A set whose entries are `sourced` (read from its `Source`) and then those of `Users`, if any.
+    pub fn parse_with(props: &Map<String, Value>, sourced: super::source::Sourced) -> Result<SetProps, PropertyErrors> {
         let mut errors = Vec::new();
         let mut f: HashMap<&'static str, &Value> = HashMap::new();
         for (k, v) in props {
@@ -234,50 +267,78 @@ impl SetProps {
         };
 
         let instance_value = Value::String(instance_id.clone().unwrap_or_else(|| "unknown".into()));
-        let mut entries = Vec::new();
-        match f.get("Users").map(|v| coerce::list(v)) {
-            None => err(&mut errors, "Users", "required (a list of users, each with the properties of Custom::ConnectUser but InstanceId)"),
-            Some(Err(e)) => err(&mut errors, "Users", e.to_string()),
+        let has_source = f.contains_key("Source");
+        // Borrowed: a large inline roster is not copied (the properties stay in the event).
+        let inline: Vec<(Origin, Cow<Map<String, Value>>)> = match f.get("Users").map(|v| coerce::list(v)) {
+            None if has_source => Vec::new(),
+            None => {
+                err(
+                    &mut errors,
+                    "Users",
+                    "required (a list of users, each with the properties of Custom::ConnectUser but InstanceId), or a Source",
+                );
+                Vec::new()
+            }
+            Some(Err(e)) => {
+                err(&mut errors, "Users", e.to_string());
+                Vec::new()
+            }
             Some(Ok(list)) => {
-                let mut seen: HashMap<String, usize> = HashMap::new();
+                let mut out = Vec::new();
                 for (i, item) in list.iter().enumerate() {
-                    let path = format!("Users[{i}]");
-                    let Ok(o) = coerce::object(item) else {
-                        err(&mut errors, path, format!("must be an object with the properties of one user, got {}", coerce::kind(item)));
-                        continue;
-                    };
-                    if o.keys().any(|k| properties::canonical(k) == Some("InstanceId")) {
-                        err(&mut errors, format!("{path}.InstanceId"), "the set's InstanceId applies to every entry; remove it here");
+                    match coerce::object(item) {
+                        Ok(o) => out.push((Origin::Inline(i), Cow::Borrowed(o))),
+                        Err(_) => err(
+                            &mut errors,
+                            format!("Users[{i}]"),
+                            format!("must be an object with the properties of one user, got {}", coerce::kind(item)),
+                        ),
+                    }
+                }
+                out
+            }
+        };
+        let mut entries = Vec::new();
+        let mut seen: HashMap<String, Origin> = HashMap::new();
+        for (origin, o) in sourced.into_iter().map(|(origin, o)| (origin, Cow::Owned(o))).chain(inline) {
+            if o.keys().any(|k| properties::canonical(k) == Some("InstanceId")) {
+                err(&mut errors, origin.at("InstanceId"), "the set's InstanceId applies to every entry; remove it here");
+                continue;
+            }
+            let raw = merge(&o, defaults, &instance_value);
+            drop(o);
+            match UserProps::parse(&raw) {
+                Err(PropertyErrors(list)) => {
+                    for e in list.into_iter().filter(|e| instance_id.is_some() || e.path != "InstanceId") {
+                        err(&mut errors, origin.at(&e.path), e.message);
+                    }
+                }
+                Ok(p) => {
+                    if p.settings.tags.len() > MAX_ENTRY_TAGS {
+                        err(
+                            &mut errors,
+                            origin.at("Tags"),
+                            format!(
+                                "at most {MAX_ENTRY_TAGS} tags in a set (Connect allows 50 and the set keeps three for its own), got {}",
+                                p.settings.tags.len()
+                            ),
+                        );
+                    }
+                    if let Some(first) = seen.insert(p.name.to_lowercase(), origin) {
+                        err(
+                            &mut errors,
+                            origin.at("Name"),
+                            format!("{} is also the Name of {}; names are unique in a set", p.name, first.label()),
+                        );
                         continue;
                     }
-                    let raw = merge(o, defaults, &instance_value);
-                    match UserProps::parse(&raw) {
-                        Err(PropertyErrors(list)) => {
-                            for e in list.into_iter().filter(|e| instance_id.is_some() || e.path != "InstanceId") {
-                                err(&mut errors, format!("{path}.{}", e.path), e.message);
-                            }
-                        }
-                        Ok(p) => {
-                            if p.settings.tags.len() > MAX_ENTRY_TAGS {
-                                err(&mut errors, format!("{path}.Tags"), format!("at most {MAX_ENTRY_TAGS} tags in a set (Connect allows 50 and the set keeps three for its own), got {}", p.settings.tags.len()));
-                            }
-                            if let Some(first) = seen.insert(p.name.to_lowercase(), i) {
-                                err(
-                                    &mut errors,
-                                    format!("{path}.Name"),
-                                    format!("{} is also the Name of Users[{first}]; names are unique in a set", p.name),
-                                );
-                                continue;
-                            }
-                            entries.push(Entry {
-                                index: i,
-                                digest: hidden_digest(&Hidden::of(&p)),
-                                props: p,
-                                immutable: Immutable::read(&raw),
-                                given: given_digest(&raw),
-                            });
-                        }
-                    }
+                    entries.push(Entry {
+                        origin,
+                        digest: hidden_digest(&Hidden::of(&p)),
+                        props: p,
+                        immutable: Immutable::read(&raw),
+                        given: given_digest(&raw),
+                    });
                 }
             }
         }
@@ -291,7 +352,7 @@ impl SetProps {
 /// The entries of an Update's old properties, by Name; entries that cannot be read are left out (they are
 /// treated as unknown, so the user is read from Connect instead of trusted). Entries given exactly as in `now`
 /// are left out too: the new entry says all the old one would (for a large roster, most of them).
-pub fn old_entries(props: &Map<String, Value>, now: Option<&SetProps>) -> HashMap<String, OldEntry> {
+pub fn old_entries(props: &Map<String, Value>, sourced: super::source::Sourced, now: Option<&SetProps>) -> HashMap<String, OldEntry> {
     let same: HashMap<&str, u64> = now.map(|s| s.entries.iter().map(|e| (e.props.name.as_str(), e.given)).collect()).unwrap_or_default();
     let get = |name: &str| props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
     let instance = get("InstanceId")
@@ -301,8 +362,8 @@ pub fn old_entries(props: &Map<String, Value>, now: Option<&SetProps>) -> HashMa
         .unwrap_or(Value::String("unknown".into()));
     let defaults = get("Defaults").and_then(|v| coerce::object(v).ok());
     let mut out = HashMap::new();
-    for item in get("Users").and_then(|v| coerce::list(v).ok()).into_iter().flatten() {
-        let Ok(o) = coerce::object(item) else { continue };
+    let inline = get("Users").and_then(|v| coerce::list(v).ok()).into_iter().flatten().filter_map(|item| coerce::object(item).ok());
+    for o in sourced.iter().map(|(_, o)| o).chain(inline) {
         let raw = merge(o, defaults, &instance);
         let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { continue };
         if same.get(name.as_str()) == Some(&given_digest(&raw)) {

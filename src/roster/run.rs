@@ -139,16 +139,16 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
                     outcome: "ok".into(),
                 }),
                 Err(why) if why.contains(DEFERRED) => Done::Deferred,
-                Err(why) => Done::Failed(format!("Users[{}] ({}): {why}", e.index, e.props.name)),
+                Err(why) => Done::Failed(format!("{}: {why}", e.what())),
             }
         }
         Work::Update { entry: i, user, changes } => match entry(i) {
-            Some(e) => apply(&e.props.name, e.index, &user, &changes, "updated", x).await,
+            Some(e) => apply(&e.props.name, Some(e), &user, &changes, "updated", x).await,
             None => Done::Failed("internal error: no entry".into()),
         },
         Work::Read { entry: i, user } => {
             let Some(e) = entry(i) else { return Done::Failed("internal error: no entry".into()) };
-            let what = format!("Users[{}] ({})", e.index, e.props.name);
+            let what = e.what();
             let mut actual = match x.connect.describe_user(x.instance_id, &user.user_id, Duration::ZERO, x.deadline).await {
                 Ok(Some(a)) => a,
                 Ok(None) => return Done::Deferred, // deleted since the page was read: the next read sees it gone
@@ -164,7 +164,7 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
             match plan::entry_changes(e, old, &actual, x.marker) {
                 Err(why) => Done::Failed(why),
                 Ok(changes) => {
-                    apply(&e.props.name, e.index, &actual, &changes, if changes.is_empty() { "unchanged" } else { "updated" }, x).await
+                    apply(&e.props.name, Some(e), &actual, &changes, if changes.is_empty() { "unchanged" } else { "updated" }, x).await
                 }
             }
         }
@@ -181,19 +181,26 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
         Work::Release { user } => {
             let keys = plan::release_keys(&user);
             let changes = if keys.is_empty() { vec![] } else { vec![Change::Untag(keys)] };
-            apply(&user.username, usize::MAX, &user, &changes, "released", x).await
+            apply(&user.username, None, &user, &changes, "released", x).await
         }
     }
 }
 
 /// Makes a user's calls in order.
-async fn apply(name: &str, index: usize, user: &Actual, changes: &[Change], action: &'static str, x: &Exec<'_>) -> Done {
+async fn apply(
+    name: &str,
+    entry: Option<&crate::roster::props::Entry>,
+    user: &Actual,
+    changes: &[Change],
+    action: &'static str,
+    x: &Exec<'_>,
+) -> Done {
     let id = PhysicalId { instance_id: x.instance_id.to_string(), user_id: user.user_id.clone() };
     let calls: Vec<&'static str> = changes.iter().map(Change::operation).collect();
     match user::apply_all(x.connect, &id, &user.arn, changes, x.deadline).await {
         Ok(()) => Done::Report(Report { name: name.to_string(), user_id: user.user_id.clone(), action, calls, outcome: "ok".into() }),
         Err((done, e)) => {
-            let what = if index == usize::MAX { name.to_string() } else { format!("Users[{index}] ({name})") };
+            let what = entry.map(|e| e.what()).unwrap_or_else(|| name.to_string());
             if e.code == DEFERRED {
                 // Not begun, or half done: the next invocation reads this user again and finishes it (the entry's
                 // digest, recorded by the last call, is not there yet).
@@ -205,7 +212,7 @@ async fn apply(name: &str, index: usize, user: &Actual, changes: &[Change], acti
 }
 
 async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
-    let what = format!("Users[{}] ({})", e.index, e.props.name);
+    let what = e.what();
     let password = x.passwords.get(&e.props.name).map(String::as_str);
     let proficiencies = e.props.settings.proficiencies.as_ref().filter(|p| !p.is_empty());
     // The entry's digest says "this user is as the entry wants it": with proficiencies to add after

@@ -159,6 +159,14 @@ pub struct Connect {
     limit: Option<Instant>,
 }
 
+/// What [`Connect::list_named`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    RoutingProfiles,
+    SecurityProfiles,
+    HierarchyGroups,
+}
+
 /// The code of a call not made because its slot came too late (see [`Connect::paced`]).
 pub const DEFERRED: &str = "Deferred";
 
@@ -353,6 +361,63 @@ impl Connect {
                 _ => return Ok(all),
             }
         }
+    }
+
+    /// Every routing profile, security profile or hierarchy group of the instance (all pages): id and name.
+    pub async fn list_named(&self, instance_id: &str, kind: Named, deadline: Instant) -> Result<Vec<(String, String)>, ApiError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        let pair = |id: Option<&str>, name: Option<&str>| Some((id?.to_string(), name.unwrap_or_default().to_string()));
+        loop {
+            let next = match kind {
+                Named::RoutingProfiles => {
+                    let out = with_retries_paced(self.pacer(), "ListRoutingProfiles", deadline, || {
+                        self.client.list_routing_profiles().instance_id(instance_id).set_next_token(token.clone()).max_results(1000).send()
+                    })
+                    .await?;
+                    all.extend(out.routing_profile_summary_list().iter().filter_map(|s| pair(s.id(), s.name())));
+                    out.next_token().map(str::to_string)
+                }
+                Named::SecurityProfiles => {
+                    let out = with_retries_paced(self.pacer(), "ListSecurityProfiles", deadline, || {
+                        self.client.list_security_profiles().instance_id(instance_id).set_next_token(token.clone()).max_results(1000).send()
+                    })
+                    .await?;
+                    all.extend(out.security_profile_summary_list().iter().filter_map(|s| pair(s.id(), s.name())));
+                    out.next_token().map(str::to_string)
+                }
+                Named::HierarchyGroups => {
+                    let out = with_retries_paced(self.pacer(), "ListUserHierarchyGroups", deadline, || {
+                        self.client
+                            .list_user_hierarchy_groups()
+                            .instance_id(instance_id)
+                            .set_next_token(token.clone())
+                            .max_results(1000)
+                            .send()
+                    })
+                    .await?;
+                    all.extend(out.user_hierarchy_group_summary_list().iter().filter_map(|s| pair(s.id(), s.name())));
+                    out.next_token().map(str::to_string)
+                }
+            };
+            match next {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// The names of a hierarchy group's path from level one down to the group itself.
+    pub async fn hierarchy_path(&self, instance_id: &str, group_id: &str, deadline: Instant) -> Result<Vec<String>, ApiError> {
+        let out = with_retries_paced(self.pacer(), "DescribeUserHierarchyGroup", deadline, || {
+            self.client.describe_user_hierarchy_group().instance_id(instance_id).hierarchy_group_id(group_id).send()
+        })
+        .await?;
+        let Some(path) = out.hierarchy_group().and_then(|g| g.hierarchy_path()) else {
+            return Ok(Vec::new());
+        };
+        let levels = [path.level_one(), path.level_two(), path.level_three(), path.level_four(), path.level_five()];
+        Ok(levels.into_iter().flatten().map(|l| l.name().unwrap_or_default().to_string()).collect())
     }
 
     /// The user of this name in the instance, if any: its id, ARN and tags (for the adoption check).

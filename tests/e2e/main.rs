@@ -10,5 +10,6 @@ mod promises;
 mod release_panic;
 mod reliability;
 mod roster;
+mod roster_files;
 mod secrets;
 mod support;

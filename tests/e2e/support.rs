@@ -286,7 +286,17 @@ pub fn venv_bin(name: &str) -> std::path::PathBuf {
 
 /// The write calls of a call log (everything but the reads).
 pub fn writes(log: &[Value]) -> Vec<String> {
-    const READS: [&str; 5] = ["DescribeUser", "ListUserProficiencies", "ListUsers", "SearchUsers", "ListTagsForResource"];
+    const READS: [&str; 9] = [
+        "DescribeUser",
+        "ListUserProficiencies",
+        "ListUsers",
+        "SearchUsers",
+        "ListTagsForResource",
+        "ListRoutingProfiles",
+        "ListSecurityProfiles",
+        "ListUserHierarchyGroups",
+        "DescribeUserHierarchyGroup",
+    ];
     log.iter().filter_map(|c| c["operation"].as_str()).filter(|op| !READS.contains(op)).map(str::to_string).collect()
 }
 

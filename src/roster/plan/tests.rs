@@ -17,7 +17,7 @@ fn set(users: Vec<Value>) -> SetProps {
 }
 
 fn previous(users: Vec<Value>) -> HashMap<String, OldEntry> {
-    old_entries(json!({"InstanceId": I, "Users": users}).as_object().unwrap(), None)
+    old_entries(json!({"InstanceId": I, "Users": users}).as_object().unwrap(), Vec::new(), None)
 }
 
 /// A held user as a SearchUsers page shows it: the entry's settings without what a page leaves out.

@@ -36,7 +36,7 @@ fn defaults_are_merged_under_each_entry_and_the_entry_wins() {
     assert_eq!(b.settings.tags, BTreeMap::from([("own".to_string(), "1".to_string())]), "maps are replaced, not merged");
     assert!(a.settings.phone_config.as_ref().unwrap().auto_accept);
     assert_eq!((s.requests_per_second, s.burst), (2.0, 5), "Connect's default quota");
-    assert_eq!(s.entries[1].index, 1);
+    assert_eq!(s.entries[1].origin, crate::roster::source::Origin::Inline(1));
 }
 
 #[test]
@@ -141,7 +141,7 @@ fn old_entries_are_read_leniently_by_name() {
         "InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"},
         "Users": [user("a"), {"Name": "b", "ImportId": format!("{I}:u-b")}, {"Name": ""}, "junk", {"NoName": 1}]
     });
-    let o = old_entries(old.as_object().unwrap(), None);
+    let o = old_entries(old.as_object().unwrap(), Vec::new(), None);
     assert_eq!(o.len(), 2, "unreadable entries are left out: {:?}", o.keys().collect::<Vec<_>>());
     assert!(!o["a"].import_given && o["b"].import_given);
     let now = parse(json!({"InstanceId": I, "Defaults": {"RoutingProfileId": "rp-1"}, "Users": [user("a")]})).unwrap();
@@ -164,7 +164,7 @@ fn previous_entries_given_exactly_as_now_are_left_out() {
     changed["RoutingProfileId"] = json!("rp-2");
     let old = json!({"InstanceId": I, "Users": [user("a"), user("b"), user("gone")]});
     let now = parse(json!({"InstanceId": I, "Users": [user("a"), changed]})).unwrap();
-    let o = old_entries(old.as_object().unwrap(), Some(&now));
+    let o = old_entries(old.as_object().unwrap(), Vec::new(), Some(&now));
     let mut names: Vec<&String> = o.keys().collect();
     names.sort();
     assert_eq!(names, vec!["b", "gone"], "a is the same as now; b changed; gone was removed");

@@ -1,0 +1,99 @@
+//! Reads a roster's file from S3 (GetObject, under the function's role), at the version its `SourceVersion` pins.
+
+use super::source::{Pin, Spec, MAX_BYTES};
+use crate::user::api::{with_retries, ApiError};
+use std::time::Instant;
+
+#[derive(Clone)]
+pub struct Files {
+    client: aws_sdk_s3::Client,
+}
+
+/// Why a file could not be read, as a FAILED reason says it.
+pub fn reason(spec: &Spec, e: &ApiError) -> String {
+    let uri = spec.uri();
+    match (e.code.as_str(), &spec.pin) {
+        ("NoSuchKey", _) => format!("Source: {uri} does not exist"),
+        ("NoSuchVersion", Pin::VersionId(v)) | ("InvalidArgument", Pin::VersionId(v)) => {
+            format!("SourceVersion: {uri} has no version {v:?} (give a VersionId of the object, or its ETag)")
+        }
+        ("PreconditionFailed", Pin::ETag(t)) => format!(
+            "SourceVersion: {uri} has changed since ETag {t}: its content is no longer the one this version names. Deploy the new ETag \
+             (or, so that a rollback can read the previous content, a VersionId of a versioned bucket)"
+        ),
+        ("AccessDenied", _) | ("Forbidden", _) => format!(
+            "Source: the function may not read {uri} ({}: grant it with the RosterBucket and RosterPrefix parameters of template.yaml, or the CDK provider's roster grants)",
+            e.code
+        ),
+        ("NoSuchBucket", _) => format!("Source: bucket {} does not exist", spec.bucket),
+        _ => format!("Source: reading {uri} failed: {}: {}", e.code, e.message),
+    }
+}
+
+impl Files {
+    pub fn new(client: aws_sdk_s3::Client) -> Files {
+        Files { client }
+    }
+
+    /// The file's text. Refused before its body is read when it is larger than [`MAX_BYTES`].
+    pub async fn read(&self, spec: &Spec, deadline: Instant) -> Result<String, String> {
+        let out = with_retries("GetObject", deadline, || {
+            let mut get = self.client.get_object().bucket(&spec.bucket).key(&spec.key);
+            match &spec.pin {
+                Pin::VersionId(v) => get = get.version_id(v),
+                Pin::ETag(t) => get = get.if_match(t),
+                Pin::Latest | Pin::InKey => {}
+            }
+            get.send()
+        })
+        .await
+        .map_err(|e| reason(spec, &e))?;
+        let size = out.content_length().unwrap_or(0).max(0) as u64;
+        if size > MAX_BYTES {
+            return Err(format!(
+                "Source: {} is {} MB; a roster file may have at most {} MB",
+                spec.uri(),
+                size / 1_000_000,
+                MAX_BYTES / 1_000_000
+            ));
+        }
+        tracing::info!(source = %spec.uri(), version = out.version_id().unwrap_or_default(), bytes = size, "reading the roster file");
+        let left = deadline.saturating_duration_since(Instant::now());
+        let body = tokio::time::timeout(left, out.body.collect())
+            .await
+            .map_err(|_| format!("Source: reading {} did not finish before the function's deadline", spec.uri()))?
+            .map_err(|e| format!("Source: reading {} failed: {e}", spec.uri()))?
+            .into_bytes();
+        if body.len() as u64 > MAX_BYTES {
+            return Err(format!("Source: {} has more than 50 MB ({MAX_BYTES} bytes)", spec.uri()));
+        }
+        String::from_utf8(body.to_vec())
+            .map_err(|e| format!("Source: {} is not UTF-8 text (byte {})", spec.uri(), e.utf8_error().valid_up_to()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roster::source::Format;
+
+    fn spec(pin: Pin) -> Spec {
+        Spec { bucket: "rosters".into(), key: "agents.csv".into(), pin, format: Format::Csv }
+    }
+
+    fn err(code: &str) -> ApiError {
+        ApiError { operation: "GetObject", code: code.into(), message: "m".into(), attempts: 1 }
+    }
+
+    #[test]
+    fn each_way_a_read_fails_says_what_to_do() {
+        assert_eq!(reason(&spec(Pin::Latest), &err("NoSuchKey")), "Source: s3://rosters/agents.csv does not exist");
+        assert!(reason(&spec(Pin::VersionId("v1".into())), &err("NoSuchVersion"))
+            .starts_with("SourceVersion: s3://rosters/agents.csv has no version \"v1\""));
+        let changed = reason(&spec(Pin::ETag("\"abc\"".into())), &err("PreconditionFailed"));
+        assert!(changed.starts_with("SourceVersion: s3://rosters/agents.csv has changed since ETag \"abc\""), "{changed}");
+        assert!(reason(&spec(Pin::Latest), &err("AccessDenied")).contains("RosterBucket"));
+        assert_eq!(reason(&spec(Pin::Latest), &err("NoSuchBucket")), "Source: bucket rosters does not exist");
+        assert_eq!(reason(&spec(Pin::Latest), &err("SlowDown")), "Source: reading s3://rosters/agents.csv failed: SlowDown: m");
+    }
+}

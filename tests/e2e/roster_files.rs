@@ -1,0 +1,326 @@
+//! Rosters kept in S3 (`Source`): Connect's bulk-upload CSV as the console writes it, JSON and JSON lines, read
+//! from a real S3-compatible server (moto) with versioned objects, through the real binary.
+
+use crate::secrets::{moto, Moto};
+use crate::support::*;
+use lambda_harness::events;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const LOGICAL: &str = "Roster";
+const BUCKET: &str = "rosters";
+const TIER1: &str = "3b1c2d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+
+fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// moto's S3 with a versioned bucket, and the function pointed at it.
+struct Files {
+    _moto: Moto,
+    s3: aws_sdk_s3::Client,
+    bed: Bed,
+}
+
+impl Files {
+    async fn start() -> Files {
+        let moto = moto().await;
+        let s3 = s3_client(&moto.endpoint);
+        s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+        let on = aws_sdk_s3::types::VersioningConfiguration::builder().status(aws_sdk_s3::types::BucketVersioningStatus::Enabled).build();
+        s3.put_bucket_versioning().bucket(BUCKET).versioning_configuration(on).send().await.unwrap();
+        let bed = Bed::start_with(connect_emulator::Config::default(), &[("AWS_ENDPOINT_URL_S3", &moto.endpoint)]).await;
+        Files { _moto: moto, s3, bed }
+    }
+
+    /// Uploads `body` and returns its VersionId and ETag.
+    async fn put(&self, key: &str, body: impl Into<Vec<u8>>) -> (String, String) {
+        let out = self.s3.put_object().bucket(BUCKET).key(key).body(body.into().into()).send().await.unwrap();
+        (out.version_id().unwrap().to_string(), out.e_tag().unwrap().to_string())
+    }
+}
+
+fn source(key: &str, version: &str) -> Value {
+    json!({"InstanceId": IID, "Source": format!("s3://{BUCKET}/{key}"), "SourceVersion": version})
+}
+
+fn create(props: Value) -> Value {
+    events::for_set(events::create(LOGICAL, "x", props))
+}
+
+fn update(props: Value, old: Value) -> Value {
+    events::for_set(events::update(LOGICAL, "x", &format!("{IID}:set:{STACK_NAME}/{LOGICAL}"), props, old))
+}
+
+fn delete(props: Value) -> Value {
+    events::for_set(events::delete(LOGICAL, "x", &format!("{IID}:set:{STACK_NAME}/{LOGICAL}"), props))
+}
+
+async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
+    bed.users().await.into_iter().map(|u| (u["Username"].as_str().unwrap_or_default().to_string(), u)).collect()
+}
+
+const HEADER: &str = "first name,last name,email address,secondary email address,mobile,password,user login,routing profile name,security_profile_name_1|security_profile_name_2,phone type (soft/desk),phone number,soft phone auto accept (yes/no),ACW timeout (seconds)";
+
+/// Rows as the console's template writes them.
+fn row(login: &str, last: &str) -> String {
+    format!(
+        "{login},\"{last}, Jr.\",{login}@example.com,,,Passw0rd{login}1,{login},Basic Routing Profile,Agent|CallCenterManager,soft,,yes,30"
+    )
+}
+
+/// The console's CSV: a byte order mark, CRLF line ends, quoting, empty optional columns.
+fn console_csv(rows: &[String]) -> String {
+    format!("\u{feff}{HEADER}\r\n{}\r\n", rows.join("\r\n"))
+}
+
+#[tokio::test]
+async fn a_console_csv_is_created_then_one_changed_row_and_one_removed_row_are_all_that_is_done() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    for l in ["ana", "ben", "cai"] {
+        bed.secret(&format!("Passw0rd{l}1"));
+    }
+    let v1 = console_csv(&[row("ana", "Silva"), row("ben", "Okafor"), row("cai", "Chen")]);
+    let (version1, _) = f.put("team/agents.csv", v1).await;
+    let first = source("team/agents.csv", &version1);
+    let c = bed.send(create(first.clone())).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    assert_eq!(c.body["Data"]["Total"], "3");
+    let users = by_name(bed).await;
+    let ana = &users["ana"];
+    assert_eq!(ana["IdentityInfo"]["LastName"], "Silva, Jr.", "a quoted field with a comma");
+    assert_eq!(ana["IdentityInfo"]["Email"], "ana@example.com");
+    assert_eq!(ana["RoutingProfileId"], RP_BASIC, "the routing profile's name resolved to its id");
+    let mut sps: Vec<String> = serde_json::from_value(ana["SecurityProfileIds"].clone()).unwrap();
+    sps.sort();
+    let mut want = vec![SP_AGENT.to_string(), SP_MANAGER.to_string()];
+    want.sort();
+    assert_eq!(sps, want);
+    assert_eq!(ana["PhoneConfig"]["AutoAccept"], true);
+    assert_eq!(ana["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
+    assert_eq!(ana["Password"], "Passw0rdana1", "the console's password column is applied at creation");
+
+    // A new upload of the same key, one row changed: deployed by its new VersionId, and only that user is touched.
+    let (version2, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor-Diaz"), row("cai", "Chen")])).await;
+    let second = source("team/agents.csv", &version2);
+    bed.clear_calls().await;
+    let u = bed.send(update(second.clone(), first.clone())).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    let log = bed.call_log().await;
+    assert_eq!(writes(&log), ["UpdateUserIdentityInfo"], "{log:?}");
+    let ben_id = by_name(bed).await["ben"]["Id"].clone();
+    let touched: Vec<&Value> = log.iter().filter(|c| c["operation"] == "UpdateUserIdentityInfo").map(|c| &c["labels"][1]).collect();
+    assert_eq!(touched, [&ben_id], "only ben's");
+    assert_eq!(by_name(bed).await["ben"]["IdentityInfo"]["LastName"], "Okafor-Diaz, Jr.");
+
+    // A row removed: that user is deleted, nobody else is touched.
+    let (version3, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor-Diaz")])).await;
+    let third = source("team/agents.csv", &version3);
+    bed.clear_calls().await;
+    let u = bed.send(update(third.clone(), second.clone())).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    assert_eq!(writes(&bed.call_log().await), ["DeleteUser"]);
+    assert_eq!(by_name(bed).await.keys().cloned().collect::<Vec<_>>(), ["ana", "ben"]);
+
+    // CloudFormation's rollback carries the previous SourceVersion: the previous content is still there to read.
+    let r = bed.send(update(second.clone(), third.clone())).await;
+    assert_eq!(r.status(), "SUCCESS", "{}", r.reason());
+    assert_eq!(by_name(bed).await.keys().cloned().collect::<Vec<_>>(), ["ana", "ben", "cai"]);
+
+    let d = bed.send(delete(second)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.users().await.is_empty());
+}
+
+#[tokio::test]
+async fn json_files_hierarchy_paths_tags_and_inline_users_come_together() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    let inline = json!([{"Name": "inline", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "PhoneConfig": {"PhoneType": "SOFT_PHONE"}}]);
+    // JSON lines with passwords, and a JSON array: the same entries as Users.
+    let lines = "{\"Name\": \"ana\", \"Password\": \"Sup3rSecretPassw0rd\", \"RoutingProfileId\": \"fcc8ed3b-a605-49a2-9d2d-9313178676db\", \"SecurityProfileIds\": [\"16d9d65b-eb82-419f-b3bc-80a0d32111ef\"], \"HierarchyGroupId\": \"3b1c2d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d\"}\n\n{\"Name\": \"ben\", \"Password\": \"Sup3rSecretPassw0rd\", \"RoutingProfileId\": \"f1478cfd-0ff1-4e4f-b73a-ffafa95f1eaf\", \"SecurityProfileIds\": [\"16d9d65b-eb82-419f-b3bc-80a0d32111ef\"]}\n";
+    let (v, _) = f.put("agents.jsonl", lines).await;
+    let mut p = source("agents.jsonl", &v);
+    p["Defaults"] = json!({"PhoneConfig": {"PhoneType": "SOFT_PHONE"}});
+    p["Users"] = inline;
+    let c = bed.send(create(p.clone())).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    assert_eq!(c.body["Data"]["Total"], "3", "the file's two and the inline one");
+    let users = by_name(bed).await;
+    assert_eq!(users["ana"]["HierarchyGroupId"], TIER1);
+    assert_eq!(users["ana"]["RoutingProfileId"], RP_SALES);
+    assert!(users.contains_key("inline"));
+    let d = bed.send(delete(p)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+
+    // A JSON array.
+    let array = json!([{"Name": "dee", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "PhoneConfig": {"PhoneType": "SOFT_PHONE"}}]);
+    let (v, _) = f.put("agents.json", array.to_string()).await;
+    let c = bed.send(create(source("agents.json", &v))).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    assert!(by_name(bed).await.contains_key("dee"));
+    let d = bed.send(delete(source("agents.json", &v))).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+
+    // The CSV in a form in public use (no email, a hierarchy and a tags column): names, paths and tags resolve.
+    let csv = "User Login,Password,First Name,Last Name,Routing Profile Name,Security Profile Name,Hierarchy,Tags\nana,Sup3rSecretPassw0rd,Ana,Silva,sales routing profile,Agent,EMEA/tier 1,site=lisbon|level=2\nben,Sup3rSecretPassw0rd,Ben,Okafor,Basic Routing Profile,Agent,North America,\n";
+    let (v, _) = f.put("team.csv", csv).await;
+    let mut p = source("team.csv", &v);
+    p["Defaults"] = json!({"PhoneConfig": {"PhoneType": "SOFT_PHONE"}});
+    bed.clear_calls().await;
+    let c = bed.send(create(p.clone())).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    let users = by_name(bed).await;
+    assert_eq!(users["ana"]["HierarchyGroupId"], TIER1, "a group path");
+    assert_eq!(users["ben"]["HierarchyGroupId"], HG_NA, "a group name");
+    assert_eq!(users["ana"]["RoutingProfileId"], RP_SALES, "names without regard to case");
+    assert_eq!(users["ana"]["Tags"]["site"], "lisbon");
+    assert_eq!(users["ana"]["Tags"]["level"], "2");
+    let log = bed.call_log().await;
+    let count = |op: &str| log.iter().filter(|c| c["operation"] == op).count();
+    assert_eq!(count("ListRoutingProfiles"), 1, "names are read once");
+    assert_eq!(count("ListSecurityProfiles"), 1);
+    assert_eq!(count("ListUserHierarchyGroups"), 1);
+    assert_eq!(count("DescribeUserHierarchyGroup"), 1, "only the group a path names");
+    let d = bed.send(delete(p)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+}
+
+#[tokio::test]
+async fn a_bad_file_fails_once_before_any_write_naming_row_column_and_rule() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    bed.secret("weakpass");
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "header.csv",
+            "login,colour,routing profile name\nana,red,Basic Routing Profile\n".into(),
+            vec![
+                "row 1: unknown column \"colour\"",
+                "row 1, column security_profile_name_1|security_profile_name_2: a required column is missing",
+            ],
+        ),
+        (
+            "duplicates.csv",
+            format!("{HEADER}\n{}\n{}\n", row("ana", "A"), row("Ana", "B")),
+            vec!["row 3, column user login: Ana is also the login of row 2"],
+        ),
+        (
+            "phone.csv",
+            format!("{HEADER}\nana,Silva,ana@example.com,,,Passw0rdana1,ana,Basic Routing Profile,Agent,desk,12345,no,0\n"),
+            vec!["row 2, column phone number: "],
+        ),
+        (
+            "names.csv",
+            format!("{HEADER}\nana,Silva,ana@example.com,,,Passw0rdana1,ana,Basic Routing Profil,Agnt,soft,,yes,30\n"),
+            vec![
+                "row 2, column routing profile name: no such name: \"Basic Routing Profil\"; the nearest is \"Basic Routing Profile\"",
+                "row 2, column security_profile_name_1|security_profile_name_2: no such name: \"Agnt\"; the nearest is \"Agent\"",
+            ],
+        ),
+        (
+            "weak.csv",
+            format!("{HEADER}\nana,Silva,ana@example.com,,,weakpass,ana,Basic Routing Profile,Agent,soft,,yes,30\n"),
+            vec!["row 2"],
+        ),
+        (
+            "many.csv",
+            format!("{HEADER}\n{}", (0..20_001).map(|i| row(&format!("a{i}"), "X") + "\n").collect::<String>()),
+            vec!["the file has 20001 users; a set takes at most 20000"],
+        ),
+        ("broken.json", "[{\"Name\": \"a\"},".into(), vec!["the file is not JSON"]),
+        (
+            "mixed.csv",
+            format!(
+                "{HEADER}\n{}\nben,O,ben@example.com,,,Passw0rdben1,ben,Basic Routing Profile,Agent,desk,12345,no,0\n",
+                row("ana", "A").replace("Basic Routing Profile", "Premium")
+            ),
+            vec!["2 problem(s)", "row 2, column routing profile name: no such name: \"Premium\"", "row 3, column phone number: "],
+        ),
+    ];
+    for (key, body, wanted) in cases {
+        let (v, _) = f.put(key, body).await;
+        bed.clear_calls().await;
+        let r = bed.send(create(source(key, &v))).await;
+        assert_eq!(r.status(), "FAILED", "{key}");
+        assert_eq!(r.puts.len(), 1, "{key}: one answer");
+        for w in wanted {
+            assert!(r.reason().contains(w), "{key}: {w:?} not in {}", r.reason());
+        }
+        assert!(!r.reason().contains("weakpass"), "{key}: a password in the reason");
+        assert!(r.body.to_string().len() <= 4096);
+        assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "{key}: nothing written");
+        assert!(r.physical_id().starts_with("create-failed-"), "{key}: nothing was made");
+    }
+
+    // Every problem of a long file is counted; the reason fits CloudFormation's 4096 bytes.
+    let rows: String =
+        (0..300).map(|i| format!("a{i},X,a@example.com,,,Passw0rda1,a{i},Basic Routing Profile,Agent,desk,12345,no,0\n")).collect();
+    let (v, _) = f.put("bad-phones.csv", format!("{HEADER}\n{rows}")).await;
+    let r = bed.send(create(source("bad-phones.csv", &v))).await;
+    assert_eq!(r.status(), "FAILED");
+    assert!(r.reason().contains("more (every one is in the function's logs)"), "{}", r.reason());
+    assert!(!r.reason().contains("(truncated)"), "capped by count, not cut: {}", r.reason());
+
+    // Over 50 MB: refused from its size, before its body is read.
+    let mut huge = console_csv(&[row("ana", "A")]).into_bytes();
+    huge.resize(50 * 1024 * 1024 + 1, b'\n');
+    let (v, _) = f.put("huge.csv", huge).await;
+    let r = bed.send(create(source("huge.csv", &v))).await;
+    assert_eq!(r.status(), "FAILED");
+    assert!(
+        r.reason().contains("Source: s3://rosters/huge.csv has 52428801 bytes; a roster file may have at most 50 MB (52428800 bytes)"),
+        "{}",
+        r.reason()
+    );
+
+    // The object, version or content is not there.
+    let missing = bed.send(create(source("nobody.csv", ""))).await;
+    assert!(missing.reason().contains("Source: s3://rosters/nobody.csv does not exist"), "{}", missing.reason());
+    let (_, etag) = f.put("moving.csv", console_csv(&[row("ana", "A")])).await;
+    f.put("moving.csv", console_csv(&[row("ana", "B")])).await;
+    let changed = bed.send(create(source("moving.csv", &etag))).await;
+    assert!(changed.reason().contains("has changed since ETag"), "{}", changed.reason());
+    let wrong = bed.send(create(source("moving.csv", "no-such-version"))).await;
+    assert!(wrong.reason().contains("SourceVersion: s3://rosters/moving.csv has no version \"no-such-version\""), "{}", wrong.reason());
+
+    // A Name in both the file and Users.
+    let (v, _) = f.put("one.csv", console_csv(&[row("ana", "A")])).await;
+    let mut both = source("one.csv", &v);
+    both["Users"] = json!([{"Name": "ANA", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "PhoneConfig": {"PhoneType": "SOFT_PHONE"}}]);
+    bed.clear_calls().await;
+    let r = bed.send(create(both)).await;
+    assert!(r.reason().contains("Users[0].Name: ANA is also the Name of row 2; names are unique in a set"), "{}", r.reason());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
+    assert!(bed.users().await.iter().all(|u| u["Username"] != "ana"), "nothing was created");
+}
+
+#[tokio::test]
+async fn an_etag_pins_content_and_a_content_addressed_key_needs_none() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    bed.secret("Passw0rdana1");
+    let (_, etag) = f.put("pinned.csv", console_csv(&[row("ana", "A")])).await;
+    let c = bed.send(create(source("pinned.csv", &etag))).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    let d = bed.send(delete(source("pinned.csv", &etag))).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    // A CDK asset: the key holds the content's hash, and SourceVersion repeats it.
+    let hash = "5f0c2e9d7a1b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5";
+    f.put(&format!("assets/{hash}.csv"), console_csv(&[row("ana", "A")])).await;
+    let c = bed.send(create(source(&format!("assets/{hash}.csv"), hash))).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    // A delete does not read the file: one that is gone since is no reason to fail.
+    f.s3.delete_object().bucket(BUCKET).key(format!("assets/{hash}.csv")).send().await.unwrap();
+    let d = bed.send(delete(source(&format!("assets/{hash}.csv"), hash))).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.users().await.iter().all(|u| u["Username"] != "ana"));
+}
