@@ -6,6 +6,8 @@ import * as path from 'path';
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
@@ -103,6 +105,21 @@ export class ConnectUserProvider extends Construct {
       this.grantPasswordSecret(secret);
     }
     this.serviceToken = this.function.functionArn;
+  }
+
+  /** Lets the function read one roster file (GetObject and GetObjectVersion on that key only). */
+  public grantRosterFile(bucketName: string, key: string, encryptionKey?: { grantDecrypt(g: iam.IGrantable): unknown }): void {
+    if (!this.function) {
+      return;
+    }
+    const stack = Stack.of(this);
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [`arn:${stack.partition}:s3:::${bucketName}/${key}`],
+      }),
+    );
+    encryptionKey?.grantDecrypt(this.function);
   }
 
   /** Lets the function read one secret's value (GetSecretValue only). */
@@ -312,14 +329,27 @@ export type ConnectUserSetDefaults = Partial<
   Omit<ConnectUserSetEntry, 'name' | 'importId' | 'password' | 'passwordSecret' | 'passwordSecretKey' | 'directoryUserId'>
 >;
 
+export type RosterFormat = 'csv' | 'json' | 'jsonl';
+
+/**
+ * Where a roster's entries are kept: a local file, uploaded as a CDK asset (its content hash deploys each change),
+ * or an object of a bucket (give `version`, a VersionId of a versioned bucket, so that an upload is deployed by
+ * changing it and a rollback reads the previous content).
+ */
+export type RosterSource =
+  | { readonly file: string; readonly format?: RosterFormat }
+  | { readonly bucket: s3.IBucket; readonly key: string; readonly version?: string; readonly format?: RosterFormat };
+
 export interface ConnectUserSetProps {
   /** The provider to use; or give `serviceToken`. */
   readonly provider?: ConnectUserProvider;
   readonly serviceToken?: string;
   /** Instance id or ARN; a change makes a new set there (and deletes the old one's users). */
   readonly instanceId: string;
-  /** The roster; names are unique. */
-  readonly users: ConnectUserSetEntry[];
+  /** The roster; names are unique (also across `source`). */
+  readonly users?: ConnectUserSetEntry[];
+  /** Entries kept in a file: Connect's bulk-upload CSV, a JSON array of entries, or JSON lines. */
+  readonly source?: RosterSource;
   readonly defaults?: ConnectUserSetDefaults;
   /** A secret whose JSON maps each Name to its password (used when an entry creates a user and has none of its own). */
   readonly passwordSecret?: secretsmanager.ISecret;
@@ -342,13 +372,21 @@ export function toSetProperties(props: ConnectUserSetProps): Record<string, unkn
   };
   return compact({
     InstanceId: props.instanceId,
-    Users: props.users.map(entry),
+    Users: props.users?.map(entry),
     Defaults: props.defaults && compact(entry(props.defaults)),
     PasswordSecretId: props.passwordSecret?.secretArn,
     PasswordSecretKey: props.passwordSecretKey,
     RequestsPerSecond: str(props.requestsPerSecond),
     Burst: str(props.burst),
   }) ?? {};
+}
+
+function formatOf(file: string): RosterFormat {
+  const ext = path.extname(file).toLowerCase().replace('.', '');
+  if (ext === 'csv' || ext === 'json' || ext === 'jsonl') {
+    return ext;
+  }
+  throw new Error(`ConnectUserSet: cannot tell the format of ${file} from its extension; give source.format`);
 }
 
 /** A whole roster of Amazon Connect users in one `Custom::ConnectUserSet` resource. */
@@ -365,8 +403,11 @@ export class ConnectUserSet extends Construct {
     if (!serviceToken) {
       throw new Error('ConnectUserSet: give a provider or a serviceToken');
     }
+    if (!props.users && !props.source) {
+      throw new Error('ConnectUserSet: give users, a source, or both');
+    }
     const names = new Set<string>();
-    for (const u of props.users) {
+    for (const u of props.users ?? []) {
       const key = u.name.toLowerCase();
       if (names.has(key)) {
         throw new Error(`ConnectUserSet: the name ${u.name} is given twice`);
@@ -382,11 +423,30 @@ export class ConnectUserSet extends Construct {
     if (props.passwordSecret && props.provider) {
       props.provider.grantPasswordSecret(props.passwordSecret);
     }
+    const properties = toSetProperties(props);
+    const src = props.source;
+    if (src && 'file' in src) {
+      const asset = new Asset(this, 'RosterFile', { path: src.file });
+      // The asset's key holds the content hash; SourceVersion repeats it so that a new file is an Update.
+      Object.assign(properties, {
+        Source: `s3://${asset.s3BucketName}/${asset.s3ObjectKey}`,
+        SourceVersion: asset.assetHash,
+        SourceFormat: src.format ?? formatOf(src.file),
+      });
+      props.provider?.grantRosterFile(asset.s3BucketName, asset.s3ObjectKey);
+    } else if (src) {
+      Object.assign(properties, {
+        Source: `s3://${src.bucket.bucketName}/${src.key}`,
+        SourceVersion: src.version,
+        SourceFormat: src.format,
+      });
+      props.provider?.grantRosterFile(src.bucket.bucketName, src.key, src.bucket.encryptionKey);
+    }
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken,
       resourceType: 'Custom::ConnectUserSet',
       serviceTimeout: props.serviceTimeout ?? Duration.seconds(3600),
-      properties: toSetProperties(props),
+      properties: compact(properties) ?? {},
     });
     this.attrTotal = this.resource.getAttString('Total');
     this.attrUserIds = this.resource.getAttString('UserIds');

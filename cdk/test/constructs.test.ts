@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet } from '../lib';
 import { GuideStack } from '../examples/guide';
@@ -224,4 +225,57 @@ test('a roster is one Custom::ConnectUserSet with typed entries, defaults and a 
   assert.ok(policyStatements(t).some((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue')), 'the secret is granted');
   assert.ok(set.attrTotal && set.attrUserIds);
   assert.throws(() => new ConnectUserSet(s, 'Twice', { provider, instanceId: 'i', users: [{ name: 'a', routingProfileId: 'r', securityProfileIds: ['s'] }, { name: 'A', routingProfileId: 'r', securityProfileIds: ['s'] }] }), /given twice/);
+});
+
+test('a roster kept in a local CSV is uploaded as an asset, pinned by its hash, and only that object is readable', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-'));
+  const file = path.join(dir, 'agents.csv');
+  fs.writeFileSync(file, 'user login,routing profile name,security profile name\nana,Basic Routing Profile,Agent\n');
+  new ConnectUserSet(s, 'FromFile', { provider, instanceId: 'inst-1', source: { file } });
+  const t = Template.fromStack(s);
+  const props = Object.values(t.findResources('Custom::ConnectUserSet'))[0].Properties;
+  assert.equal(props.Users, undefined, 'no inline users');
+  assert.equal(props.SourceFormat, 'csv');
+  assert.match(props.SourceVersion, /^[0-9a-f]{64}$/, 'the asset hash');
+  const source = JSON.stringify(props.Source);
+  assert.ok(source.includes('s3://') && source.includes(`${props.SourceVersion}.csv`), `the key holds the hash: ${source}`);
+  const read = policyStatements(t).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('s3:')));
+  assert.equal(read.length, 1);
+  assert.deepEqual([read[0].Action].flat().sort(), ['s3:GetObject', 's3:GetObjectVersion']);
+  assert.ok(JSON.stringify(read[0].Resource).includes(`${props.SourceVersion}.csv`), 'that object only');
+
+  // Another content, another hash: CloudFormation sees a change and sends an Update.
+  const s2 = stack();
+  const p2 = new ConnectUserProvider(s2, 'Provider', { codePath: fakeZip() });
+  fs.writeFileSync(file, 'user login,routing profile name,security profile name\nana,Basic Routing Profile,Agent\nben,Basic Routing Profile,Agent\n');
+  new ConnectUserSet(s2, 'FromFile', { provider: p2, instanceId: 'inst-1', source: { file } });
+  const v2 = Object.values(Template.fromStack(s2).findResources('Custom::ConnectUserSet'))[0].Properties.SourceVersion;
+  assert.notEqual(v2, props.SourceVersion);
+
+  assert.throws(() => new ConnectUserSet(s, 'Nothing', { provider, instanceId: 'i' }), /give users, a source, or both/);
+  const txt = path.join(dir, 'agents.txt');
+  fs.writeFileSync(txt, '');
+  assert.throws(() => new ConnectUserSet(s, 'Txt', { provider, instanceId: 'i', source: { file: txt } }), /give source.format/);
+});
+
+test('a roster kept in a bucket passes the key and version, and grants that key only', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const bucket = s3.Bucket.fromBucketName(s, 'Rosters', 'acme-rosters');
+  new ConnectUserSet(s, 'FromBucket', {
+    provider,
+    instanceId: 'inst-1',
+    source: { bucket, key: 'agents/emea.csv', version: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY' },
+    users: [{ name: 'extra', routingProfileId: 'rp', securityProfileIds: ['sp'] }],
+  });
+  const t = Template.fromStack(s);
+  t.hasResourceProperties('Custom::ConnectUserSet', {
+    Source: 's3://acme-rosters/agents/emea.csv',
+    SourceVersion: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
+    Users: [{ Name: 'extra', RoutingProfileId: 'rp', SecurityProfileIds: ['sp'] }],
+  });
+  const read = policyStatements(t).find((st) => [st.Action].flat().includes('s3:GetObject'));
+  assert.deepEqual(read.Resource, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-rosters/agents/emea.csv']] });
 });

@@ -636,6 +636,11 @@ mod tests {
         assert!(include_str!("../cfn/relay.rs").contains(".invoke()"), "the relay calls Invoke");
         lambda.insert("InvokeFunction".into());
         assert_eq!(granted("lambda:"), lambda, "left: granted in template.yaml; right: called by the protocol");
+        // A roster's file: GetObject, which needs GetObjectVersion too when it names a version.
+        let mut s3 = called_operations(include_str!("../roster/s3.rs"));
+        assert_eq!(s3, ["GetObject".to_string()].into());
+        s3.insert("GetObjectVersion".into());
+        assert_eq!(granted("s3:"), s3);
     }
 
     #[test]
