@@ -50,12 +50,7 @@ impl Files {
         .map_err(|e| reason(spec, &e))?;
         let size = out.content_length().unwrap_or(0).max(0) as u64;
         if size > MAX_BYTES {
-            return Err(format!(
-                "Source: {} is {} MB; a roster file may have at most {} MB",
-                spec.uri(),
-                size / 1_000_000,
-                MAX_BYTES / 1_000_000
-            ));
+            return Err(format!("Source: {} has {size} bytes; a roster file may have at most 50 MB ({MAX_BYTES} bytes)", spec.uri()));
         }
         tracing::info!(source = %spec.uri(), version = out.version_id().unwrap_or_default(), bytes = size, "reading the roster file");
         let left = deadline.saturating_duration_since(Instant::now());

@@ -407,7 +407,7 @@ async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back()
 }
 
 /// A template as JSON, its intrinsic functions as `{"Ref": ...}` objects (cfn-lint's own reader).
-fn template_json(path: &std::path::Path) -> Value {
+pub fn template_json(path: &std::path::Path) -> Value {
     let out = std::process::Command::new(venv_bin("python"))
         .args([
             "-c",
@@ -421,8 +421,17 @@ fn template_json(path: &std::path::Path) -> Value {
 }
 
 /// Resolves `{"Ref": parameter}` from `params`.
-fn resolve(v: &Value, params: &BTreeMap<&str, &str>) -> Value {
+/// A template's `Ref` and string `Fn::Sub` of parameters, as CloudFormation resolves them.
+pub fn resolve(v: &Value, params: &BTreeMap<&str, &str>) -> Value {
     match v {
+        Value::Object(o) if o.len() == 1 && o.get("Fn::Sub").is_some_and(Value::is_string) => {
+            let mut text = o["Fn::Sub"].as_str().unwrap().to_string();
+            for (k, val) in params {
+                text = text.replace(&format!("${{{k}}}"), val);
+            }
+            assert!(!text.contains("${"), "no value for a parameter of {text}");
+            json!(text)
+        }
         Value::Object(o) if o.len() == 1 && o.contains_key("Ref") => {
             let name = o["Ref"].as_str().unwrap();
             json!(params.get(name).unwrap_or_else(|| panic!("no value for parameter {name}")))

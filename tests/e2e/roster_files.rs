@@ -1,7 +1,8 @@
 //! Rosters kept in S3 (`Source`): Connect's bulk-upload CSV as the console writes it, JSON and JSON lines, read
 //! from a real S3-compatible server (moto) with versioned objects, through the real binary.
 
-use crate::secrets::{moto, Moto};
+use crate::roster::{resolve, template_json};
+use crate::secrets::{moto, secrets_client, Moto};
 use crate::support::*;
 use lambda_harness::events;
 use serde_json::{json, Value};
@@ -36,7 +37,8 @@ impl Files {
         s3.create_bucket().bucket(BUCKET).send().await.unwrap();
         let on = aws_sdk_s3::types::VersioningConfiguration::builder().status(aws_sdk_s3::types::BucketVersioningStatus::Enabled).build();
         s3.put_bucket_versioning().bucket(BUCKET).versioning_configuration(on).send().await.unwrap();
-        let bed = Bed::start_with(connect_emulator::Config::default(), &[("AWS_ENDPOINT_URL_S3", &moto.endpoint)]).await;
+        let env = [("AWS_ENDPOINT_URL_S3", moto.endpoint.as_str()), ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint.as_str())];
+        let bed = Bed::start_with(connect_emulator::Config::default(), &env).await;
         Files { _moto: moto, s3, bed }
     }
 
@@ -323,4 +325,40 @@ async fn an_etag_pins_content_and_a_content_addressed_key_needs_none() {
     let d = bed.send(delete(source(&format!("assets/{hash}.csv"), hash))).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.iter().all(|u| u["Username"] != "ana"));
+}
+
+#[tokio::test]
+async fn the_csv_roster_example_deploys_as_written() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (version, _) = f.put("rosters/agents.csv", std::fs::read(root.join("examples/agents.csv")).unwrap()).await;
+    let map = json!({"ana.silva": "Secr3tPassw0rdA", "ben.okafor": "Secr3tPassw0rdB", "chen.wei": "Secr3tPassw0rdC"});
+    for p in map.as_object().unwrap().values() {
+        bed.secret(p.as_str().unwrap());
+    }
+    let arn =
+        secrets_client(&f._moto.endpoint).create_secret().name("roster").secret_string(map.to_string()).send().await.unwrap().arn.unwrap();
+    let template = template_json(&root.join("examples/roster-csv.yaml"));
+    let resource = &template["Resources"]["Agents"];
+    assert_eq!(resource["Type"], "Custom::ConnectUserSet");
+    let params = BTreeMap::from([
+        ("InstanceId", IID),
+        ("RosterBucket", BUCKET),
+        ("RosterKey", "rosters/agents.csv"),
+        ("RosterVersion", version.as_str()),
+        ("PasswordSecretArn", arn.as_str()),
+    ]);
+    let mut props = resource["Properties"].clone();
+    props.as_object_mut().unwrap().remove("ServiceToken");
+    let c = bed.send(create(resolve(&props, &params))).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    let users = by_name(bed).await;
+    assert_eq!(users.keys().cloned().collect::<Vec<_>>(), ["ana.silva", "ben.okafor", "chen.wei"]);
+    assert_eq!(users["chen.wei"]["RoutingProfileId"], RP_SALES);
+    assert_eq!(users["chen.wei"]["PhoneConfig"]["DeskPhoneNumber"], "+14155550100");
+    assert_eq!(users["chen.wei"]["IdentityInfo"]["LastName"], "Wei, Jr.");
+    assert_eq!(users["ben.okafor"]["IdentityInfo"]["Mobile"], "+14155550123");
+    assert_eq!(users["ben.okafor"]["Password"], "Secr3tPassw0rdB", "from the secret");
+    assert_eq!(users["ana.silva"]["Tags"]["managed-by"], "cloudformation");
 }
