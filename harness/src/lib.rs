@@ -3,6 +3,7 @@
 //! Used by the integration tests, the demo (`cr-demo`) and the benchmarks; never part of the Lambda.
 
 pub mod events;
+pub mod moto;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -25,7 +25,7 @@ fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
 
 /// moto's S3 with a versioned bucket, and the function pointed at it.
 struct Files {
-    _moto: Moto,
+    moto: Moto,
     s3: aws_sdk_s3::Client,
     bed: Bed,
 }
@@ -39,7 +39,7 @@ impl Files {
         s3.put_bucket_versioning().bucket(BUCKET).versioning_configuration(on).send().await.unwrap();
         let env = [("AWS_ENDPOINT_URL_S3", moto.endpoint.as_str()), ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint.as_str())];
         let bed = Bed::start_with(connect_emulator::Config::default(), &env).await;
-        Files { _moto: moto, s3, bed }
+        Files { moto, s3, bed }
     }
 
     /// Uploads `body` and returns its VersionId and ETag.
@@ -338,7 +338,7 @@ async fn the_csv_roster_example_deploys_as_written() {
         bed.secret(p.as_str().unwrap());
     }
     let arn =
-        secrets_client(&f._moto.endpoint).create_secret().name("roster").secret_string(map.to_string()).send().await.unwrap().arn.unwrap();
+        secrets_client(&f.moto.endpoint).create_secret().name("roster").secret_string(map.to_string()).send().await.unwrap().arn.unwrap();
     let template = template_json(&root.join("examples/roster-csv.yaml"));
     let resource = &template["Resources"]["Agents"];
     assert_eq!(resource["Type"], "Custom::ConnectUserSet");

@@ -4,38 +4,11 @@ use crate::support::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// moto_server on a port it picks itself (port 0, read back from its start-up line, so no port is released and
-/// re-bound in between), stopped when dropped.
-pub struct Moto {
-    /// Held so that the server lives as long as the test (`kill_on_drop` stops it).
-    _child: tokio::process::Child,
-    pub endpoint: String,
-}
+pub use lambda_harness::moto::Moto;
 
+/// moto's server for one test.
 pub async fn moto() -> Moto {
-    use tokio::io::AsyncBufReadExt;
-    let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string());
-    assert!(std::path::Path::new(&bin).exists(), "{bin} is missing: run the tests through `make test`, which installs it");
-    let mut child = tokio::process::Command::new(&bin)
-        .args(["-H", "127.0.0.1", "-p", "0"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let find = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("http://127.0.0.1:") {
-                return line[at..].split_whitespace().next().unwrap().to_string();
-            }
-        }
-        panic!("moto_server exited before saying where it listens");
-    };
-    let endpoint = tokio::time::timeout(Duration::from_secs(60), find).await.expect("moto_server started");
-    // Keep draining its log so that it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Moto { _child: child, endpoint }
+    lambda_harness::moto::start().await.expect("moto_server started")
 }
 
 pub fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {

@@ -3,7 +3,10 @@
 //! Prints a table and writes it to its section of `bench/RESULTS.md`.
 //!
 //! `roster-bench [--binary PATH] [--users 2000] [--rate 2] [--burst 5] [--timeout 300] [--changes 20]
-//!               [--memory 10000] [--label NAME]`
+//!               [--memory 10000] [--label NAME] [--source csv]`
+//!
+//! With `--source csv` the roster is Connect's bulk-upload CSV in moto's versioned S3 (`Source`, and each change
+//! a new VersionId) instead of inline `Users`.
 //!
 //! The emulator throttles every operation at `--rate`/`--burst`, and the set is told the same
 //! (`RequestsPerSecond`, `Burst`), as it would be after the account's quotas were raised to that.
@@ -29,6 +32,7 @@ struct Args {
     changes: usize,
     memory: usize,
     label: String,
+    csv: bool,
 }
 
 fn args() -> Args {
@@ -44,6 +48,7 @@ fn args() -> Args {
         changes: num("--changes", 20.0) as usize,
         memory: num("--memory", 10000.0) as usize,
         label: get("--label").unwrap_or_else(|| "roster".into()),
+        csv: get("--source").as_deref() == Some("csv"),
     }
 }
 
@@ -68,6 +73,54 @@ fn roster(users: usize, rate: f64, burst: u32, changed: usize) -> Value {
         "Defaults": {"RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "PhoneConfig": {"AfterContactWorkTimeLimit": 30}},
         "Users": entries
     })
+}
+
+/// The same roster as Connect's bulk-upload CSV, as the console writes it.
+fn csv_roster(users: usize, changed: usize) -> String {
+    let mut out = String::from("\u{feff}first name,last name,email address,secondary email address,mobile,password,user login,routing profile name,security_profile_name_1|security_profile_name_2,phone type (soft/desk),phone number,soft phone auto accept (yes/no),ACW timeout (seconds)\r\n");
+    for i in 0..users {
+        let rp = if i < changed { "Sales Routing Profile" } else { "Basic Routing Profile" };
+        out.push_str(&format!("Agent,{i:05},agent{i:05}@example.com,,,Passw0rdBench1,agent{i:05},{rp},Agent,soft,,no,30\r\n"));
+    }
+    out
+}
+
+/// Where the rosters come from: inline, or files in S3.
+struct Rosters {
+    moto: Option<lambda_harness::moto::Moto>,
+    uploads: usize,
+}
+
+impl Rosters {
+    async fn new(csv: bool) -> Result<Rosters, String> {
+        let moto = if csv {
+            let m = lambda_harness::moto::start().await.map_err(|e| e.to_string())?;
+            m.versioned_bucket("bench").await.map_err(|e| e.to_string())?;
+            Some(m)
+        } else {
+            None
+        };
+        Ok(Rosters { moto, uploads: 0 })
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        self.moto.iter().map(|m| ("AWS_ENDPOINT_URL_S3".to_string(), m.endpoint.clone())).collect()
+    }
+
+    /// The set's properties for `users` entries of which the first `changed` moved to another routing profile.
+    async fn props(&mut self, users: usize, rate: f64, burst: u32, changed: usize) -> Result<Value, String> {
+        let Some(m) = &self.moto else { return Ok(roster(users, rate, burst, changed)) };
+        self.uploads += 1;
+        let key = format!("roster-{users}.csv");
+        let version = m.put_object("bench", &key, csv_roster(users, changed).as_bytes()).await.map_err(|e| e.to_string())?;
+        Ok(json!({
+            "InstanceId": IID,
+            "RequestsPerSecond": rate,
+            "Burst": burst,
+            "Source": format!("s3://bench/{key}"),
+            "SourceVersion": version,
+        }))
+    }
 }
 
 /// What one phase did.
@@ -97,7 +150,7 @@ struct Bench {
 }
 
 impl Bench {
-    async fn start(binary: &Path, throttle: Option<(f64, u32)>, timeout: Duration) -> Result<Bench, String> {
+    async fn start(binary: &Path, throttle: Option<(f64, u32)>, timeout: Duration, extra: Vec<(String, String)>) -> Result<Bench, String> {
         let mut fixture = connect_emulator::fixture::Fixture::default_fixture();
         for i in &mut fixture.instances {
             i.user_limit = 100_000;
@@ -108,6 +161,7 @@ impl Bench {
         let receiver = Receiver::start().await.map_err(|e| e.to_string())?;
         let runtime = RuntimeApi::start().await.map_err(|e| e.to_string())?;
         let mut env = lambda_env(runtime.addr, &emulator.endpoint());
+        env.extend(extra);
         env.push(("RUST_LOG".into(), std::env::var("ROSTER_BENCH_LOG").unwrap_or_else(|_| "warn".into())));
         if let Some((k, v)) = std::env::var("ROSTER_BENCH_LAMBDA_ENV").ok().as_deref().and_then(|s| s.split_once('=')) {
             env.push((k.into(), v.into()));
@@ -173,9 +227,10 @@ fn fixture_users(users: &[Value]) -> usize {
 
 async fn run(a: &Args) -> Result<String, String> {
     let (n, k) = (a.users, a.changes.min(a.users));
-    let mut b = Bench::start(&a.binary, Some((a.rate, a.burst)), Duration::from_secs(a.timeout)).await?;
-    let first = roster(n, a.rate, a.burst, 0);
-    let second = roster(n, a.rate, a.burst, k);
+    let mut files = Rosters::new(a.csv).await?;
+    let mut b = Bench::start(&a.binary, Some((a.rate, a.burst)), Duration::from_secs(a.timeout), files.env()).await?;
+    let first = files.props(n, a.rate, a.burst, 0).await?;
+    let second = files.props(n, a.rate, a.burst, k).await?;
     let set_id = format!("{IID}:set:connect-users/Roster");
     let pages = n.div_ceil(100);
     let mut phases = Vec::new();
@@ -214,8 +269,13 @@ async fn run(a: &Args) -> Result<String, String> {
 
     let mut lines = vec![
         format!(
-            "{} users, emulator and set at {} requests/s (burst {}), function timeout {} s; `{}`.",
-            n, a.rate, a.burst, a.timeout, a.label
+            "{} users{}, emulator and set at {} requests/s (burst {}), function timeout {} s; `{}`.",
+            n,
+            if a.csv { " in a console CSV in S3 (moto, versioned; the Update is a new VersionId)" } else { " inline" },
+            a.rate,
+            a.burst,
+            a.timeout,
+            a.label
         ),
         String::new(),
         "| Phase | Result | Wall time | Throttle lower bound | Ratio | Calls | Throttled | Invocations | Afterwards |".into(),
@@ -248,12 +308,12 @@ async fn run(a: &Args) -> Result<String, String> {
     if a.memory > 0 {
         // Memory at a large roster: unthrottled, so that it measures the roster's size, not the wait.
         let m = a.memory;
-        let mut big = Bench::start(&a.binary, None, Duration::from_secs(900)).await?;
-        let props = roster(m, 1000.0, 1000, 0);
-        let bytes = props.to_string().len();
+        let mut big = Bench::start(&a.binary, None, Duration::from_secs(900), files.env()).await?;
+        let props = files.props(m, 1000.0, 1000, 0).await?;
+        let bytes = if a.csv { csv_roster(m, 0).len() } else { props.to_string().len() };
         let c = big.phase("Create", events::for_set(events::create("Roster", "x", props.clone())), 0.0).await?;
         let after_create = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
-        let changed = roster(m, 1000.0, 1000, 20);
+        let changed = files.props(m, 1000.0, 1000, 20).await?;
         let u = big.phase("Update", events::for_set(events::update("Roster", "x", &set_id, changed.clone(), props)), 0.0).await?;
         let after_update = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
         let d = big.phase("Delete", events::for_set(events::delete("Roster", "x", &set_id, changed)), 0.0).await?;
@@ -262,8 +322,9 @@ async fn run(a: &Args) -> Result<String, String> {
         let mb = |k: Option<u64>| k.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or("n/a".into());
         lines.push(String::new());
         lines.push(format!(
-            "Peak memory (VmHWM of one function process) at {m} entries ({:.1} MB of properties), unthrottled: after Create ({}, {:.1} s) {}; after an Update of 20 ({}, {:.1} s) {}; after Delete ({}, {:.1} s) {}. Target: under 64 MB.",
+            "Peak memory (VmHWM of one function process) at {m} entries ({:.1} MB of {}), unthrottled: after Create ({}, {:.1} s) {}; after an Update of 20 ({}, {:.1} s) {}; after Delete ({}, {:.1} s) {}. Target: under 64 MB.",
             bytes as f64 / 1e6,
+            if a.csv { "CSV" } else { "properties" },
             c.status,
             c.wall_s,
             mb(after_create),
