@@ -2,7 +2,6 @@
 
 use crate::support::*;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 pub use lambda_harness::moto::Moto;
 
