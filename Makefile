@@ -71,9 +71,10 @@ mutants: $(MUTANTS)
 
 # One user per resource (cr-bench), then a 2,000-user roster at a raised rate (50 requests/s, burst 50: the same
 # ratios as at Connect's default quota, in minutes) with peak memory at 10,000 entries.
-bench: release
+bench: release venv
 	$(CARGO) run -q --release -p lambda-harness --bin cr-bench -- --binary $(BIN)
 	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 50 --burst 50 --timeout 20 --memory 10000 --label roster-raised-rate
+	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 50 --burst 50 --timeout 20 --memory 10000 --source csv --label roster-csv-raised-rate
 
 # The roster at Connect's default quota (2 requests/s, burst 5) and the function's 300 s timeout: about 35 minutes.
 bench-roster-full: release

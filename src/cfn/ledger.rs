@@ -182,5 +182,10 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(stale(&tags, now), vec![format!("{PREFIX}junk"), format!("{PREFIX}old")]);
+        // Longer than Lambda keeps an asynchronous event (6 hours), not much longer (a function has 50 tags).
+        let hour = 3_600_000;
+        let at = |age: u64| HashMap::from([(format!("{PREFIX}x"), format!("SUCCESS {}", now - age))]);
+        assert!(stale(&at(6 * hour + 59 * 60_000), now).is_empty(), "6 h 59 min old: kept");
+        assert_eq!(stale(&at(7 * hour + 60_000), now).len(), 1, "7 h 1 min old: dropped");
     }
 }
