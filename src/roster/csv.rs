@@ -220,12 +220,20 @@ pub fn entries(text: &str, names: &Names) -> Result<Rows, Vec<Problem>> {
 /// The rows without problems, and every problem: so that the rows that read can still be checked as users and
 /// a file's problems are all reported at once.
 pub fn read(text: &str, names: &Names) -> (Rows, Vec<Problem>) {
+    let mut out = Vec::new();
+    let problems = read_each(text, names, &mut |row, e| out.push((row, e)));
+    (out, problems)
+}
+
+/// [`read`], each row without problems handed to `f` as it is read (a reader that keeps little of each row
+/// need not hold them all).
+pub fn read_each(text: &str, names: &Names, f: &mut dyn FnMut(usize, Map<String, Value>)) -> Vec<Problem> {
     let recs = match records(text) {
         Ok(r) => r,
-        Err(p) => return (Vec::new(), vec![p]),
+        Err(p) => return vec![p],
     };
     let Some((header_line, header)) = recs.first() else {
-        return (Vec::new(), vec![Problem { row: 1, column: None, message: "the file is empty (no header)".into() }]);
+        return vec![Problem { row: 1, column: None, message: "the file is empty (no header)".into() }];
     };
     let mut problems = Vec::new();
     let mut at: HashMap<Column, usize> = HashMap::new();
@@ -246,9 +254,8 @@ pub fn read(text: &str, names: &Names) -> (Rows, Vec<Problem>) {
         }
     }
     if !problems.is_empty() {
-        return (Vec::new(), problems);
+        return problems;
     }
-    let mut out = Vec::new();
     let mut logins: HashMap<String, usize> = HashMap::new();
     for (row, rec) in recs.iter().skip(1) {
         let before = problems.len();
@@ -362,10 +369,10 @@ pub fn read(text: &str, names: &Names) -> (Rows, Vec<Problem>) {
             e.insert("Tags".into(), Value::Object(tags));
         }
         if problems.len() == before {
-            out.push((*row, e));
+            f(*row, e);
         }
     }
-    (out, problems)
+    problems
 }
 
 #[cfg(test)]

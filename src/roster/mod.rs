@@ -220,8 +220,9 @@ impl ConnectUserSet {
         names: Option<&csv::Names>,
     ) -> HashMap<String, OldEntry> {
         let Some(old) = old else { return HashMap::new() };
-        let mut items = Vec::new();
+        let mut b = props::OldEntries::new(old, Some(set));
         if let Some(spec) = old_spec {
+            // Entry by entry: only those that differ from the new ones are kept.
             let read = async {
                 let text = self.files.read(spec, ctx.deadline).await.map_err(Stop::Failed)?;
                 let fetched;
@@ -233,20 +234,17 @@ impl ConnectUserSet {
                     (_, Some(n)) => n,
                     (_, None) => &csv::Names::default(),
                 };
-                let (found, problems) = source::entries(&text, spec.format, names);
+                let problems = source::each(&text, spec.format, names, &mut |_, o| b.add(&o));
                 match problems.first() {
                     Some(p) => Err(Stop::Failed(format!("{} problem(s), the first: {p}", problems.len()))),
-                    None => Ok(found),
+                    None => Ok(()),
                 }
             };
-            match read.await {
-                Ok(found) => items = found,
-                Err(Stop::Failed(why) | Stop::Deferred(why)) => {
-                    tracing::warn!(source = %spec.uri(), why = %why, "the previous roster file cannot be read: its users are read from Connect")
-                }
+            if let Err(Stop::Failed(why) | Stop::Deferred(why)) = read.await {
+                tracing::warn!(source = %spec.uri(), why = %why, "the previous roster file cannot be read (or not all of it): those users are read from Connect");
             }
         }
-        props::old_entries(old, items, Some(set))
+        b.finish()
     }
 
     /// Reads every user the set holds in `instance_id` (all pages) into the plan, page by page; returns how

@@ -353,29 +353,58 @@ impl SetProps {
 /// treated as unknown, so the user is read from Connect instead of trusted). Entries given exactly as in `now`
 /// are left out too: the new entry says all the old one would (for a large roster, most of them).
 pub fn old_entries(props: &Map<String, Value>, sourced: super::source::Sourced, now: Option<&SetProps>) -> HashMap<String, OldEntry> {
-    let same: HashMap<&str, u64> = now.map(|s| s.entries.iter().map(|e| (e.props.name.as_str(), e.given)).collect()).unwrap_or_default();
-    let get = |name: &str| props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
-    let instance = get("InstanceId")
-        .and_then(|v| coerce::string(v).ok())
-        .and_then(|s| ids::instance_id(&s).ok())
-        .map(Value::String)
-        .unwrap_or(Value::String("unknown".into()));
-    let defaults = get("Defaults").and_then(|v| coerce::object(v).ok());
-    let mut out = HashMap::new();
-    let inline = get("Users").and_then(|v| coerce::list(v).ok()).into_iter().flatten().filter_map(|item| coerce::object(item).ok());
-    for o in sourced.iter().map(|(_, o)| o).chain(inline) {
-        let raw = merge(o, defaults, &instance);
-        let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { continue };
-        if same.get(name.as_str()) == Some(&given_digest(&raw)) {
-            continue;
+    let mut b = OldEntries::new(props, now);
+    for (_, o) in sourced {
+        b.add(&o);
+    }
+    b.finish()
+}
+
+/// Builds [`old_entries`] one entry at a time, so that a previous file's entries need not all be held at once.
+pub struct OldEntries<'a> {
+    props: &'a Map<String, Value>,
+    same: HashMap<&'a str, u64>,
+    instance: Value,
+    defaults: Option<&'a Map<String, Value>>,
+    out: HashMap<String, OldEntry>,
+}
+
+impl<'a> OldEntries<'a> {
+    pub fn new(props: &'a Map<String, Value>, now: Option<&'a SetProps>) -> OldEntries<'a> {
+        let same = now.map(|s| s.entries.iter().map(|e| (e.props.name.as_str(), e.given)).collect()).unwrap_or_default();
+        let get = |name: &str| props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+        let instance = get("InstanceId")
+            .and_then(|v| coerce::string(v).ok())
+            .and_then(|s| ids::instance_id(&s).ok())
+            .map(Value::String)
+            .unwrap_or(Value::String("unknown".into()));
+        let defaults = get("Defaults").and_then(|v| coerce::object(v).ok());
+        OldEntries { props, same, instance, defaults, out: HashMap::new() }
+    }
+
+    /// One previous entry (of the previous file), kept only when it differs from the new one of its Name.
+    pub fn add(&mut self, o: &Map<String, Value>) {
+        let raw = merge(o, self.defaults, &self.instance);
+        let Some(name) = raw.get("Name").and_then(|v| coerce::string(v).ok()).filter(|n| !n.is_empty()) else { return };
+        if self.same.get(name.as_str()) == Some(&given_digest(&raw)) {
+            return;
         }
         let import_given =
             raw.get("ImportId").is_some_and(|v| !matches!(v, Value::Null) && !matches!(v, Value::String(s) if s.trim().is_empty()));
         let hidden = UserProps::parse(&raw).ok().map(|p| Hidden::of(&p));
         let digest = hidden.as_ref().map(hidden_digest);
-        out.insert(name, OldEntry { digest, hidden, immutable: Immutable::read(&raw), import_given });
+        self.out.insert(name, OldEntry { digest, hidden, immutable: Immutable::read(&raw), import_given });
     }
-    out
+
+    /// The previous properties' own `Users` added, the entries by Name.
+    pub fn finish(mut self) -> HashMap<String, OldEntry> {
+        let props = self.props;
+        let users = props.iter().find(|(k, _)| k.eq_ignore_ascii_case("Users")).and_then(|(_, v)| coerce::list(v).ok());
+        for o in users.into_iter().flatten().filter_map(|item| coerce::object(item).ok()) {
+            self.add(o);
+        }
+        self.out
+    }
 }
 
 /// Only the entries that carry `ImportId`, by Name: what a Delete needs to know (which users to release rather

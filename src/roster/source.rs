@@ -199,34 +199,41 @@ pub fn spec(props: &Map<String, Value>) -> Result<Option<Spec>, Vec<PropertyErro
 /// The entries of a file that could be read, each with where it came from, and every problem found (an entry
 /// with a problem is left out, so that the others can still be checked as users and every problem is reported).
 pub fn entries(text: &str, format: Format, names: &csv::Names) -> (Sourced, Vec<String>) {
+    let mut items = Vec::new();
+    let problems = each(text, format, names, &mut |o, e| items.push((o, e)));
+    if items.len() + problems.len() > MAX_ROWS {
+        let n = items.len() + problems.len();
+        return (Vec::new(), vec![format!("the file has {n} users; a set takes at most {MAX_ROWS} (split it into several sets)")]);
+    }
+    (items, problems)
+}
+
+/// [`entries`], each handed to `f` as it is read (without the row limit): an Update reads its previous file this
+/// way, keeping only what differs from the new one.
+pub fn each(text: &str, format: Format, names: &csv::Names, f: &mut dyn FnMut(Origin, Map<String, Value>)) -> Vec<String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (items, problems): (Sourced, Vec<String>) = match format {
-        Format::Csv => {
-            let (rows, problems) = csv::read(text, names);
-            (rows.into_iter().map(|(row, e)| (Origin::Row(row), e)).collect(), problems.iter().map(ToString::to_string).collect())
-        }
+    match format {
+        Format::Csv => csv::read_each(text, names, &mut |row, e| f(Origin::Row(row), e)).iter().map(ToString::to_string).collect(),
         Format::Json => match serde_json::from_str::<Value>(text) {
-            Err(e) => (Vec::new(), vec![format!("the file is not JSON: {e}")]),
+            Err(e) => vec![format!("the file is not JSON: {e}")],
             Ok(Value::Array(list)) => {
                 let mut problems = Vec::new();
-                let mut out = Vec::new();
                 for (i, item) in list.into_iter().enumerate() {
                     match item {
-                        Value::Object(o) => out.push((Origin::Item(i), o)),
+                        Value::Object(o) => f(Origin::Item(i), o),
                         other => problems
                             .push(format!("Source[{i}]: must be an object with the properties of one user, got {}", coerce::kind(&other))),
                     }
                 }
-                (out, problems)
+                problems
             }
-            Ok(v) => (Vec::new(), vec![format!("the file must be a JSON array of users, got {}", coerce::kind(&v))]),
+            Ok(v) => vec![format!("the file must be a JSON array of users, got {}", coerce::kind(&v))],
         },
         Format::JsonLines => {
             let mut problems = Vec::new();
-            let mut out = Vec::new();
             for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
                 match serde_json::from_str::<Value>(line) {
-                    Ok(Value::Object(o)) => out.push((Origin::Line(n + 1), o)),
+                    Ok(Value::Object(o)) => f(Origin::Line(n + 1), o),
                     Ok(other) => problems.push(format!(
                         "Source line {}: must be an object with the properties of one user, got {}",
                         n + 1,
@@ -235,14 +242,9 @@ pub fn entries(text: &str, format: Format, names: &csv::Names) -> (Sourced, Vec<
                     Err(e) => problems.push(format!("Source line {}: not JSON: {e}", n + 1)),
                 }
             }
-            (out, problems)
+            problems
         }
-    };
-    if items.len() + problems.len() > MAX_ROWS {
-        let n = items.len() + problems.len();
-        return (Vec::new(), vec![format!("the file has {n} users; a set takes at most {MAX_ROWS} (split it into several sets)")]);
     }
-    (items, problems)
 }
 
 /// As many problems as fit `budget` bytes, then how many more there are: the whole list goes to the logs.
