@@ -14,8 +14,12 @@ use aws_sdk_lambda::error::ProvideErrorMetadata;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The prefix of the tags this module writes; nothing else is touched.
+/// The prefix of the tags that record a chain's answer.
 pub const PREFIX: &str = "cr-answered-";
+/// The prefix of the tags that record an Update answered FAILED (see [`failed_key`]).
+pub const FAILED_PREFIX: &str = "cr-failed-";
+/// A failed Update's record is trusted this long: CloudFormation's rollback follows the failure at once.
+pub const FAILED_FRESH_MS: u64 = 2 * 3600 * 1000;
 
 /// How long a record is kept: Lambda keeps an asynchronous event for 6 hours at most, so no duplicate can come
 /// later than that.
@@ -55,6 +59,46 @@ pub fn key(stack_id: &str, logical_id: &str, request_id: &str) -> String {
     format!("{PREFIX}{}", fnv64(&[stack_id, logical_id, request_id]))
 }
 
+/// The tag key of the last Update of one resource that was answered FAILED. CloudFormation follows a failed
+/// Update with a rollback Update whose OldResourceProperties are the failed Update's properties: with this record
+/// a resource knows those were never (fully) applied, so that, for example, a refused change of what can never
+/// change does not refuse its own rollback too (which would leave the stack in UPDATE_ROLLBACK_FAILED).
+pub fn failed_key(stack_id: &str, logical_id: &str) -> String {
+    format!("{FAILED_PREFIX}{}", fnv64(&[stack_id, logical_id]))
+}
+
+/// A digest of properties that does not depend on the order of their keys.
+pub fn props_digest(props: &serde_json::Map<String, serde_json::Value>) -> String {
+    fn canonical(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(o) => {
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                out.push('{');
+                for k in keys {
+                    out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                    out.push(':');
+                    canonical(&o[k], out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            serde_json::Value::Array(a) => {
+                out.push('[');
+                for x in a {
+                    canonical(x, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::new();
+    canonical(&serde_json::Value::Object(props.clone()), &mut text);
+    fnv64(&[&text])
+}
+
 /// Tags live on the function, not on a version or alias: the invoked ARN loses its qualifier.
 pub fn unqualified(arn: &str) -> &str {
     match arn.match_indices(':').nth(6) {
@@ -76,7 +120,7 @@ pub fn parse(v: &str) -> Option<Entry> {
 pub fn stale(tags: &HashMap<String, String>, now_ms: u64) -> Vec<String> {
     let mut keys: Vec<String> = tags
         .iter()
-        .filter(|(k, v)| k.starts_with(PREFIX) && parse(v).is_none_or(|e| e.at_ms + KEEP_MS < now_ms))
+        .filter(|(k, v)| (k.starts_with(PREFIX) || k.starts_with(FAILED_PREFIX)) && parse(v).is_none_or(|e| e.at_ms + KEEP_MS < now_ms))
         .map(|(k, _)| k.clone())
         .collect();
     keys.sort();
@@ -110,6 +154,11 @@ impl Ledger {
     /// The answer recorded for `key`, if any.
     pub async fn answered(&self, function: &str, key: &str) -> Result<Option<Entry>, String> {
         Ok(self.tags(function).await?.get(key).and_then(|v| parse(v)))
+    }
+
+    /// The properties digest of this resource's last Update answered FAILED, if it is fresh.
+    pub async fn failed_update(&self, function: &str, key: &str, now_ms: u64) -> Result<Option<String>, String> {
+        Ok(self.answered(function, key).await?.filter(|e| e.at_ms + FAILED_FRESH_MS >= now_ms).map(|e| e.status))
     }
 
     /// Records an answer, and drops records too old to matter (a function has room for 50 tags).
@@ -146,6 +195,23 @@ mod tests {
         assert_ne!(key("ab", "c", "d"), key("a", "bc", "d"));
         assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 16, "{a}");
         assert!(a.len() <= 128, "a Lambda tag key has at most 128 characters");
+    }
+
+    #[test]
+    fn a_failed_updates_record_is_per_resource_and_its_digest_ignores_key_order() {
+        assert_eq!(failed_key("s", "A"), failed_key("s", "A"));
+        assert_ne!(failed_key("s", "A"), failed_key("s", "B"));
+        assert!(failed_key("s", "A").starts_with(FAILED_PREFIX));
+        let a: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"Name": "x", "P": {"a": 1, "b": [1, 2]}}"#).unwrap();
+        let b: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"P": {"b": [1, 2], "a": 1}, "Name": "x"}"#).unwrap();
+        let c: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"P": {"b": [2, 1], "a": 1}, "Name": "x"}"#).unwrap();
+        let d: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"P": {"b": [1, 2], "a": "1"}, "Name": "x"}"#).unwrap();
+        assert_eq!(props_digest(&a), props_digest(&b));
+        assert_ne!(props_digest(&a), props_digest(&c), "list order matters");
+        assert_ne!(props_digest(&a), props_digest(&d), "1 is not \"1\"");
+        let now = 10 * KEEP_MS;
+        let old = HashMap::from([(failed_key("s", "A"), format!("abc {}", now - KEEP_MS - 1))]);
+        assert_eq!(stale(&old, now).len(), 1, "failed records are pruned too");
     }
 
     #[test]

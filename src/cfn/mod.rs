@@ -35,13 +35,38 @@ pub struct Ctx {
     /// 0 for the invocation CloudFormation made; 1, 2, ... for continuations.
     pub round: u32,
     progress: Arc<Mutex<Option<String>>>,
+    /// Where to look whether this Update rolls back a failed one (see [`Ctx::rolls_back_failed_update`]).
+    rollback_probe: Option<RollbackProbe>,
+}
+
+#[derive(Clone)]
+struct RollbackProbe {
+    ledger: ledger::Ledger,
+    function_arn: String,
+    key: String,
+    old_digest: String,
 }
 
 impl Ctx {
     pub fn new(request: Request, deadline: Instant) -> Ctx {
         let continue_by = deadline - deadline.saturating_duration_since(Instant::now()).div_f64(5.0).min(Duration::from_secs(15));
         let round = request.continuation.map(|m| m.round).unwrap_or(0);
-        Ctx { request, deadline, continue_by, round, progress: Arc::new(Mutex::new(None)) }
+        Ctx { request, deadline, continue_by, round, progress: Arc::new(Mutex::new(None)), rollback_probe: None }
+    }
+
+    /// Whether this Update is CloudFormation's rollback of an Update this function answered FAILED: its
+    /// OldResourceProperties are then properties that were refused or only partly applied, not the resource's
+    /// state. One Lambda ListTags call; ask only when the answer changes what to do. False when unknown.
+    pub async fn rolls_back_failed_update(&self) -> bool {
+        let Some(p) = &self.rollback_probe else { return false };
+        match p.ledger.failed_update(&p.function_arn, &p.key, deadline::now_ms()).await {
+            Ok(Some(d)) => d == p.old_digest,
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read whether the previous Update failed (lambda:ListTags)");
+                false
+            }
+        }
     }
     pub fn record_physical_id(&self, id: &str) {
         if let Ok(mut g) = self.progress.lock() {
@@ -149,6 +174,8 @@ impl<R: CustomResource> Protocol<R> {
     ) -> Result<String, String> {
         // Whether this answer belongs to a chain of invocations, which may have copies (see [`ledger`]).
         let mut chained = false;
+        // An Update's properties, recorded if it is answered FAILED (see [`ledger::failed_key`]).
+        let mut failed_update = None;
         let ledger_key = ledger::key(&echo.stack_id, &echo.logical_resource_id, &echo.request_id);
         let outcome = match item {
             Intake::Malformed { reason, .. } => {
@@ -171,7 +198,11 @@ impl<R: CustomResource> Protocol<R> {
                     }
                 }
                 let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
-                let (outcome, req) = self.run(*req, work_deadline.min(give_up)).await;
+                if req.request_type == RequestType::Update {
+                    failed_update = Some(ledger::props_digest(&req.properties));
+                }
+                let probe = self.rollback_probe(&req, invocation);
+                let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe).await;
                 match (outcome, req) {
                     (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
                         chained = true;
@@ -193,7 +224,18 @@ impl<R: CustomResource> Protocol<R> {
             if self.already_answered(invocation, &ledger_key, "before answering").await {
                 return Ok("ANSWERED".into());
             }
-            self.record_answer(invocation, &ledger_key, outcome.status()).await;
+            self.record(
+                invocation,
+                &ledger_key,
+                outcome.status(),
+                "the answer (a duplicated continuation could answer again)",
+                delivery_deadline,
+            )
+            .await;
+        }
+        if let (Some(digest), Outcome::Failed { .. }) = (failed_update, &outcome) {
+            let key = ledger::failed_key(&echo.stack_id, &echo.logical_resource_id);
+            self.record(invocation, &key, &digest, "a failed Update (so that its rollback knows)", delivery_deadline).await;
         }
         let Some(url) = echo.response_url.clone() else {
             tracing::error!(status = outcome.status(), "event has no ResponseURL; nothing can be answered");
@@ -236,14 +278,30 @@ impl<R: CustomResource> Protocol<R> {
         }
     }
 
-    async fn record_answer(&self, invocation: &Invocation, key: &str, status: &str) {
+    /// Records on the function's tags, unless the response's own time would be cut into (the answer matters more).
+    async fn record(&self, invocation: &Invocation, key: &str, value: &str, what: &str, delivery_deadline: Instant) {
         let Some(ledger) = self.ledger.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
             return;
         };
-        let entry = ledger::Entry { status: status.to_string(), at_ms: deadline::now_ms() };
-        if let Err(e) = ledger.record(&invocation.function_arn, key, &entry).await {
-            tracing::warn!(error = %e, "could not record the answer (lambda:TagResource); a duplicated continuation could answer again");
+        let left = delivery_deadline.saturating_duration_since(Instant::now());
+        let room = left.saturating_sub(PUT_ROOM.min(left / 2));
+        let entry = ledger::Entry { status: value.to_string(), at_ms: deadline::now_ms() };
+        match tokio::time::timeout(room, ledger.record(&invocation.function_arn, key, &entry)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, what, "could not record (lambda:TagResource)"),
+            Err(_) => tracing::warn!(what, "no time left to record (the response comes first)"),
         }
+    }
+
+    /// For an Update: where its resource can look whether it rolls back a failed Update.
+    fn rollback_probe(&self, req: &Request, invocation: &Invocation) -> Option<RollbackProbe> {
+        let ledger = self.ledger.clone().filter(|_| !invocation.function_arn.is_empty() && req.request_type == RequestType::Update)?;
+        Some(RollbackProbe {
+            ledger,
+            function_arn: invocation.function_arn.clone(),
+            key: ledger::failed_key(&req.stack_id, &req.logical_resource_id),
+            old_digest: ledger::props_digest(req.old_properties.as_ref()?),
+        })
     }
 
     /// Hands the rest of the work to a new invocation, or says why not (the FAILED answer to send instead).
@@ -279,8 +337,9 @@ impl<R: CustomResource> Protocol<R> {
     /// Runs the resource in its own task, so that a panic is caught by the runtime rather than unwinding
     /// through us, and under a timeout, so that a hung call cannot outlive the function. The request comes back
     /// with the outcome when the resource ended normally (a continuation needs it).
-    async fn run(&self, req: Request, work_deadline: Instant) -> (Outcome, Option<Request>) {
-        let ctx = Ctx::new(req, work_deadline);
+    async fn run(&self, req: Request, work_deadline: Instant, rollback_probe: Option<RollbackProbe>) -> (Outcome, Option<Request>) {
+        let mut ctx = Ctx::new(req, work_deadline);
+        ctx.rollback_probe = rollback_probe;
         let progress = ctx.progress.clone();
         let existing = ctx.request.physical_resource_id.clone();
         let resource = self.resource.clone();
@@ -311,6 +370,9 @@ impl<R: CustomResource> Protocol<R> {
         (Outcome::Failed { reason: failure, physical_resource_id: recorded.or(existing) }, None)
     }
 }
+
+/// What recording on the function's tags leaves the response's PUT (or half the time left, when less).
+const PUT_ROOM: Duration = Duration::from_millis(1500);
 
 /// When the resource must be done, and when the response must be delivered: the delivery reserve comes after the
 /// work, so that a resource that uses all of its time still leaves the PUT its retries.

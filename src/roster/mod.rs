@@ -534,10 +534,24 @@ impl CustomResource for ConnectUserSet {
         let new_instance = SetProps::instance_of(&r.properties).ok();
         let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| Some(i) == new_instance.as_deref());
         let old = if same_instance { r.old_properties.as_ref() } else { None };
-        let (set, previous) = match self.load(ctx, &paced.0, old).await {
+        let (set, mut previous) = match self.load(ctx, &paced.0, old).await {
             Ok(s) => s,
             Err(stop) => return Self::stopped(ctx, stop, None),
         };
+        let refused =
+            |e: &props::Entry, o: &OldEntry| crate::user::planner::immutable_change(&e.props, &o.immutable, &e.immutable).is_some();
+        if set.entries.iter().any(|e| previous.get(&e.props.name).is_some_and(|o| refused(e, o))) && ctx.rolls_back_failed_update().await {
+            // The previous roster was refused (or failed): its passwords never reached Connect.
+            tracing::info!(
+                action = "rollback",
+                "rolling back a failed Update: its refused Password or DirectoryUserId changes were never applied"
+            );
+            for e in &set.entries {
+                if let Some(o) = previous.get_mut(&e.props.name) {
+                    o.immutable.accept_as_applied(&e.immutable);
+                }
+            }
+        }
         if !same_instance {
             // Another instance: a new set there; CloudFormation deletes the old one's users in its cleanup.
             tracing::info!(action = "replace", "InstanceId changed (or the set never existed): a new set");

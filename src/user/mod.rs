@@ -286,8 +286,13 @@ impl CustomResource for ConnectUserResource {
         };
         let no_properties = Default::default();
         let old_properties = ctx.request.old_properties.as_ref().unwrap_or(&no_properties);
-        let old = Immutable::read(old_properties);
+        let mut old = Immutable::read(old_properties);
         let new = Immutable::read(&ctx.request.properties);
+        if planner::immutable_change(&props, &old, &new).is_some() && ctx.rolls_back_failed_update().await {
+            // The previous properties were refused (or failed), so Connect still has what these say.
+            tracing::info!(action = "rollback", "rolling back a failed Update: its refused Password or DirectoryUserId was never applied");
+            old.accept_as_applied(&new);
+        }
         // A new ImportId that names another user than this one takes that user over: a replacement.
         if let Some(target) = props.import.as_ref().filter(|t| old.import.as_ref() != Some(*t) && **t != current) {
             tracing::info!(action = "replace", why = "ImportId names another user", "decided");

@@ -663,6 +663,15 @@ pub struct Immutable {
 }
 
 impl Immutable {
+    /// Takes `applied`'s password and directory user id as the ones the user has: for the rollback of an Update
+    /// that was refused, whose own values never reached Connect.
+    pub fn accept_as_applied(&mut self, applied: &Immutable) {
+        self.password = applied.password.clone();
+        self.password_secret_id = applied.password_secret_id.clone();
+        self.password_secret_key = applied.password_secret_key.clone();
+        self.directory_user_id = applied.directory_user_id.clone();
+    }
+
     pub fn read(props: &Map<String, Value>) -> Immutable {
         let mut p = Parser { errors: Vec::new() };
         let f = p.fields(props, TOP, "");

@@ -185,13 +185,22 @@ async fn password_and_directory_changes_are_refused_without_any_change() {
     for (key, value) in [("Password", json!("An0therPassword")), ("DirectoryUserId", json!("dir-2"))] {
         bed.clear_calls().await;
         let new = with(with(old.clone(), key, value), "RoutingProfileId", json!(RP_SALES));
-        let u = bed.update("Agent", &a.physical_id(), new, old.clone()).await;
+        let u = bed.update("Agent", &a.physical_id(), new.clone(), old.clone()).await;
         assert_eq!(u.status(), "FAILED");
         assert!(u.reason().starts_with(&format!("{key}: cannot be changed")), "{}", u.reason());
         assert!(u.reason().contains("new Name"), "{}", u.reason());
         assert_eq!(u.physical_id(), a.physical_id());
         assert_eq!(bed.calls().await, vec!["DescribeUser"], "nothing is changed");
         assert!(!u.reason().contains("An0therPassword"));
+        // CloudFormation's rollback swaps the properties: it must succeed (the refused values never reached
+        // Connect), or the stack would be left in UPDATE_ROLLBACK_FAILED.
+        let r = bed.update("Agent", &a.physical_id(), old.clone(), new.clone()).await;
+        assert_eq!(r.status(), "SUCCESS", "the rollback of a refused {key} change: {}", r.reason());
+        assert_eq!(r.physical_id(), a.physical_id());
+        assert_eq!(bed.user(&a.user_id()).await, before, "and it changes nothing");
+        // The same change asked for again by the user (not a rollback) is still refused.
+        let again = bed.update("Agent", &a.physical_id(), new, old.clone()).await;
+        assert_eq!(again.status(), "FAILED", "{key}");
     }
     assert_eq!(bed.user(&a.user_id()).await, before);
 }

@@ -204,11 +204,17 @@ async fn bad_input_and_impossible_changes_fail_once_before_any_call() {
     changed[2]["Password"] = json!("An0therPassw0rd");
     changed[0]["RoutingProfileId"] = json!(RP_SALES);
     bed.clear_calls().await;
-    let r = bed.send(update(roster(changed), first)).await;
+    let r = bed.send(update(roster(changed.clone()), first.clone())).await;
     assert_eq!(r.status(), "FAILED");
     assert!(r.reason().contains("Users[2] (agent02): Password: cannot be changed"), "{}", r.reason());
     assert!(!r.reason().contains("An0therPassw0rd"));
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "not even the possible change was made");
+    // CloudFormation's rollback (properties swapped) succeeds and writes nothing: nothing had changed.
+    let back = bed.send(update(first.clone(), roster(changed.clone()))).await;
+    assert_eq!(back.status(), "SUCCESS", "{}", back.reason());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
+    // The same change again, by the user: refused again.
+    assert_eq!(bed.send(update(roster(changed), first)).await.status(), "FAILED");
 }
 
 #[tokio::test]
@@ -307,12 +313,13 @@ async fn a_long_roster_continues_across_invocations_and_answers_once() {
 #[tokio::test]
 async fn a_continuation_queued_although_invoke_failed_does_not_contradict_the_failed_answer() {
     let bed = Bed::start().await;
-    let props = at_ten_per_second(&bed, 50).await;
+    // 150 creates at 10/s take 15 s: more than a 10 s invocation, which then tries to continue.
+    let props = at_ten_per_second(&bed, 150).await;
     bed.runtime.invoke_lies(Some(503));
     let mut event = create(props);
     let (url, name) = bed.url();
     set_url(&mut event, &url);
-    let result = bed.runtime.invoke(event, Duration::from_secs(3)).await;
+    let result = bed.runtime.invoke(event, Duration::from_secs(10)).await;
     assert!(result.is_some());
     let puts = bed.receiver.wait_for(&name, 1, Duration::from_secs(10)).await;
     assert_eq!(puts.len(), 1);
