@@ -87,7 +87,7 @@ export class ConnectUserProvider extends Construct {
           actions: ['lambda:InvokeFunction'],
           resources: [this.function.functionArn, `${this.function.functionArn}:*`],
         }),
-        // Which events a chain answered, kept as tags on the function (docs/rosters.md).
+        // Which events a chain answered and which Updates failed, kept as tags on the function (docs/rosters.md).
         new iam.PolicyStatement({
           sid: 'RecordAnswersOnItself',
           actions: ['lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource'],
