@@ -99,6 +99,12 @@ pub fn props_digest(props: &serde_json::Map<String, serde_json::Value>) -> Strin
     fnv64(&[&text])
 }
 
+/// An Update's identity: its new and old properties. A rollback is recognised by the failed Update's pair
+/// swapped, so that a later Update that merely starts from the same properties is not taken for one.
+pub fn update_digest(new: &serde_json::Map<String, serde_json::Value>, old: &serde_json::Map<String, serde_json::Value>) -> String {
+    format!("{}-{}", props_digest(new), props_digest(old))
+}
+
 /// Tags live on the function, not on a version or alias: the invoked ARN loses its qualifier.
 pub fn unqualified(arn: &str) -> &str {
     match arn.match_indices(':').nth(6) {
@@ -209,6 +215,9 @@ mod tests {
         assert_eq!(props_digest(&a), props_digest(&b));
         assert_ne!(props_digest(&a), props_digest(&c), "list order matters");
         assert_ne!(props_digest(&a), props_digest(&d), "1 is not \"1\"");
+        assert_eq!(update_digest(&a, &c), update_digest(&b, &c));
+        assert_ne!(update_digest(&a, &c), update_digest(&c, &a), "new and old are not interchangeable");
+        assert!(update_digest(&a, &c).len() <= 256, "a Lambda tag value has at most 256 characters");
         let now = 10 * KEEP_MS;
         let old = HashMap::from([(failed_key("s", "A"), format!("abc {}", now - KEEP_MS - 1))]);
         assert_eq!(stale(&old, now).len(), 1, "failed records are pruned too");

@@ -199,7 +199,7 @@ impl<R: CustomResource> Protocol<R> {
                 }
                 let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
                 if req.request_type == RequestType::Update {
-                    failed_update = Some(ledger::props_digest(&req.properties));
+                    failed_update = req.old_properties.as_ref().map(|old| ledger::update_digest(&req.properties, old));
                 }
                 let probe = self.rollback_probe(&req, invocation);
                 let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe).await;
@@ -300,7 +300,8 @@ impl<R: CustomResource> Protocol<R> {
             ledger,
             function_arn: invocation.function_arn.clone(),
             key: ledger::failed_key(&req.stack_id, &req.logical_resource_id),
-            old_digest: ledger::props_digest(req.old_properties.as_ref()?),
+            // A rollback swaps the failed Update's properties: its old ones are the failed new ones, and back.
+            old_digest: ledger::update_digest(req.old_properties.as_ref()?, &req.properties),
         })
     }
 

@@ -286,8 +286,9 @@ async fn throttling_is_a_token_bucket_per_operation() {
 async fn describe_is_eventually_consistent_after_create() {
     // Not found for a minute after CreateUser (far longer than the test can take, so no timing is assumed)...
     let (e, c) = emu(Config { describe_delay_ms: 60_000, ..Default::default() }).await;
-    let t = Instant::now();
     let (uid, _) = create(&c, "late").await;
+    // Measured after CreateUser answered, so the emulator's clock for the user started before it.
+    let t = Instant::now();
     let err = c.describe_user().instance_id(IID).user_id(&uid).send().await.unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
     // ...and found once the delay (now 300 ms) has certainly passed.

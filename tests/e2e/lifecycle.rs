@@ -198,9 +198,13 @@ async fn password_and_directory_changes_are_refused_without_any_change() {
         assert_eq!(r.status(), "SUCCESS", "the rollback of a refused {key} change: {}", r.reason());
         assert_eq!(r.physical_id(), a.physical_id());
         assert_eq!(bed.user(&a.user_id()).await, before, "and it changes nothing");
-        // The same change asked for again by the user (not a rollback) is still refused.
-        let again = bed.update("Agent", &a.physical_id(), new, old.clone()).await;
+        // The same change asked for again by the user (not a rollback) is still refused; so is one that starts
+        // from the refused properties but goes elsewhere (only the exact swap is a rollback).
+        let again = bed.update("Agent", &a.physical_id(), new.clone(), old.clone()).await;
         assert_eq!(again.status(), "FAILED", "{key}");
+        let elsewhere = with(old.clone(), "RoutingProfileId", json!(RP_BASIC));
+        let e = bed.update("Agent", &a.physical_id(), with(elsewhere, key, json!("Y3tAnotherPassw0rd")), new).await;
+        assert_eq!(e.status(), "FAILED", "{key}: {}", e.reason());
     }
     assert_eq!(bed.user(&a.user_id()).await, before);
 }
