@@ -200,7 +200,9 @@ async fn json_files_hierarchy_paths_tags_and_inline_users_come_together() {
 async fn a_bad_file_fails_once_before_any_write_naming_row_column_and_rule() {
     let f = Files::start().await;
     let bed = &f.bed;
-    bed.secret("weakpass");
+    for p in ["weakpass", "Passw0rda1", "Passw0rdana1", "Passw0rdAna1", "Passw0rdben1"] {
+        bed.secret(p);
+    }
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         (
             "header.csv",
@@ -271,6 +273,11 @@ async fn a_bad_file_fails_once_before_any_write_naming_row_column_and_rule() {
     assert_eq!(r.status(), "FAILED");
     assert!(r.reason().contains("more (every one is in the function's logs)"), "{}", r.reason());
     assert!(!r.reason().contains("(truncated)"), "capped by count, not cut: {}", r.reason());
+    // The log has every one of them, the last row's too.
+    let out = bed.lambda.output();
+    for row in [2, 150, 301] {
+        assert!(out.contains(&format!("row {row}, column phone number")), "row {row}'s problem is not in the log");
+    }
 
     // Over 50 MB: refused from its size, before its body is read.
     let mut huge = console_csv(&[row("ana", "A")]).into_bytes();
