@@ -557,16 +557,36 @@ pub fn write_results_section(name: &str, content: &str) -> std::io::Result<()> {
 
 /// A minimal HTTP/1.1 client for the emulator's control API (so the harness needs no HTTP client crate).
 pub async fn control(endpoint: &str, method: &str, path: &str, body: Option<Value>) -> std::io::Result<Value> {
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let (_, _, body) =
+        http(endpoint, method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], payload.as_bytes()).await?;
+    // The emulator answers with a Content-Length body (no chunking) for control requests.
+    let body = String::from_utf8_lossy(&body);
+    Ok(serde_json::from_str(&body).unwrap_or_else(|_| json!({ "raw": body })))
+}
+
+/// One plain HTTP/1.1 request to a loopback server; the status, the response's headers (lowercase names) and its
+/// body (read to the end: the connection is closed).
+pub async fn http(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
     use tokio::io::AsyncWriteExt;
     let host = endpoint.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(host).await?;
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!("{method} /_emulator/{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}", payload.len());
-    stream.write_all(req.as_bytes()).await?;
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
     let mut resp = Vec::new();
     stream.read_to_end(&mut resp).await?;
-    let text = String::from_utf8_lossy(&resp);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    // The emulator answers with a Content-Length body (no chunking) for control requests.
-    Ok(serde_json::from_str(body).unwrap_or_else(|_| json!({ "raw": body })))
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(resp.len());
+    let head = String::from_utf8_lossy(&resp[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())).collect();
+    Ok((status, headers, resp.get(split + 4..).unwrap_or_default().to_vec()))
 }

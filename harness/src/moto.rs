@@ -2,7 +2,7 @@
 //! benchmark, and the few raw S3 requests the benchmark needs (moto does not check signatures).
 
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncBufReadExt;
 
 /// moto_server on a port it picks itself (port 0, read back from its start-up line, so no port is released and
 /// re-bound in between), stopped when dropped.
@@ -45,27 +45,11 @@ pub async fn start() -> std::io::Result<Moto> {
     Ok(Moto { _child: child, endpoint })
 }
 
-/// One plain HTTP/1.1 request; the status, the response's headers (lowercase names) and its body.
+/// An S3 request: moto tells the service from the credential scope (the signature itself is not checked), and a
+/// body without a binary content type would be read as a form.
 async fn request(endpoint: &str, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
-    let host = endpoint.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await?;
-    // moto tells the service from the credential scope (the signature itself is not checked), and a body
-    // without a binary content type would be read as a form.
     let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00";
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    let mut resp = Vec::new();
-    stream.read_to_end(&mut resp).await?;
-    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(resp.len());
-    let head = String::from_utf8_lossy(&resp[..split]).to_string();
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())).collect();
-    Ok((status, headers, resp.get(split + 4..).unwrap_or_default().to_vec()))
+    crate::http(endpoint, method, path, &[("Authorization", auth), ("Content-Type", "application/octet-stream")], body).await
 }
 
 impl Moto {

@@ -28,10 +28,10 @@ pub const KEEP_MS: u64 = 7 * 3600 * 1000;
 /// How long one tag call may take: a ledger that cannot be reached must not cost the answer its time.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A recorded answer.
+/// A record: an answer's Status, or a failed Update's properties digest, and when it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub status: String,
+    pub value: String,
     pub at_ms: u64,
 }
 
@@ -114,12 +114,12 @@ pub fn unqualified(arn: &str) -> &str {
 }
 
 pub fn value(e: &Entry) -> String {
-    format!("{} {}", e.status, e.at_ms)
+    format!("{} {}", e.value, e.at_ms)
 }
 
 pub fn parse(v: &str) -> Option<Entry> {
-    let (status, at) = v.split_once(' ')?;
-    Some(Entry { status: status.to_string(), at_ms: at.parse().ok()? })
+    let (value, at) = v.split_once(' ')?;
+    Some(Entry { value: value.to_string(), at_ms: at.parse().ok()? })
 }
 
 /// Records older than [`KEEP_MS`] (or unreadable ones) among `tags`: removed when a new one is written.
@@ -164,7 +164,7 @@ impl Ledger {
 
     /// The properties digest of this resource's last Update answered FAILED, if it is fresh.
     pub async fn failed_update(&self, function: &str, key: &str, now_ms: u64) -> Result<Option<String>, String> {
-        Ok(self.answered(function, key).await?.filter(|e| e.at_ms + FAILED_FRESH_MS >= now_ms).map(|e| e.status))
+        Ok(self.answered(function, key).await?.filter(|e| e.at_ms + FAILED_FRESH_MS >= now_ms).map(|e| e.value))
     }
 
     /// Records an answer, and drops records too old to matter (a function has room for 50 tags).
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_only_old_or_unreadable_ones_of_ours_are_stale() {
-        let e = Entry { status: "FAILED".into(), at_ms: 1_000 };
+        let e = Entry { value: "FAILED".into(), at_ms: 1_000 };
         assert_eq!(parse(&value(&e)), Some(e));
         assert_eq!(parse("SUCCESS"), None);
         assert_eq!(parse("SUCCESS soon"), None);

@@ -267,7 +267,7 @@ impl<R: CustomResource> Protocol<R> {
         };
         match ledger.answered(&invocation.function_arn, key).await {
             Ok(Some(e)) => {
-                tracing::warn!(status = %e.status, answered_at_ms = e.at_ms, when, "another invocation of this chain answered the event already; this one does nothing more");
+                tracing::warn!(status = %e.value, answered_at_ms = e.at_ms, when, "another invocation of this chain answered the event already; this one does nothing more");
                 true
             }
             Ok(None) => false,
@@ -285,7 +285,7 @@ impl<R: CustomResource> Protocol<R> {
         };
         let left = delivery_deadline.saturating_duration_since(Instant::now());
         let room = left.saturating_sub(PUT_ROOM.min(left / 2));
-        let entry = ledger::Entry { status: value.to_string(), at_ms: deadline::now_ms() };
+        let entry = ledger::Entry { value: value.to_string(), at_ms: deadline::now_ms() };
         match tokio::time::timeout(room, ledger.record(&invocation.function_arn, key, &entry)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, what, "could not record (lambda:TagResource)"),
