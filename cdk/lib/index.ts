@@ -22,6 +22,7 @@ export const CONNECT_ACTIONS = [
   'connect:ListSecurityProfiles',
   'connect:ListUserHierarchyGroups',
   'connect:DescribeUserHierarchyGroup',
+  'connect:DescribeInstance',
   'connect:UpdateUserIdentityInfo',
   'connect:UpdateUserPhoneConfig',
   'connect:UpdateUserRoutingProfile',

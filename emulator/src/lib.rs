@@ -142,6 +142,7 @@ fn route(method: &Method, segs: &[String]) -> Option<(&'static str, Vec<String>)
         ("GET", ["security-profiles-summary", _]) => "ListSecurityProfiles",
         ("GET", ["user-hierarchy-groups-summary", _]) => "ListUserHierarchyGroups",
         ("GET", ["user-hierarchy-groups", _, _]) => "DescribeUserHierarchyGroup",
+        ("GET", ["instance", _]) => "DescribeInstance",
         ("POST", ["search-users"]) => "SearchUsers",
         ("POST", ["tags", _]) => "TagResource",
         ("DELETE", ["tags", _]) => "UntagResource",
@@ -151,6 +152,7 @@ fn route(method: &Method, segs: &[String]) -> Option<(&'static str, Vec<String>)
     let labels = match s.first() {
         Some(&"users") | Some(&"user-hierarchy-groups") => segs.iter().skip(1).take(2).cloned().collect(),
         Some(&"users-summary")
+        | Some(&"instance")
         | Some(&"tags")
         | Some(&"routing-profiles-summary")
         | Some(&"security-profiles-summary")
@@ -181,6 +183,7 @@ fn run_op(inner: &mut Inner, op: &str, req: &Req) -> Result<Value, ApiError> {
         "ListSecurityProfiles" => ops::list_named(w, req, "security-profile", "SecurityProfileSummaryList"),
         "ListUserHierarchyGroups" => ops::list_named(w, req, "agent-group", "UserHierarchyGroupSummaryList"),
         "DescribeUserHierarchyGroup" => ops::describe_hierarchy_group(w, req),
+        "DescribeInstance" => ops::describe_instance(w, req),
         "SearchUsers" => ops::search_users(w, req),
         "TagResource" => ops::tag_resource(w, req),
         "UntagResource" => ops::untag_resource(w, req),

@@ -582,6 +582,25 @@ pub fn describe_hierarchy_group(w: &mut World, r: &Req) -> Result<Value, ApiErro
     Ok(json!({ "HierarchyGroup": group }))
 }
 
+/// The instance's settings that user operations depend on (its identity management type decides whether
+/// CreateUser needs a password or refuses one).
+pub fn describe_instance(w: &mut World, r: &Req) -> Result<Value, ApiError> {
+    instance_id_len(r.label(0))?;
+    let inst = w.instance(r.label(0))?;
+    let mut instance = json!({
+        "Id": inst.fixture.id,
+        "Arn": inst.arn,
+        "IdentityManagementType": inst.fixture.identity_management_type,
+        "InstanceStatus": "ACTIVE",
+        "InboundCallsEnabled": true,
+        "OutboundCallsEnabled": true,
+    });
+    if let (Some(o), false) = (instance.as_object_mut(), inst.fixture.alias.is_empty()) {
+        o.insert("InstanceAlias".into(), inst.fixture.alias.clone().into());
+    }
+    Ok(json!({ "Instance": instance }))
+}
+
 fn field_of(u: &User, field: &str) -> Option<String> {
     match field {
         "Username" | "username" => Some(u.username.clone()),

@@ -277,8 +277,16 @@ impl ConnectUserSet {
     }
 
     /// Passwords of the entries to create, read before any write; every entry that lacks one is named.
-    async fn passwords(&self, set: &SetProps, creating: &[usize], ctx: &Ctx) -> Result<HashMap<String, String>, String> {
+    async fn passwords(
+        &self,
+        (connect, instance_id): (&Connect, &str),
+        set: &SetProps,
+        creating: &[usize],
+        ctx: &Ctx,
+    ) -> Result<HashMap<String, String>, String> {
         let mut out = HashMap::new();
+        // Entries whose password was found or left out without a problem: whether they have one.
+        let mut has_password: Vec<(String, bool)> = Vec::new();
         let mut problems = Vec::new();
         let mut secrets: HashMap<String, String> = HashMap::new();
         let read = |id: String| {
@@ -328,10 +336,31 @@ impl ConnectUserSet {
                     continue;
                 }
                 out.insert(e.props.name.clone(), p);
+                has_password.push((what, true));
+            } else {
+                has_password.push((what, false));
+            }
+        }
+        // One DescribeInstance; if it cannot be read (a role without connect:DescribeInstance), each CreateUser
+        // still says so for its user, as before.
+        match connect.identity_management(instance_id, ctx.deadline).await {
+            Ok(kind) => {
+                for (what, has) in has_password {
+                    if let Err(why) = properties::password_fits(&kind, has) {
+                        let hint = if has { "" } else { " (give Password, or PasswordSecretId on the set)" };
+                        problems.push(format!("{what}: {why}{hint}"));
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %reason(&e), "the instance's identity management type is unknown: passwords are checked by CreateUser")
             }
         }
         if !problems.is_empty() {
-            return Err(problems.join("; "));
+            for p in &problems {
+                tracing::warn!(problem = %p, "entry refused");
+            }
+            return Err(source::capped(&problems, source::PROBLEMS_BUDGET));
         }
         Ok(out)
     }
@@ -378,7 +407,7 @@ impl ConnectUserSet {
         let creating: Vec<usize> =
             set_plan.work.iter().filter_map(|w| if let plan::Work::Create { entry } = w { Some(*entry) } else { None }).collect();
         let passwords = match wanted {
-            Some(set) if !creating.is_empty() => match self.passwords(set, &creating, ctx).await {
+            Some(set) if !creating.is_empty() => match self.passwords((&connect, instance_id), set, &creating, ctx).await {
                 Ok(p) => p,
                 Err(why) => return failed(format!("{why}; nothing was changed")),
             },

@@ -407,6 +407,16 @@ impl Connect {
         }
     }
 
+    /// The instance's identity management type (`CONNECT_MANAGED`, `SAML` or `EXISTING_DIRECTORY`), which
+    /// decides whether a new user needs a password or must not have one.
+    pub async fn identity_management(&self, instance_id: &str, deadline: Instant) -> Result<String, ApiError> {
+        let out = with_retries_paced(self.pacer(), "DescribeInstance", deadline, || {
+            self.client.describe_instance().instance_id(instance_id).send()
+        })
+        .await?;
+        Ok(out.instance().and_then(|i| i.identity_management_type()).map(|t| t.as_str().to_string()).unwrap_or_default())
+    }
+
     /// The names of a hierarchy group's path from level one down to the group itself.
     pub async fn hierarchy_path(&self, instance_id: &str, group_id: &str, deadline: Instant) -> Result<Vec<String>, ApiError> {
         let out = with_retries_paced(self.pacer(), "DescribeUserHierarchyGroup", deadline, || {

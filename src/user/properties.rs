@@ -352,6 +352,17 @@ fn is_email(s: &str) -> bool {
 pub const PASSWORD_RULE: &str =
     "must be 8 to 64 characters with at least one lowercase letter, one uppercase letter and one digit, and no spaces";
 
+/// Whether a new user's having a password suits the instance. Connect requires one on a CONNECT_MANAGED
+/// instance and refuses one on a SAML instance, but says so only at that user's CreateUser: a set asks first, so
+/// that it fails before its first write rather than half created.
+pub fn password_fits(identity_management: &str, has_password: bool) -> Result<(), &'static str> {
+    match (identity_management, has_password) {
+        ("CONNECT_MANAGED", false) => Err("Password: required: the instance keeps its users' passwords (CONNECT_MANAGED)"),
+        ("SAML", true) => Err("Password: not allowed: the instance's users sign in through SAML"),
+        _ => Ok(()),
+    }
+}
+
 pub fn password_ok(p: &str) -> bool {
     (8..=64).contains(&p.chars().count())
         && p.chars().any(|c| c.is_ascii_lowercase())

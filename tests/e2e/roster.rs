@@ -258,6 +258,45 @@ async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
 }
 
+#[tokio::test]
+async fn a_password_the_instance_cannot_take_fails_before_any_write() {
+    let bed = Bed::start().await;
+    // CONNECT_MANAGED: an entry without a password (and no PasswordSecretId) is refused, not created half-way.
+    let mut users = names(3);
+    users[2].as_object_mut().unwrap().remove("Password");
+    let r = bed.send(create(roster(users))).await;
+    assert_eq!(r.status(), "FAILED");
+    assert!(
+        r.reason().contains("Users[2] (agent02): Password: required: the instance keeps its users' passwords (CONNECT_MANAGED)"),
+        "{}",
+        r.reason()
+    );
+    assert!(!r.reason().contains(PASSWORD), "{}", r.reason());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
+    assert_eq!(counts(&bed.call_log().await).get("DescribeInstance"), Some(&1), "the instance was asked once");
+
+    // SAML: a password is refused for each entry that has one; the entry without one is fine.
+    bed.clear_calls().await;
+    let mut saml: Vec<Value> = (0..3).map(|i| json!({"Name": format!("sso{i}@example.com"), "Password": PASSWORD})).collect();
+    saml[1].as_object_mut().unwrap().remove("Password");
+    let props = json!({"InstanceId": SAML_IID, "Defaults": {"RoutingProfileId": SAML_RP, "SecurityProfileIds": [SAML_SP]}, "Users": saml});
+    let s = bed.send(create(props.clone())).await;
+    assert_eq!(s.status(), "FAILED");
+    let reason = s.reason();
+    assert!(reason.contains("Users[0] (sso0@example.com): Password: not allowed"), "{reason}");
+    assert!(reason.contains("Users[2] (sso2@example.com): Password: not allowed"), "{reason}");
+    assert!(!reason.contains("Users[1]"), "{reason}");
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
+
+    // Without the passwords the same set is created.
+    let fixed: Vec<Value> = (0..3).map(|i| json!({"Name": format!("sso{i}@example.com")})).collect();
+    let mut ok = props;
+    ok["Users"] = json!(fixed);
+    let c = bed.send(create(ok)).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    assert_eq!(bed.users().await.len(), 3);
+}
+
 /// A roster of `n` told to use 10 requests/s, burst 2, against an emulator that throttles at exactly that.
 async fn at_ten_per_second(bed: &Bed, n: usize) -> Value {
     bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 10.0, "burst": 2}))).await;

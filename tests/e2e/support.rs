@@ -286,7 +286,8 @@ pub fn venv_bin(name: &str) -> std::path::PathBuf {
 
 /// The write calls of a call log (everything but the reads).
 pub fn writes(log: &[Value]) -> Vec<String> {
-    const READS: [&str; 9] = [
+    const READS: [&str; 10] = [
+        "DescribeInstance",
         "DescribeUser",
         "ListUserProficiencies",
         "ListUsers",

@@ -401,3 +401,13 @@ fn terraform_snake_case_names_are_refused_with_the_pascal_case_name() {
     let e = error_of(with(without(base(), "InstanceId"), "instance_id", json!(IID)));
     assert!(e.contains("instance_id: unknown property; did you mean InstanceId?"), "{e}");
 }
+
+#[test]
+fn a_password_must_suit_the_instances_identity_management() {
+    assert!(password_fits("CONNECT_MANAGED", true).is_ok());
+    assert!(password_fits("CONNECT_MANAGED", false).unwrap_err().contains("required"));
+    assert!(password_fits("SAML", false).is_ok());
+    assert!(password_fits("SAML", true).unwrap_err().contains("not allowed"));
+    assert!(password_fits("EXISTING_DIRECTORY", true).is_ok());
+    assert!(password_fits("EXISTING_DIRECTORY", false).is_ok());
+}
