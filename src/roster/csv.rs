@@ -258,6 +258,19 @@ pub fn read_each(text: &str, names: &Names, f: &mut dyn FnMut(usize, Map<String,
     }
     let mut logins: HashMap<String, usize> = HashMap::new();
     for (row, rec) in recs.iter().skip(1) {
+        // A row with a comma too few or too many has its values under the wrong columns: a password could then
+        // be quoted in another column's message. Such a row is refused whole and none of its values is shown
+        // (extra fields that are empty, as spreadsheets write them, are fine).
+        if rec.len() < header.len() || rec.iter().skip(header.len()).any(|f| !f.trim().is_empty()) {
+            let message = format!(
+                "has {} values where the header has {} columns: a comma too few or too many (a value with a comma \
+                 goes in double quotes); its values are not shown",
+                rec.len(),
+                header.len()
+            );
+            problems.push(Problem { row: *row, column: None, message });
+            continue;
+        }
         let before = problems.len();
         let get = |c: Column| at.get(&c).and_then(|&i| rec.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
         let mut bad = |c: Column, m: String| problems.push(Problem { row: *row, column: Some(c), message: m });
@@ -415,6 +428,24 @@ mod tests {
             crate::user::properties::UserProps::parse(&p).is_ok()
         });
         assert!(every_entry_parses, "the entries are valid properties of one user");
+    }
+
+    #[test]
+    fn a_row_with_a_comma_too_few_or_too_many_is_refused_without_showing_its_values() {
+        let header = "first name,mobile,password,user login,routing profile name,security_profile_name_1|security_profile_name_2\n";
+        // The mobile left out: the password moves under mobile, the login under password, and so on.
+        let short = format!("{header}Ana,Secr3tPassw0rd,ana,Basic Routing Profile,Agent\n");
+        let p = entries(&short, &names()).unwrap_err();
+        let shown: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(shown[0].starts_with("row 2: has 5 values where the header has 6 columns"), "{shown:?}");
+        let long = format!("{header}Ana,,Secr3tPassw0rd,,ana,Basic Routing Profile,Agent\n");
+        let p = entries(&long, &names()).unwrap_err();
+        assert!(p[0].to_string().starts_with("row 2: has 7 values where the header has 6 columns"), "{p:?}");
+        assert!(p.iter().all(|x| !x.to_string().contains("Secr3t")));
+        // Empty fields after the last column, as spreadsheets write them, are not a shift.
+        let trailing = format!("{header}Ana,,Secr3tPassw0rd,ana,Basic Routing Profile,Agent,,\n");
+        assert_eq!(entries(&trailing, &names()).unwrap().len(), 1);
     }
 
     #[test]
