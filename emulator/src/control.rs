@@ -9,6 +9,7 @@
 //! | `POST /_emulator/reset`   | back to the fixture; clears users, log, faults; keeps throttle and delay |
 //! | `POST /_emulator/throttle`| `{"operation": "CreateUser" or "*", "rate": 2.0, "burst": 5}`; `rate: null` turns it off |
 //! | `POST /_emulator/consistency` | `{"describe_delay_ms": 500}` |
+//! | `POST /_emulator/paging`  | `{"page_size": 2}`: at most that many items per List/Search page; `null` turns it off |
 //! | `POST /_emulator/faults`  | `{"operation": "UpdateUserHierarchy", "count": 1, "error": "InternalServiceException", "message": "...", "delay_ms": 0}` |
 //! | `DELETE /_emulator/faults`| clears pending faults |
 
@@ -147,6 +148,11 @@ struct ThrottleReq {
 }
 
 #[derive(Deserialize)]
+struct PagingReq {
+    page_size: Option<usize>,
+}
+
+#[derive(Deserialize)]
 struct ConsistencyReq {
     describe_delay_ms: u64,
 }
@@ -195,6 +201,13 @@ pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, body: &[u8]) 
         ("POST", "consistency") => match serde_json::from_slice::<ConsistencyReq>(body) {
             Ok(c) => {
                 g.control.describe_delay_ms = c.describe_delay_ms;
+                axum::Json(json!({})).into_response()
+            }
+            Err(e) => bad(e),
+        },
+        ("POST", "paging") => match serde_json::from_slice::<PagingReq>(body) {
+            Ok(p) => {
+                g.world.page_size = p.page_size;
                 axum::Json(json!({})).into_response()
             }
             Err(e) => bad(e),

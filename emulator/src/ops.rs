@@ -495,8 +495,9 @@ pub fn disassociate_proficiencies(w: &mut World, r: &Req) -> Result<Value, ApiEr
     })
 }
 
-fn page(r: &Req, len: usize, max: i64, default: i64) -> Result<(usize, usize, Option<String>), ApiError> {
+fn page(w: &World, r: &Req, len: usize, max: i64, default: i64) -> Result<(usize, usize, Option<String>), ApiError> {
     let max_results = r.query_int("maxResults", 1, max)?.unwrap_or(default) as usize;
+    let max_results = w.page_size.map_or(max_results, |p| max_results.min(p.max(1)));
     let start = match r.query_all("nextToken").first() {
         Some(t) => t.parse::<usize>().map_err(|_| ApiError::invalid_param("Invalid NextToken"))?,
         None => 0,
@@ -509,7 +510,7 @@ fn page(r: &Req, len: usize, max: i64, default: i64) -> Result<(usize, usize, Op
 pub fn list_user_proficiencies(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     instance_id_len(r.label(0))?;
     let u = w.user_mut(r.label(0), r.label(1))?.clone();
-    let (start, end, next) = page(r, u.proficiencies.len(), 100, 100)?;
+    let (start, end, next) = page(w, r, u.proficiencies.len(), 100, 100)?;
     let mut out = json!({
         "UserProficiencyList": u.proficiencies[start..end],
         "LastModifiedTime": u.last_modified,
@@ -525,7 +526,7 @@ pub fn list_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
     instance_id_len(r.label(0))?;
     let inst = w.instance(r.label(0))?.fixture.id.clone();
     let users: Vec<&User> = w.user_order.iter().filter_map(|id| w.users.get(id)).filter(|u| u.instance_id == inst).collect();
-    let (start, end, next) = page(r, users.len(), 1000, 100)?;
+    let (start, end, next) = page(w, r, users.len(), 1000, 100)?;
     let list: Vec<Value> = users[start..end]
         .iter()
         .map(|u| json!({"Id": u.id, "Arn": u.arn, "Username": u.username, "LastModifiedTime": u.last_modified, "LastModifiedRegion": "us-east-1"}))
@@ -547,7 +548,7 @@ pub fn list_named(w: &mut World, r: &Req, kind: &str, list_key: &str) -> Result<
         "security-profile" => &inst.fixture.security_profiles,
         _ => &inst.fixture.hierarchy_groups,
     };
-    let (start, end, next) = page(r, named.len(), 1000, 100)?;
+    let (start, end, next) = page(w, r, named.len(), 1000, 100)?;
     let list: Vec<Value> = named
         .iter()
         .skip(start)
@@ -738,7 +739,7 @@ pub fn search_users(w: &mut World, r: &Req) -> Result<Value, ApiError> {
         None => 0,
     };
     let total = hits.len();
-    let end = (start + max).min(total);
+    let end = (start + w.page_size.map_or(max, |p| max.min(p.max(1)))).min(total);
     let users: Vec<Value> = hits[start.min(total)..end]
         .iter()
         .map(|u| {

@@ -97,6 +97,9 @@ pub struct World {
     /// Users by id, in creation order of ids (ids are random, so order is by a sequence number).
     pub users: BTreeMap<String, User>,
     pub user_order: Vec<String>,
+    /// At most this many items per page of every List and Search operation, whatever MaxResults asks (the
+    /// service may answer fewer than asked): lets a test see a reader follow NextToken with a few users.
+    pub page_size: Option<usize>,
 }
 
 impl World {
@@ -106,8 +109,14 @@ impl World {
             .iter()
             .map(|i| Instance { arn: format!("arn:aws:connect:{}:{}:instance/{}", f.region, f.account, i.id), fixture: i.clone() })
             .collect();
-        let mut w =
-            World { region: f.region.clone(), account: f.account.clone(), instances, users: BTreeMap::new(), user_order: Vec::new() };
+        let mut w = World {
+            region: f.region.clone(),
+            account: f.account.clone(),
+            instances,
+            users: BTreeMap::new(),
+            user_order: Vec::new(),
+            page_size: None,
+        };
         for i in &f.instances {
             for spec in &i.users {
                 // `Fixture::parse` has already seeded every user once (`seeded`), so none fails here.

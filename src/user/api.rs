@@ -590,6 +590,9 @@ pub fn extract(secret_id: &str, value: &str, key: Option<&str>) -> Result<String
 }
 
 #[cfg(test)]
+mod live;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
