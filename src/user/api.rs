@@ -590,7 +590,7 @@ pub fn extract(secret_id: &str, value: &str, key: Option<&str>) -> Result<String
 }
 
 #[cfg(test)]
-mod live;
+pub(crate) mod live;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,9 @@ pub mod planner;
 pub mod properties;
 pub mod translate;
 
+#[cfg(test)]
+mod live;
+
 use crate::cfn::{Ctx, CustomResource, Outcome};
 use api::{ApiError, Connect, Secrets};
 use ids::PhysicalId;

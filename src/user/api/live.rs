@@ -9,24 +9,24 @@ use crate::user::properties::UserProps;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-const IID: &str = "81e84a12-ee3f-4554-ab6a-9e4e3ec9f0ca";
-const SAML_IID: &str = "7a760212-305b-4271-ade7-fce68795b60c";
-const RP_BASIC: &str = "f1478cfd-0ff1-4e4f-b73a-ffafa95f1eaf";
-const RP_SALES: &str = "fcc8ed3b-a605-49a2-9d2d-9313178676db";
-const SP_AGENT: &str = "16d9d65b-eb82-419f-b3bc-80a0d32111ef";
-const SP_MANAGER: &str = "5830ffcf-dcb3-423e-8d16-19cfa5bd7a92";
-const HG_EMEA: &str = "a8e0f0bb-4a9a-412f-8992-bd18de9c8f82";
-const HG_TIER1: &str = "3b1c2d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
-const LEGACY_ID: &str = "0f6a2c1e-5d3b-4a7e-9c10-2b8d4e6f1a01";
-const PASSWORD: &str = "Sup3rSecretPassw0rd";
+pub(crate) const IID: &str = "81e84a12-ee3f-4554-ab6a-9e4e3ec9f0ca";
+pub(crate) const SAML_IID: &str = "7a760212-305b-4271-ade7-fce68795b60c";
+pub(crate) const RP_BASIC: &str = "f1478cfd-0ff1-4e4f-b73a-ffafa95f1eaf";
+pub(crate) const RP_SALES: &str = "fcc8ed3b-a605-49a2-9d2d-9313178676db";
+pub(crate) const SP_AGENT: &str = "16d9d65b-eb82-419f-b3bc-80a0d32111ef";
+pub(crate) const SP_MANAGER: &str = "5830ffcf-dcb3-423e-8d16-19cfa5bd7a92";
+pub(crate) const HG_EMEA: &str = "a8e0f0bb-4a9a-412f-8992-bd18de9c8f82";
+pub(crate) const HG_TIER1: &str = "3b1c2d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+pub(crate) const LEGACY_ID: &str = "0f6a2c1e-5d3b-4a7e-9c10-2b8d4e6f1a01";
+pub(crate) const PASSWORD: &str = "Sup3rSecretPassw0rd";
 
-struct Live {
-    emulator: connect_emulator::Emulator,
-    connect: Connect,
+pub(crate) struct Live {
+    pub(crate) emulator: connect_emulator::Emulator,
+    pub(crate) connect: Connect,
 }
 
 impl Live {
-    async fn start() -> Live {
+    pub(crate) async fn start() -> Live {
         let emulator = connect_emulator::start(Default::default()).await.unwrap();
         let config = aws_sdk_connect::Config::builder()
             .behavior_version_latest()
@@ -38,16 +38,16 @@ impl Live {
         Live { connect: Connect::new(aws_sdk_connect::Client::from_conf(config)), emulator }
     }
 
-    async fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         lambda_harness::control(&self.emulator.endpoint(), method, path, body).await.unwrap()
     }
 
-    async fn fault(&self, operation: &str, error: &str, count: u32) {
+    pub(crate) async fn fault(&self, operation: &str, error: &str, count: u32) {
         self.control("POST", "faults", Some(json!({"operation": operation, "error": error, "count": count}))).await;
     }
 
     /// The operations called so far, oldest first, with their HTTP status.
-    async fn calls(&self) -> Vec<(String, u64)> {
+    pub(crate) async fn calls(&self) -> Vec<(String, u64)> {
         let log = self.control("GET", "calls", None).await;
         log["calls"]
             .as_array()
@@ -57,20 +57,20 @@ impl Live {
             .collect()
     }
 
-    async fn stored(&self, user_id: &str) -> Option<Value> {
+    pub(crate) async fn stored(&self, user_id: &str) -> Option<Value> {
         let state = self.control("GET", "state", None).await;
         state["users"].as_array().unwrap().iter().find(|u| u["Id"] == user_id).cloned()
     }
 
     /// The user as the resource reads it back: DescribeUser and every proficiency.
-    async fn read(&self, user_id: &str) -> Actual {
+    pub(crate) async fn read(&self, user_id: &str) -> Actual {
         let mut a = self.connect.describe_user(IID, user_id, Duration::ZERO, soon()).await.unwrap().unwrap();
         a.settings.proficiencies = Some(self.connect.list_proficiencies(IID, user_id, soon()).await.unwrap());
         a
     }
 }
 
-fn soon() -> Instant {
+pub(crate) fn soon() -> Instant {
     Instant::now() + Duration::from_secs(20)
 }
 

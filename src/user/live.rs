@@ -1,0 +1,233 @@
+//! `Custom::ConnectUser` against the emulator in-process: each lifecycle decision (create, adopt, refuse,
+//! replace, re-create, update in place, reject, import, release, delete) with the calls it makes. The
+//! end-to-end tests drive the same through the binary; these are fast enough for `make mutants`.
+
+use super::*;
+use crate::cfn::event::{self, Intake};
+use crate::user::api::live::*;
+use lambda_harness::events;
+use serde_json::{json, Value};
+
+fn resource(live: &Live) -> ConnectUserResource {
+    // Secrets Manager is not reached by these tests: the passwords are inline.
+    let secrets = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    ConnectUserResource::new(live.connect.clone(), Secrets::new(aws_sdk_secretsmanager::Client::from_conf(secrets)))
+}
+
+fn ctx(e: Value) -> Ctx {
+    match event::parse(e) {
+        Intake::Request(r) => Ctx::new(*r, soon()),
+        Intake::Malformed { reason, .. } => panic!("test event is malformed: {reason}"),
+    }
+}
+
+fn agent() -> Value {
+    json!({
+        "InstanceId": IID, "Name": "mod.agent", "Password": PASSWORD, "RoutingProfileId": RP_BASIC,
+        "SecurityProfileIds": [SP_AGENT], "IdentityInfo": {"FirstName": "Mo", "LastName": "Dule"},
+        "PhoneConfig": {"PhoneType": "SOFT_PHONE"},
+        "UserProficiencies": [{"AttributeName": "Language", "AttributeValue": "English", "Level": "2"}]
+    })
+}
+
+fn with(mut v: Value, key: &str, x: Value) -> Value {
+    v[key] = x;
+    v
+}
+
+fn success(o: Outcome) -> (String, BTreeMap<String, String>) {
+    match o {
+        Outcome::Success { physical_resource_id, data } => (physical_resource_id, data),
+        other => panic!("expected SUCCESS, got {other:?}"),
+    }
+}
+
+fn failure(o: Outcome) -> (String, Option<String>) {
+    match o {
+        Outcome::Failed { reason, physical_resource_id } => (reason, physical_resource_id),
+        other => panic!("expected FAILED, got {other:?}"),
+    }
+}
+
+/// The write operations called since the log was cleared.
+async fn writes(live: &Live) -> Vec<String> {
+    let reads = ["DescribeUser", "ListUserProficiencies", "ListUsers", "SearchUsers", "ListTagsForResource"];
+    live.calls().await.into_iter().filter(|(op, s)| *s == 200 && !reads.contains(&op.as_str())).map(|(op, _)| op).collect()
+}
+
+async fn clear(live: &Live) {
+    live.control("DELETE", "calls", None).await;
+}
+
+use std::collections::BTreeMap;
+
+#[tokio::test]
+async fn create_update_in_place_and_delete() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let user_id = id.strip_prefix(&format!("{IID}:")).unwrap().to_string();
+    assert_eq!(data["UserId"], user_id);
+    assert_eq!(data["Name"], "mod.agent");
+    assert!(data["Arn"].ends_with(&user_id));
+    let stored = live.stored(&user_id).await.unwrap();
+    assert_eq!(stored["Password"], PASSWORD);
+    assert_eq!(live.read(&user_id).await.settings.proficiencies.map(|p| p.len()), Some(1), "proficiencies follow CreateUser");
+
+    // In place: only what changed, and the answer is the same user.
+    clear(&live).await;
+    let new = with(agent(), "RoutingProfileId", json!(RP_SALES));
+    let (same, _) = success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, new.clone(), agent()))).await);
+    assert_eq!(same, id);
+    assert_eq!(writes(&live).await, ["UpdateUserRoutingProfile"]);
+    assert_eq!(live.read(&user_id).await.settings.routing_profile_id, RP_SALES);
+
+    // Nothing changed: no write.
+    clear(&live).await;
+    success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, new.clone(), new.clone()))).await);
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+
+    // A call that fails half-way names what was done before it.
+    let newer = with(with(new.clone(), "SecurityProfileIds", json!([SP_MANAGER])), "HierarchyGroupId", json!(HG_EMEA));
+    live.fault("UpdateUserHierarchy", "AccessDeniedException", 1).await;
+    let (why, _) = failure(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, newer, new.clone()))).await);
+    assert!(why.contains("UpdateUserHierarchy failed: AccessDeniedException"), "{why}");
+    assert!(why.contains("changes made before it: [UpdateUserSecurityProfiles]"), "{why}");
+
+    // Delete, and a Delete of what is already gone.
+    let (gone, _) = success(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", &id, new.clone()))).await);
+    assert_eq!(gone, id);
+    assert!(live.stored(&user_id).await.is_none());
+    clear(&live).await;
+    success(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", &id, new))).await);
+    assert_eq!(live.calls().await.iter().map(|(op, s)| (op.as_str(), *s)).collect::<Vec<_>>(), [("DeleteUser", 404)]);
+}
+
+#[tokio::test]
+async fn a_delete_that_fails_otherwise_is_failed_and_the_user_stays() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    live.fault("DeleteUser", "AccessDeniedException", 1).await;
+    let (why, _) = failure(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", &id, agent()))).await);
+    assert!(why.starts_with("DeleteUser failed: AccessDeniedException"), "{why}");
+    assert!(live.stored(&data["UserId"]).await.is_some());
+}
+
+#[tokio::test]
+async fn a_rename_replaces_a_gone_user_is_created_again_and_a_password_change_is_refused() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let renamed = with(agent(), "Name", json!("mod.renamed"));
+    let (new_id, new_data) =
+        success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, renamed.clone(), agent()))).await);
+    assert_ne!(new_id, id, "a new user under a new id");
+    assert_eq!(new_data["Name"], "mod.renamed");
+    assert!(live.stored(&data["UserId"]).await.is_some(), "the old one is CloudFormation's cleanup to delete");
+
+    // Deleted outside the stack: an Update creates it again.
+    live.connect.delete_user(IID, &new_data["UserId"], soon()).await.unwrap();
+    let (again, again_data) =
+        success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &new_id, renamed.clone(), renamed.clone()))).await);
+    assert_ne!(again, new_id);
+    assert!(live.stored(&again_data["UserId"]).await.is_some());
+
+    // A changed password cannot be applied: FAILED, nothing written.
+    clear(&live).await;
+    let repassed = with(renamed.clone(), "Password", json!("An0therPassw0rd"));
+    let (why, _) = failure(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &again, repassed, renamed.clone()))).await);
+    assert!(why.contains("Password") && !why.contains("An0therPassw0rd"), "{why}");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+
+    // A physical id that is no user (a failed Create's placeholder): the Update creates.
+    let (made, _) = success(
+        CustomResource::update(
+            &r,
+            &ctx(events::update("Agent", "https://x", "not-a-user", with(agent(), "Name", json!("mod.third")), agent())),
+        )
+        .await,
+    );
+    assert!(made.starts_with(IID));
+
+    // Only ImportId added, on a user the stack made: no call at all.
+    clear(&live).await;
+    let imported = with(renamed.clone(), "ImportId", json!(again.clone()));
+    let (same, d) = success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &again, imported, renamed))).await);
+    assert_eq!((same.as_str(), d["UserId"].as_str()), (again.as_str(), again_data["UserId"].as_str()));
+    assert_eq!(live.calls().await, Vec::new());
+}
+
+#[tokio::test]
+async fn a_retried_create_adopts_its_own_user_and_never_anyone_elses() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let event = events::create("Agent", "https://x", agent());
+    let (first, _) = success(CustomResource::create(&r, &ctx(event.clone())).await);
+    // The same request again (a retry after a crash): the user it made is found by its marker.
+    let (second, _) = success(CustomResource::create(&r, &ctx(event)).await);
+    assert_eq!(second, first);
+    assert_eq!(
+        live.control("GET", "state", None).await["users"].as_array().unwrap().iter().filter(|u| u["Username"] == "mod.agent").count(),
+        1
+    );
+
+    // Another request with the same Name: someone else's user, refused with the ImportId to use.
+    let mut other = events::create("Other", "https://x", agent());
+    other["RequestId"] = json!("another-request");
+    let (why, id) = failure(CustomResource::create(&r, &ctx(other)).await);
+    assert!(why.contains(&format!("take it over with ImportId: {first}")), "{why}");
+    assert_eq!(id, None);
+}
+
+#[tokio::test]
+async fn an_imported_user_is_taken_over_released_and_never_deleted() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let target = format!("{IID}:{LEGACY_ID}");
+    let props = json!({"InstanceId": IID, "Name": "legacy.agent", "ImportId": target, "RoutingProfileId": RP_SALES, "SecurityProfileIds": [SP_AGENT]});
+    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Legacy", "https://x", props.clone()))).await);
+    assert_eq!((id.as_str(), data["UserId"].as_str()), (target.as_str(), LEGACY_ID));
+    let held = live.read(LEGACY_ID).await;
+    assert_eq!(held.settings.routing_profile_id, RP_SALES);
+    assert!(held.marker_tags.contains_key(translate::HOLDER_TAG), "the hold is recorded");
+
+    // Delete while ImportId is given: released (its tags go), not deleted.
+    success(CustomResource::delete(&r, &ctx(events::delete("Legacy", "https://x", &id, props.clone()))).await);
+    let after = live.read(LEGACY_ID).await;
+    assert!(after.marker_tags.is_empty(), "{:?}", after.marker_tags);
+
+    // A name that does not match the user ImportId names: refused before any write.
+    clear(&live).await;
+    let wrong = with(props.clone(), "Name", json!("someone.else"));
+    let (why, _) = failure(CustomResource::create(&r, &ctx(events::create("Legacy", "https://x", wrong))).await);
+    assert!(why.contains("nothing was changed"), "{why}");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+
+    // A write that fails half-way is put back.
+    let more = with(with(props, "SecurityProfileIds", json!([SP_MANAGER])), "RoutingProfileId", json!(RP_BASIC));
+    live.fault("UpdateUserSecurityProfiles", "AccessDeniedException", 1).await;
+    let (why, _) = failure(CustomResource::create(&r, &ctx(events::create("Legacy", "https://x", more))).await);
+    assert!(why.contains("were put back as they were"), "{why}");
+    assert_eq!(live.read(LEGACY_ID).await.settings.routing_profile_id, RP_SALES, "the routing profile is back");
+}
+
+#[tokio::test]
+async fn a_delete_never_touches_a_user_it_cannot_know_is_its_own() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    clear(&live).await;
+    // Properties that cannot be read: the user is kept.
+    let unreadable = events::delete("Agent", "https://x", &id, json!("not an object"));
+    let (kept, _) = success(CustomResource::delete(&r, &ctx(unreadable)).await);
+    assert_eq!(kept, id);
+    // A placeholder physical id: nothing to delete.
+    success(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", "placeholder-of-a-failed-create", agent()))).await);
+    assert_eq!(live.calls().await, Vec::new());
+    assert!(live.stored(&data["UserId"]).await.is_some());
+}
