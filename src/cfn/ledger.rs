@@ -191,6 +191,44 @@ impl Ledger {
 mod tests {
     use super::*;
 
+    /// A ledger on the test harness's Lambda API (the one the end-to-end tests run the function under).
+    async fn live() -> (lambda_harness::RuntimeApi, Ledger) {
+        let api = lambda_harness::RuntimeApi::start().await.unwrap();
+        let config = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+            .endpoint_url(format!("http://{}", api.addr))
+            .build();
+        (api, Ledger::new(aws_sdk_lambda::Client::from_conf(config)))
+    }
+
+    #[tokio::test]
+    async fn a_record_is_read_back_from_the_functions_tags_and_old_records_are_pruned() {
+        let (api, ledger) = live().await;
+        let f = lambda_harness::FUNCTION_ARN;
+        let now = 100 * KEEP_MS;
+        assert_eq!(ledger.answered(f, "cr-answered-1").await, Ok(None), "nothing recorded yet");
+        api.tag_function(f, "team", "contact-center");
+        api.tag_function(f, "cr-answered-old", &format!("SUCCESS {}", now - KEEP_MS - 1));
+        api.tag_function(f, "cr-failed-old", "unreadable");
+        api.tag_function(f, "cr-answered-recent", &format!("FAILED {}", now - KEEP_MS));
+        // Recorded through a qualified ARN (an alias): the tag is on the function itself.
+        let entry = Entry { value: "SUCCESS".into(), at_ms: now };
+        ledger.record(&format!("{f}:live"), "cr-answered-1", &entry).await.unwrap();
+        assert_eq!(ledger.answered(f, "cr-answered-1").await, Ok(Some(entry)));
+        let tags = api.function_tags().get(f).cloned().unwrap_or_default();
+        let keys: Vec<&str> = tags.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["cr-answered-1", "cr-answered-recent", "team"], "the stale and unreadable records went, the rest stayed");
+
+        // A failed Update's record counts while it is fresh.
+        let failed = Entry { value: "digest".into(), at_ms: now };
+        ledger.record(f, "cr-failed-x", &failed).await.unwrap();
+        assert_eq!(ledger.failed_update(f, "cr-failed-x", now + FAILED_FRESH_MS).await, Ok(Some("digest".into())));
+        assert_eq!(ledger.failed_update(f, "cr-failed-x", now + FAILED_FRESH_MS + 1).await, Ok(None));
+        assert_eq!(ledger.failed_update(f, "cr-failed-y", now).await, Ok(None));
+    }
+
     #[test]
     fn the_key_is_stable_and_tells_events_apart() {
         let a = key("arn:stack/s/1", "Roster", "req-1");
