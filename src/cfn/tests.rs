@@ -32,7 +32,11 @@ impl CustomResource for Toy {
             _ => Outcome::Success { physical_resource_id: "toy-1".into(), data: [("A".to_string(), "1".to_string())].into() },
         }
     }
-    async fn update(&self, _ctx: &Ctx) -> Outcome {
+    /// Refuses every Update, except (with `Mode: rollback-aware`) CloudFormation's rollback of one it refused.
+    async fn update(&self, ctx: &Ctx) -> Outcome {
+        if ctx.request.properties.get("Mode").and_then(Value::as_str) == Some("rollback-aware") && ctx.rolls_back_failed_update().await {
+            return Outcome::Success { physical_resource_id: "toy-1".into(), data: [("RolledBack".to_string(), "yes".to_string())].into() };
+        }
         Outcome::failed("update refused")
     }
     async fn delete(&self, _ctx: &Ctx) -> Outcome {
@@ -322,4 +326,36 @@ fn the_release_profile_unwinds_so_panics_are_caught() {
     let manifest = include_str!("../../Cargo.toml");
     let release = manifest.split("[profile.release]").nth(1).expect("a release profile").split("\n[").next().unwrap_or("");
     assert!(release.lines().any(|l| l.trim().replace(' ', "") == "panic=\"unwind\""), "{release}");
+}
+
+#[tokio::test]
+async fn a_rollback_is_told_from_another_update_by_the_failed_updates_record() {
+    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let rx = Receiver::start().await.unwrap();
+    let p = relaying(&runtime);
+    let update = |new: Value, old: Value| {
+        let mut e = events::update("Toy", "http://placeholder", "toy-1", new, old);
+        e["ResponseURL"] = json!(rx.url("r"));
+        e
+    };
+    let a = json!({"Mode": "rollback-aware", "Size": "1"});
+    let b = json!({"Mode": "rollback-aware", "Size": "2"});
+    let c = json!({"Mode": "rollback-aware", "Size": "3"});
+    // Nothing failed yet: an Update from b to a is an Update like any other.
+    assert_eq!(p.handle(update(a.clone(), b.clone()), invocation(30_000)).await.unwrap(), json!({"responses": ["FAILED"]}));
+    // That refused Update (b to a) is rolled back by a to b: told apart from any other.
+    assert_eq!(p.handle(update(b.clone(), a.clone()), invocation(30_000)).await.unwrap(), json!({"responses": ["SUCCESS"]}));
+    assert_eq!(rx.for_name("r").last().map(|r| r.json()["Data"]["RolledBack"].clone()), Some(json!("yes")));
+    assert_eq!(p.handle(update(b.clone(), c.clone()), invocation(30_000)).await.unwrap(), json!({"responses": ["FAILED"]}));
+    assert_eq!(
+        p.handle(update(a.clone(), b.clone()), invocation(30_000)).await.unwrap(),
+        json!({"responses": ["FAILED"]}),
+        "the same direction again is no rollback"
+    );
+    // Without the function's tags (no Lambda client) nothing is known: refused.
+    let plain = protocol();
+    let mut e = update(c.clone(), b.clone());
+    e["ResponseURL"] = json!(rx.url("plain"));
+    plain.handle(update(b.clone(), c.clone()), invocation(30_000)).await.unwrap();
+    assert_eq!(plain.handle(e, invocation(30_000)).await.unwrap(), json!({"responses": ["FAILED"]}));
 }
