@@ -283,8 +283,7 @@ impl<R: CustomResource> Protocol<R> {
         let Some(ledger) = self.ledger.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
             return;
         };
-        let left = delivery_deadline.saturating_duration_since(Instant::now());
-        let room = left.saturating_sub(PUT_ROOM.min(left / 2));
+        let room = record_room(delivery_deadline.saturating_duration_since(Instant::now()));
         let entry = ledger::Entry { value: value.to_string(), at_ms: deadline::now_ms() };
         match tokio::time::timeout(room, ledger.record(&invocation.function_arn, key, &entry)).await {
             Ok(Ok(())) => {}
@@ -295,7 +294,8 @@ impl<R: CustomResource> Protocol<R> {
 
     /// For an Update: where its resource can look whether it rolls back a failed Update.
     fn rollback_probe(&self, req: &Request, invocation: &Invocation) -> Option<RollbackProbe> {
-        let ledger = self.ledger.clone().filter(|_| !invocation.function_arn.is_empty() && req.request_type == RequestType::Update)?;
+        // Only an Update has OldResourceProperties (and only an Update asks).
+        let ledger = self.ledger.clone().filter(|_| !invocation.function_arn.is_empty())?;
         Some(RollbackProbe {
             ledger,
             function_arn: invocation.function_arn.clone(),
@@ -374,6 +374,12 @@ impl<R: CustomResource> Protocol<R> {
 
 /// What recording on the function's tags leaves the response's PUT (or half the time left, when less).
 const PUT_ROOM: Duration = Duration::from_millis(1500);
+
+/// How long a record may take when `left` remains before the response must be delivered: all but the response
+/// PUT's room, and never more than half of what is left.
+fn record_room(left: Duration) -> Duration {
+    left.saturating_sub(PUT_ROOM.min(left / 2))
+}
 
 /// When the resource must be done, and when the response must be delivered: the delivery reserve comes after the
 /// work, so that a resource that uses all of its time still leaves the PUT its retries.

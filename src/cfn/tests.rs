@@ -359,3 +359,30 @@ async fn a_rollback_is_told_from_another_update_by_the_failed_updates_record() {
     plain.handle(update(b.clone(), c.clone()), invocation(30_000)).await.unwrap();
     assert_eq!(plain.handle(e, invocation(30_000)).await.unwrap(), json!({"responses": ["FAILED"]}));
 }
+
+#[tokio::test]
+async fn a_continuation_of_an_event_another_copy_answered_does_nothing() {
+    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let rx = Receiver::start().await.unwrap();
+    let p = relaying(&runtime);
+    let mut e = create("long");
+    e["ResponseURL"] = json!(rx.url("r"));
+    assert_eq!(p.handle(e.clone(), invocation(30_000)).await.unwrap(), json!({"responses": ["CONTINUED"]}));
+    let next = runtime.invoked()[0].clone();
+    // Another copy of the chain answered meanwhile (its record is on the function's tags).
+    let key = ledger::key(e["StackId"].as_str().unwrap(), "Toy", e["RequestId"].as_str().unwrap());
+    runtime.tag_function(FUNCTION, &key, &format!("FAILED {}", deadline::now_ms()));
+    assert_eq!(p.handle(next.clone(), invocation(30_000)).await.unwrap(), json!({"responses": ["ANSWERED"]}));
+    assert!(rx.for_name("r").is_empty(), "no answer that could contradict the first");
+    assert_eq!(runtime.invoked().len(), 1, "and no further continuation");
+    // Without the function's ARN (no ledger to read) the same continuation works on.
+    let unknown = Invocation { deadline_ms: deadline::now_ms() + 30_000, function_arn: String::new() };
+    assert_ne!(p.handle(next, unknown).await.unwrap(), json!({"responses": ["ANSWERED"]}));
+}
+
+#[test]
+fn a_record_leaves_the_response_its_room() {
+    assert_eq!(record_room(Duration::from_secs(10)), Duration::from_millis(8_500), "all but the PUT's 1.5 s");
+    assert_eq!(record_room(Duration::from_secs(2)), Duration::from_secs(1), "never more than half");
+    assert_eq!(record_room(Duration::ZERO), Duration::ZERO);
+}
