@@ -298,6 +298,19 @@ mod tests {
     }
 
     #[test]
+    fn an_unfinished_job_that_reaches_the_body_is_failed_with_what_it_made() {
+        let unfinished = |id: Option<&str>| -> Value {
+            let o = Outcome::Continue { progress: "3 of 9 done".into(), physical_resource_id: id.map(str::to_string) };
+            serde_json::from_slice(&body(&echo(), &o)).unwrap()
+        };
+        let v = unfinished(Some("inst:set:s/Roster"));
+        assert_eq!((v["Status"].as_str(), v["PhysicalResourceId"].as_str()), (Some("FAILED"), Some("inst:set:s/Roster")));
+        assert_eq!(v["Reason"], "unfinished: 3 of 9 done");
+        assert_eq!(unfinished(Some(""))["PhysicalResourceId"], "create-failed-Agent-req");
+        assert_eq!(unfinished(None)["PhysicalResourceId"], "create-failed-Agent-req");
+    }
+
+    #[test]
     fn huge_echoed_fields_still_fit() {
         let mut e = echo();
         e.stack_id = "s".repeat(10_000);
