@@ -231,3 +231,72 @@ async fn a_delete_never_touches_a_user_it_cannot_know_is_its_own() {
     assert_eq!(live.calls().await, Vec::new());
     assert!(live.stored(&data["UserId"]).await.is_some());
 }
+
+#[tokio::test]
+async fn a_create_that_fails_otherwise_is_failed_without_looking_for_a_namesake() {
+    let live = Live::start().await;
+    live.fault("CreateUser", "AccessDeniedException", 1).await;
+    let (why, id) = failure(CustomResource::create(&resource(&live), &ctx(events::create("Agent", "https://x", agent()))).await);
+    assert!(why.starts_with("CreateUser failed: AccessDeniedException"), "{why}");
+    assert_eq!(id, None);
+    assert_eq!(live.calls().await.len(), 1, "no SearchUsers for a user of the same name");
+}
+
+#[tokio::test]
+async fn an_update_that_imports_another_user_reads_only_that_user() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let (id, _) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    clear(&live).await;
+    let target = format!("{IID}:{LEGACY_ID}");
+    let import = json!({"InstanceId": IID, "Name": "legacy.agent", "ImportId": target, "RoutingProfileId": RP_SALES, "SecurityProfileIds": [SP_AGENT]});
+    let (new_id, _) = success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, import, agent()))).await);
+    assert_eq!(new_id, target);
+    let describes = live.calls().await.iter().filter(|(op, _)| op == "DescribeUser").count();
+    assert_eq!(describes, 1, "the user taken over is read, not the one it replaces");
+}
+
+#[tokio::test]
+async fn proficiencies_are_read_only_when_the_template_mentions_them() {
+    let live = Live::start().await;
+    let r = resource(&live);
+    let (id, _) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    clear(&live).await;
+    let relevelled = with(agent(), "UserProficiencies", json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": "4"}]));
+    success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, relevelled, agent()))).await);
+    assert_eq!(writes(&live).await, ["UpdateUserProficiencies"]);
+
+    // A template that never mentioned them: an Update does not read them.
+    let mut plain = agent();
+    plain.as_object_mut().unwrap().remove("UserProficiencies");
+    plain["Name"] = json!("mod.plain");
+    let (id, _) = success(CustomResource::create(&r, &ctx(events::create("Plain", "https://x", plain.clone()))).await);
+    clear(&live).await;
+    let moved = with(plain.clone(), "RoutingProfileId", json!(RP_SALES));
+    success(CustomResource::update(&r, &ctx(events::update("Plain", "https://x", &id, moved, plain))).await);
+    let ops: Vec<String> = live.calls().await.into_iter().map(|(op, _)| op).collect();
+    assert_eq!(ops, ["DescribeUser", "UpdateUserRoutingProfile"]);
+}
+
+#[tokio::test]
+async fn a_take_over_records_the_hold_and_a_sets_records_in_one_call_and_undoes_nothing_when_nothing_was_done() {
+    let live = Live::start().await;
+    let target = PhysicalId::parse(&format!("{IID}:{LEGACY_ID}")).unwrap();
+    let props = |rp: &str| {
+        let v = json!({"InstanceId": IID, "Name": "legacy.agent", "ImportId": target.to_string(), "RoutingProfileId": rp, "SecurityProfileIds": [SP_AGENT]});
+        UserProps::parse(v.as_object().unwrap()).unwrap()
+    };
+    let records = BTreeMap::from([("connect-user-resource:entry".to_string(), "e1".to_string())]);
+    let before = take_over(&live.connect, &props(RP_SALES), &target, "stack/Set", &records, soon()).await.unwrap();
+    assert_eq!(before.user_id, LEGACY_ID);
+    let tagged = live.calls().await.iter().filter(|(op, _)| op == "TagResource").count();
+    assert_eq!(tagged, 1, "the hold and the records in one call");
+    let held = live.read(LEGACY_ID).await.marker_tags;
+    assert_eq!(held.get(translate::HOLDER_TAG).map(String::as_str), Some("stack/Set"));
+    assert_eq!(held.get("connect-user-resource:entry").map(String::as_str), Some("e1"));
+
+    // The first write fails: nothing to put back, and the reason says so.
+    live.fault("UpdateUserRoutingProfile", "AccessDeniedException", 1).await;
+    let why = take_over(&live.connect, &props(RP_BASIC), &target, "stack/Set", &records, soon()).await.unwrap_err();
+    assert!(why.contains("UpdateUserRoutingProfile failed: AccessDeniedException") && why.ends_with("nothing had been changed"), "{why}");
+}

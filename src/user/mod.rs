@@ -370,9 +370,7 @@ impl CustomResource for ConnectUserResource {
         tracing::info!(action = "delete", "decided");
         match self.connect.delete_user(&id.instance_id, &id.user_id, ctx.deadline).await {
             Ok(existed) => {
-                if !existed {
-                    tracing::info!("user was already gone");
-                }
+                tracing::info!(already_gone = !existed, "deleted");
                 Outcome::Success { physical_resource_id: existing, data: Default::default() }
             }
             Err(e) => Outcome::failed(reason(&e)),
