@@ -224,7 +224,7 @@ mod tests {
         // A failed Update's record counts while it is fresh.
         let failed = Entry { value: "digest".into(), at_ms: now };
         ledger.record(f, "cr-failed-x", &failed).await.unwrap();
-        assert_eq!(ledger.failed_update(f, "cr-failed-x", now + 3_600_000).await, Ok(Some("digest".into())), "an hour later");
+        assert_eq!(ledger.failed_update(f, "cr-failed-x", now + 5_400_000).await, Ok(Some("digest".into())), "90 minutes later");
         assert_eq!(ledger.failed_update(f, "cr-failed-x", now + FAILED_FRESH_MS).await, Ok(Some("digest".into())));
         assert_eq!(ledger.failed_update(f, "cr-failed-x", now + FAILED_FRESH_MS + 1).await, Ok(None));
         assert_eq!(ledger.failed_update(f, "cr-failed-y", now).await, Ok(None));
