@@ -204,6 +204,14 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_ledger_that_cannot_be_reached_says_why() {
+        let (api, ledger) = live().await;
+        drop(api);
+        let e = ledger.answered(lambda_harness::FUNCTION_ARN, "cr-answered-1").await.unwrap_err();
+        assert!(e.contains("dispatch failure") && e.contains("onnect"), "{e}");
+    }
+
+    #[tokio::test]
     async fn a_record_is_read_back_from_the_functions_tags_and_old_records_are_pruned() {
         let (api, ledger) = live().await;
         let f = lambda_harness::FUNCTION_ARN;
