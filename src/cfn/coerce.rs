@@ -140,5 +140,8 @@ mod tests {
     fn long_values_are_shortened_in_messages() {
         let long = "x".repeat(100);
         assert!(show(&json!(long)).chars().count() < 50);
+        // 40 characters, quotes included, are shown whole; one more is cut with an ellipsis.
+        assert_eq!(show(&json!("y".repeat(38))), format!("\"{}\"", "y".repeat(38)));
+        assert_eq!(show(&json!("y".repeat(39))), format!("\"{}…", "y".repeat(39)));
     }
 }

@@ -324,3 +324,21 @@ async fn a_paced_call_whose_turn_comes_too_late_is_not_made() {
     assert!(relaxed.pacer().is_some());
     assert_eq!(relaxed.pacer().map(|(p, _)| p.throttled_count()), Some(1), "the pacer is told of throttling");
 }
+
+#[tokio::test]
+async fn any_server_error_is_retried_a_limit_is_not_and_an_unreachable_endpoint_is_a_network_error() {
+    let live = Live::start().await;
+    // A code this layer has never heard of, answered with 500: retried like any server error.
+    live.fault("ListUsers", "SomeNewServerException", 1).await;
+    assert_eq!(live.connect.list_users(IID, soon()).await.unwrap().len(), 2);
+    // LimitExceededException comes with 429 too, but waiting does not help: final.
+    live.fault("ListUsers", "LimitExceededException", 1).await;
+    let e = live.connect.list_users(IID, soon()).await.unwrap_err();
+    assert_eq!((e.code.as_str(), e.attempts), ("LimitExceededException", 1));
+
+    let Live { emulator, connect } = live;
+    emulator.stop().await;
+    let e = connect.list_users(IID, Instant::now() + Duration::from_millis(600)).await.unwrap_err();
+    assert_eq!(e.code, "NetworkError");
+    assert!(e.attempts > 1 && e.message.starts_with("could not reach the endpoint"), "retried until the deadline: {e:?}");
+}
