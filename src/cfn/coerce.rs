@@ -137,6 +137,13 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_float_is_an_integer_only_below_the_exact_range_limit() {
+        assert_eq!(integer(&json!(8.0e15)), Ok(8_000_000_000_000_000));
+        assert!(integer(&json!(9.0e15)).is_err(), "from 9e15 on, floats are no longer exact enough");
+        assert!(integer(&json!(2.5)).is_err());
+    }
+
+    #[test]
     fn long_values_are_shortened_in_messages() {
         let long = "x".repeat(100);
         assert!(show(&json!(long)).chars().count() < 50);
