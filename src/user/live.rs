@@ -7,6 +7,7 @@ use crate::cfn::event::{self, Intake};
 use crate::user::api::live::*;
 use lambda_harness::events;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 fn resource(live: &Live) -> ConnectUserResource {
     // Secrets Manager is not reached by these tests: the passwords are inline.
@@ -23,6 +24,19 @@ fn ctx(e: Value) -> Ctx {
         Intake::Request(r) => Ctx::new(*r, soon()),
         Intake::Malformed { reason, .. } => panic!("test event is malformed: {reason}"),
     }
+}
+
+/// `Create` of `props` under the logical id `logical`, as CloudFormation sends it.
+async fn create(r: &ConnectUserResource, logical: &str, props: Value) -> Outcome {
+    CustomResource::create(r, &ctx(events::create(logical, "https://x", props))).await
+}
+
+async fn update(r: &ConnectUserResource, logical: &str, id: &str, props: Value, old: Value) -> Outcome {
+    CustomResource::update(r, &ctx(events::update(logical, "https://x", id, props, old))).await
+}
+
+async fn delete(r: &ConnectUserResource, logical: &str, id: &str, props: Value) -> Outcome {
+    CustomResource::delete(r, &ctx(events::delete(logical, "https://x", id, props))).await
 }
 
 fn agent() -> Value {
@@ -63,13 +77,11 @@ async fn clear(live: &Live) {
     live.control("DELETE", "calls", None).await;
 }
 
-use std::collections::BTreeMap;
-
 #[tokio::test]
 async fn create_update_in_place_and_delete() {
     let live = Live::start().await;
     let r = resource(&live);
-    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let (id, data) = success(create(&r, "Agent", agent()).await);
     let user_id = id.strip_prefix(&format!("{IID}:")).unwrap().to_string();
     assert_eq!(data["UserId"], user_id);
     assert_eq!(data["Name"], "mod.agent");
@@ -81,29 +93,29 @@ async fn create_update_in_place_and_delete() {
     // In place: only what changed, and the answer is the same user.
     clear(&live).await;
     let new = with(agent(), "RoutingProfileId", json!(RP_SALES));
-    let (same, _) = success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, new.clone(), agent()))).await);
+    let (same, _) = success(update(&r, "Agent", &id, new.clone(), agent()).await);
     assert_eq!(same, id);
     assert_eq!(writes(&live).await, ["UpdateUserRoutingProfile"]);
     assert_eq!(live.read(&user_id).await.settings.routing_profile_id, RP_SALES);
 
     // Nothing changed: no write.
     clear(&live).await;
-    success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, new.clone(), new.clone()))).await);
+    success(update(&r, "Agent", &id, new.clone(), new.clone()).await);
     assert_eq!(writes(&live).await, Vec::<String>::new());
 
     // A call that fails half-way names what was done before it.
     let newer = with(with(new.clone(), "SecurityProfileIds", json!([SP_MANAGER])), "HierarchyGroupId", json!(HG_EMEA));
     live.fault("UpdateUserHierarchy", "AccessDeniedException", 1).await;
-    let (why, _) = failure(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, newer, new.clone()))).await);
+    let (why, _) = failure(update(&r, "Agent", &id, newer, new.clone()).await);
     assert!(why.contains("UpdateUserHierarchy failed: AccessDeniedException"), "{why}");
     assert!(why.contains("changes made before it: [UpdateUserSecurityProfiles]"), "{why}");
 
     // Delete, and a Delete of what is already gone.
-    let (gone, _) = success(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", &id, new.clone()))).await);
+    let (gone, _) = success(delete(&r, "Agent", &id, new.clone()).await);
     assert_eq!(gone, id);
     assert!(live.stored(&user_id).await.is_none());
     clear(&live).await;
-    success(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", &id, new))).await);
+    success(delete(&r, "Agent", &id, new).await);
     assert_eq!(live.calls().await.iter().map(|(op, s)| (op.as_str(), *s)).collect::<Vec<_>>(), [("DeleteUser", 404)]);
 }
 
@@ -111,9 +123,9 @@ async fn create_update_in_place_and_delete() {
 async fn a_delete_that_fails_otherwise_is_failed_and_the_user_stays() {
     let live = Live::start().await;
     let r = resource(&live);
-    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let (id, data) = success(create(&r, "Agent", agent()).await);
     live.fault("DeleteUser", "AccessDeniedException", 1).await;
-    let (why, _) = failure(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", &id, agent()))).await);
+    let (why, _) = failure(delete(&r, "Agent", &id, agent()).await);
     assert!(why.starts_with("DeleteUser failed: AccessDeniedException"), "{why}");
     assert!(live.stored(&data["UserId"]).await.is_some());
 }
@@ -122,42 +134,34 @@ async fn a_delete_that_fails_otherwise_is_failed_and_the_user_stays() {
 async fn a_rename_replaces_a_gone_user_is_created_again_and_a_password_change_is_refused() {
     let live = Live::start().await;
     let r = resource(&live);
-    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let (id, data) = success(create(&r, "Agent", agent()).await);
     let renamed = with(agent(), "Name", json!("mod.renamed"));
-    let (new_id, new_data) =
-        success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, renamed.clone(), agent()))).await);
+    let (new_id, new_data) = success(update(&r, "Agent", &id, renamed.clone(), agent()).await);
     assert_ne!(new_id, id, "a new user under a new id");
     assert_eq!(new_data["Name"], "mod.renamed");
     assert!(live.stored(&data["UserId"]).await.is_some(), "the old one is CloudFormation's cleanup to delete");
 
     // Deleted outside the stack: an Update creates it again.
     live.connect.delete_user(IID, &new_data["UserId"], soon()).await.unwrap();
-    let (again, again_data) =
-        success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &new_id, renamed.clone(), renamed.clone()))).await);
+    let (again, again_data) = success(update(&r, "Agent", &new_id, renamed.clone(), renamed.clone()).await);
     assert_ne!(again, new_id);
     assert!(live.stored(&again_data["UserId"]).await.is_some());
 
     // A changed password cannot be applied: FAILED, nothing written.
     clear(&live).await;
     let repassed = with(renamed.clone(), "Password", json!("An0therPassw0rd"));
-    let (why, _) = failure(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &again, repassed, renamed.clone()))).await);
+    let (why, _) = failure(update(&r, "Agent", &again, repassed, renamed.clone()).await);
     assert!(why.contains("Password") && !why.contains("An0therPassw0rd"), "{why}");
     assert_eq!(writes(&live).await, Vec::<String>::new());
 
     // A physical id that is no user (a failed Create's placeholder): the Update creates.
-    let (made, _) = success(
-        CustomResource::update(
-            &r,
-            &ctx(events::update("Agent", "https://x", "not-a-user", with(agent(), "Name", json!("mod.third")), agent())),
-        )
-        .await,
-    );
+    let (made, _) = success(update(&r, "Agent", "not-a-user", with(agent(), "Name", json!("mod.third")), agent()).await);
     assert!(made.starts_with(IID));
 
     // Only ImportId added, on a user the stack made: no call at all.
     clear(&live).await;
     let imported = with(renamed.clone(), "ImportId", json!(again.clone()));
-    let (same, d) = success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &again, imported, renamed))).await);
+    let (same, d) = success(update(&r, "Agent", &again, imported, renamed).await);
     assert_eq!((same.as_str(), d["UserId"].as_str()), (again.as_str(), again_data["UserId"].as_str()));
     assert_eq!(live.calls().await, Vec::new());
 }
@@ -190,28 +194,28 @@ async fn an_imported_user_is_taken_over_released_and_never_deleted() {
     let r = resource(&live);
     let target = format!("{IID}:{LEGACY_ID}");
     let props = json!({"InstanceId": IID, "Name": "legacy.agent", "ImportId": target, "RoutingProfileId": RP_SALES, "SecurityProfileIds": [SP_AGENT]});
-    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Legacy", "https://x", props.clone()))).await);
+    let (id, data) = success(create(&r, "Legacy", props.clone()).await);
     assert_eq!((id.as_str(), data["UserId"].as_str()), (target.as_str(), LEGACY_ID));
     let held = live.read(LEGACY_ID).await;
     assert_eq!(held.settings.routing_profile_id, RP_SALES);
     assert!(held.marker_tags.contains_key(translate::HOLDER_TAG), "the hold is recorded");
 
     // Delete while ImportId is given: released (its tags go), not deleted.
-    success(CustomResource::delete(&r, &ctx(events::delete("Legacy", "https://x", &id, props.clone()))).await);
+    success(delete(&r, "Legacy", &id, props.clone()).await);
     let after = live.read(LEGACY_ID).await;
     assert!(after.marker_tags.is_empty(), "{:?}", after.marker_tags);
 
     // A name that does not match the user ImportId names: refused before any write.
     clear(&live).await;
     let wrong = with(props.clone(), "Name", json!("someone.else"));
-    let (why, _) = failure(CustomResource::create(&r, &ctx(events::create("Legacy", "https://x", wrong))).await);
+    let (why, _) = failure(create(&r, "Legacy", wrong).await);
     assert!(why.contains("nothing was changed"), "{why}");
     assert_eq!(writes(&live).await, Vec::<String>::new());
 
     // A write that fails half-way is put back.
     let more = with(with(props, "SecurityProfileIds", json!([SP_MANAGER])), "RoutingProfileId", json!(RP_BASIC));
     live.fault("UpdateUserSecurityProfiles", "AccessDeniedException", 1).await;
-    let (why, _) = failure(CustomResource::create(&r, &ctx(events::create("Legacy", "https://x", more))).await);
+    let (why, _) = failure(create(&r, "Legacy", more).await);
     assert!(why.contains("were put back as they were"), "{why}");
     assert_eq!(live.read(LEGACY_ID).await.settings.routing_profile_id, RP_SALES, "the routing profile is back");
 }
@@ -220,14 +224,14 @@ async fn an_imported_user_is_taken_over_released_and_never_deleted() {
 async fn a_delete_never_touches_a_user_it_cannot_know_is_its_own() {
     let live = Live::start().await;
     let r = resource(&live);
-    let (id, data) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let (id, data) = success(create(&r, "Agent", agent()).await);
     clear(&live).await;
     // Properties that cannot be read: the user is kept.
     let unreadable = events::delete("Agent", "https://x", &id, json!("not an object"));
     let (kept, _) = success(CustomResource::delete(&r, &ctx(unreadable)).await);
     assert_eq!(kept, id);
     // A placeholder physical id: nothing to delete.
-    success(CustomResource::delete(&r, &ctx(events::delete("Agent", "https://x", "placeholder-of-a-failed-create", agent()))).await);
+    success(delete(&r, "Agent", "placeholder-of-a-failed-create", agent()).await);
     assert_eq!(live.calls().await, Vec::new());
     assert!(live.stored(&data["UserId"]).await.is_some());
 }
@@ -236,7 +240,7 @@ async fn a_delete_never_touches_a_user_it_cannot_know_is_its_own() {
 async fn a_create_that_fails_otherwise_is_failed_without_looking_for_a_namesake() {
     let live = Live::start().await;
     live.fault("CreateUser", "AccessDeniedException", 1).await;
-    let (why, id) = failure(CustomResource::create(&resource(&live), &ctx(events::create("Agent", "https://x", agent()))).await);
+    let (why, id) = failure(create(&resource(&live), "Agent", agent()).await);
     assert!(why.starts_with("CreateUser failed: AccessDeniedException"), "{why}");
     assert_eq!(id, None);
     assert_eq!(live.calls().await.len(), 1, "no SearchUsers for a user of the same name");
@@ -246,11 +250,11 @@ async fn a_create_that_fails_otherwise_is_failed_without_looking_for_a_namesake(
 async fn an_update_that_imports_another_user_reads_only_that_user() {
     let live = Live::start().await;
     let r = resource(&live);
-    let (id, _) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let (id, _) = success(create(&r, "Agent", agent()).await);
     clear(&live).await;
     let target = format!("{IID}:{LEGACY_ID}");
     let import = json!({"InstanceId": IID, "Name": "legacy.agent", "ImportId": target, "RoutingProfileId": RP_SALES, "SecurityProfileIds": [SP_AGENT]});
-    let (new_id, _) = success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, import, agent()))).await);
+    let (new_id, _) = success(update(&r, "Agent", &id, import, agent()).await);
     assert_eq!(new_id, target);
     let describes = live.calls().await.iter().filter(|(op, _)| op == "DescribeUser").count();
     assert_eq!(describes, 1, "the user taken over is read, not the one it replaces");
@@ -260,20 +264,20 @@ async fn an_update_that_imports_another_user_reads_only_that_user() {
 async fn proficiencies_are_read_only_when_the_template_mentions_them() {
     let live = Live::start().await;
     let r = resource(&live);
-    let (id, _) = success(CustomResource::create(&r, &ctx(events::create("Agent", "https://x", agent()))).await);
+    let (id, _) = success(create(&r, "Agent", agent()).await);
     clear(&live).await;
     let relevelled = with(agent(), "UserProficiencies", json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": "4"}]));
-    success(CustomResource::update(&r, &ctx(events::update("Agent", "https://x", &id, relevelled, agent()))).await);
+    success(update(&r, "Agent", &id, relevelled, agent()).await);
     assert_eq!(writes(&live).await, ["UpdateUserProficiencies"]);
 
     // A template that never mentioned them: an Update does not read them.
     let mut plain = agent();
     plain.as_object_mut().unwrap().remove("UserProficiencies");
     plain["Name"] = json!("mod.plain");
-    let (id, _) = success(CustomResource::create(&r, &ctx(events::create("Plain", "https://x", plain.clone()))).await);
+    let (id, _) = success(create(&r, "Plain", plain.clone()).await);
     clear(&live).await;
     let moved = with(plain.clone(), "RoutingProfileId", json!(RP_SALES));
-    success(CustomResource::update(&r, &ctx(events::update("Plain", "https://x", &id, moved, plain))).await);
+    success(update(&r, "Plain", &id, moved, plain).await);
     let ops: Vec<String> = live.calls().await.into_iter().map(|(op, _)| op).collect();
     assert_eq!(ops, ["DescribeUser", "UpdateUserRoutingProfile"]);
 }
