@@ -194,13 +194,8 @@ mod tests {
     /// A ledger on the test harness's Lambda API (the one the end-to-end tests run the function under).
     async fn live() -> (lambda_harness::RuntimeApi, Ledger) {
         let api = lambda_harness::RuntimeApi::start().await.unwrap();
-        let config = aws_sdk_lambda::Config::builder()
-            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_lambda::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-            .endpoint_url(format!("http://{}", api.addr))
-            .build();
-        (api, Ledger::new(aws_sdk_lambda::Client::from_conf(config)))
+        let ledger = Ledger::new(crate::cfn::relay::harness_client(&api));
+        (api, ledger)
     }
 
     #[tokio::test]

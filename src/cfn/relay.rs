@@ -63,3 +63,70 @@ impl Relay {
         }
     }
 }
+
+/// A Lambda client for the test harness's Lambda API (the one the end-to-end tests run the function under).
+#[cfg(test)]
+pub(crate) fn harness_client(api: &lambda_harness::RuntimeApi) -> aws_sdk_lambda::Client {
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+        .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+        .endpoint_url(format!("http://{}", api.addr))
+        // As the function's own clients (init.rs): the SDK's retries off, the caller's own in charge.
+        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    async fn live() -> (lambda_harness::RuntimeApi, Relay) {
+        let api = lambda_harness::RuntimeApi::start().await.unwrap();
+        let relay = Relay::new(harness_client(&api));
+        (api, relay)
+    }
+
+    fn payload() -> Vec<u8> {
+        serde_json::to_vec(&json!({"RequestType": "Create", "n": 1})).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_event_is_queued_once_as_an_asynchronous_invocation() {
+        let (api, relay) = live().await;
+        relay.send(lambda_harness::FUNCTION_ARN, payload(), Instant::now() + Duration::from_secs(30)).await.unwrap();
+        assert_eq!(api.invoked(), [json!({"RequestType": "Create", "n": 1})]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_invoke_is_tried_four_times_with_growing_waits_then_reported() {
+        let (api, relay) = live().await;
+        api.invoke_lies(Some(503));
+        let t0 = Instant::now();
+        let e = relay.send(lambda_harness::FUNCTION_ARN, payload(), Instant::now() + Duration::from_secs(60)).await.unwrap_err();
+        assert_eq!((e.function.as_str(), e.attempts), (lambda_harness::FUNCTION_ARN, 4));
+        assert!(e.message.starts_with("ServiceException: "), "{e:?}");
+        assert_eq!(api.invoked().len(), 4);
+        // 200 + 400 + 800 ms between the attempts (a lower bound: sleeps never end early).
+        assert!(t0.elapsed() >= Duration::from_millis(1400), "{:?}", t0.elapsed());
+    }
+
+    #[tokio::test]
+    async fn no_retry_is_started_that_would_end_past_the_deadline() {
+        let (api, relay) = live().await;
+        api.invoke_lies(Some(503));
+        let e = relay.send(lambda_harness::FUNCTION_ARN, payload(), Instant::now() + Duration::from_millis(150)).await.unwrap_err();
+        assert_eq!(e.attempts, 1);
+        assert!(e.to_string().starts_with("Lambda Invoke of arn:"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_lambda_is_reported_with_the_transport_error() {
+        let (api, relay) = live().await;
+        drop(api);
+        let e = relay.send(lambda_harness::FUNCTION_ARN, payload(), Instant::now() + Duration::from_millis(100)).await.unwrap_err();
+        assert!(e.message.contains("dispatch failure"), "{e:?}");
+    }
+}

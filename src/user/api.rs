@@ -135,7 +135,7 @@ where
                 }
                 let wait = cap.mul_f64(fastrand::f64());
                 let room = deadline.saturating_duration_since(Instant::now());
-                if !retryable || wait + Duration::from_millis(50) >= room {
+                if !retryable || !time_for_another(wait, room) {
                     tracing::warn!(operation, outcome = %err.code, attempts = attempt, duration_ms = start.elapsed().as_millis() as u64, "connect call failed");
                     if retryable {
                         err.message = format!("{} (gave up after {attempt} attempts: the function's deadline was near)", err.message);
@@ -144,10 +144,21 @@ where
                 }
                 tracing::debug!(operation, outcome = %err.code, attempt, wait_ms = wait.as_millis() as u64, "retrying");
                 tokio::time::sleep(wait).await;
-                cap = (cap * 2).min(Duration::from_secs(10));
+                cap = grown(cap);
             }
         }
     }
+}
+
+/// The next backoff cap: doubled, up to 10 s (a longer wait would waste a Lambda's minutes on one call).
+fn grown(cap: Duration) -> Duration {
+    (cap * 2).min(Duration::from_secs(10))
+}
+
+/// Whether waiting `wait` still leaves the next attempt 50 ms before the deadline: a call started later could
+/// not finish in time, and the FAILED answer must still be sent.
+fn time_for_another(wait: Duration, room: Duration) -> bool {
+    wait + Duration::from_millis(50) < room
 }
 
 /// The Connect user operations this resource needs.
@@ -595,6 +606,36 @@ pub(crate) mod live;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_backoff_doubles_up_to_ten_seconds_and_stops_50_ms_before_the_deadline() {
+        let ms = Duration::from_millis;
+        assert_eq!(grown(ms(100)), ms(200));
+        assert_eq!(grown(ms(6_000)), ms(10_000));
+        assert!(time_for_another(ms(100), ms(151)));
+        assert!(!time_for_another(ms(100), ms(150)));
+        assert!(!time_for_another(Duration::ZERO, ms(50)));
+    }
+
+    type ListUsersSdkError = SdkError<aws_sdk_connect::operation::list_users::ListUsersError, HttpResponse>;
+
+    #[test]
+    fn a_timeout_and_an_unreadable_response_are_retried_with_their_own_codes() {
+        let timeout: ListUsersSdkError = SdkError::timeout_error("operation timeout");
+        let (e, retryable) = map_err("ListUsers", &timeout);
+        assert_eq!((e.code.as_str(), e.message.as_str(), retryable), ("Timeout", "the call timed out", true));
+
+        let raw =
+            HttpResponse::new(aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(), aws_smithy_types::body::SdkBody::from("{"));
+        let unreadable: ListUsersSdkError = SdkError::response_error("truncated body", raw);
+        let (e, retryable) = map_err("ListUsers", &unreadable);
+        assert_eq!((e.operation, e.code.as_str(), retryable), ("ListUsers", "ResponseError", true));
+        assert_eq!(e.message, "the response could not be read");
+
+        let unbuilt: ListUsersSdkError = SdkError::construction_failure("missing InstanceId");
+        let (e, retryable) = map_err("ListUsers", &unbuilt);
+        assert_eq!((e.code.as_str(), retryable), ("ClientError", false));
+    }
 
     #[test]
     fn a_key_is_read_from_a_json_secret_without_echoing_values() {

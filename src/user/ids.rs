@@ -161,6 +161,42 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_of_each_form_are_exact() {
+        let long = |n: usize| "a".repeat(n);
+        // Physical ids: each side 1..=256 of letters, digits, '-' and '_'.
+        assert!(PhysicalId::parse(&format!("{}:{}", long(256), long(256))).is_some());
+        assert_eq!(PhysicalId::parse(&format!("{}:u", long(257))), None);
+        assert_eq!(PhysicalId::parse(&format!("i:{}", long(257))), None);
+        assert_eq!(PhysicalId::parse("i:"), None);
+        assert_eq!(PhysicalId::parse("i_1-a:u_2-b").map(|p| p.user_id), Some("u_2-b".into()));
+        assert_eq!(PhysicalId::parse("i:u.1"), None);
+        assert_eq!(PhysicalId::parse("i.1:u"), None);
+        // Plain ids: 1..=100 of the same characters.
+        assert_eq!(instance_id(&long(100)), Ok(long(100)));
+        assert_eq!(instance_id(&long(101)).unwrap_err(), "must be at most 100 characters");
+        assert_eq!(instance_id("").unwrap_err(), "must not be empty");
+        assert_eq!(instance_id("a_b-c"), Ok("a_b-c".into()));
+        // ARNs: six fields, `arn`, a partition, `connect`, and a non-empty instance (and child) id.
+        let ok = format!("arn:aws:connect:us-east-1:1:instance/{IID}");
+        assert!(parse_arn(&ok).is_ok());
+        for bad in [
+            format!("arx:aws:connect:us-east-1:1:instance/{IID}"),
+            format!("arn::connect:us-east-1:1:instance/{IID}"),
+            format!("arn:aws:connectx:us-east-1:1:instance/{IID}"),
+            "arn:aws:connect:us-east-1:1".to_string(),
+        ] {
+            assert!(parse_arn(&bad).unwrap_err().contains("is not an Amazon Connect ARN"), "{bad}");
+        }
+        for bad in ["instance/", "instance//agent/u", &format!("instance/{IID}/agent/"), &format!("queue/{IID}")] {
+            let e = parse_arn(&format!("arn:aws:connect:us-east-1:1:{bad}")).unwrap_err();
+            assert!(e.contains("unexpected resource path"), "{bad}: {e}");
+        }
+        let id = PhysicalId { instance_id: IID.into(), user_id: "u".into() };
+        assert_eq!(user_arn("arn:aws:cloudformation:us-east-1::stack/s/x", &id), None, "no account");
+        assert_eq!(user_arn("arn:aws:cloudformation:us-east-1:1:stack/s/x", &id).map(|a| a.ends_with("/agent/u")), Some(true));
+    }
+
+    #[test]
     fn child_arns_must_match_kind_and_instance() {
         let arn = format!("arn:aws:connect:us-east-1:123456789012:instance/{IID}/routing-profile/rp1");
         assert_eq!(child_id(&arn, "routing-profile", IID), Ok("rp1".into()));

@@ -323,6 +323,12 @@ async fn a_paced_call_whose_turn_comes_too_late_is_not_made() {
     relaxed.list_users(IID, soon()).await.unwrap();
     assert!(relaxed.pacer().is_some());
     assert_eq!(relaxed.pacer().map(|(p, _)| p.throttled_count()), Some(1), "the pacer is told of throttling");
+    // Some Connect operations name it TooManyRequestsException: the same news for the pacer. A server error is not.
+    live.fault("ListUsers", "TooManyRequestsException", 1).await;
+    relaxed.list_users(IID, soon()).await.unwrap();
+    live.fault("ListUsers", "InternalServiceException", 1).await;
+    relaxed.list_users(IID, soon()).await.unwrap();
+    assert_eq!(relaxed.pacer().map(|(p, _)| p.throttled_count()), Some(2), "told of TooManyRequests, not of a 500");
 }
 
 #[tokio::test]
