@@ -194,7 +194,7 @@ mod tests {
     /// A ledger on the test harness's Lambda API (the one the end-to-end tests run the function under).
     async fn live() -> (lambda_harness::RuntimeApi, Ledger) {
         let api = lambda_harness::RuntimeApi::start().await.unwrap();
-        let ledger = Ledger::new(crate::cfn::relay::harness_client(&api));
+        let ledger = Ledger::new(crate::cfn::relay::harness_client(api.addr));
         (api, ledger)
     }
 

@@ -66,12 +66,12 @@ impl Relay {
 
 /// A Lambda client for the test harness's Lambda API (the one the end-to-end tests run the function under).
 #[cfg(test)]
-pub(crate) fn harness_client(api: &lambda_harness::RuntimeApi) -> aws_sdk_lambda::Client {
+pub(crate) fn harness_client(addr: std::net::SocketAddr) -> aws_sdk_lambda::Client {
     let config = aws_sdk_lambda::Config::builder()
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .region(aws_sdk_lambda::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_lambda::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-        .endpoint_url(format!("http://{}", api.addr))
+        .endpoint_url(format!("http://{addr}"))
         // As the function's own clients (init.rs): the SDK's retries off, the caller's own in charge.
         .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
         .build();
@@ -85,7 +85,7 @@ mod tests {
 
     async fn live() -> (lambda_harness::RuntimeApi, Relay) {
         let api = lambda_harness::RuntimeApi::start().await.unwrap();
-        let relay = Relay::new(harness_client(&api));
+        let relay = Relay::new(harness_client(api.addr));
         (api, relay)
     }
 

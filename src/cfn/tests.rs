@@ -83,14 +83,7 @@ async fn success_is_put_once_without_content_type() {
 
 /// A protocol whose relay queues continuations at a Lambda Invoke endpoint on `addr`.
 fn relaying_to(addr: std::net::SocketAddr) -> Protocol<Toy> {
-    use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_lambda::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-        .endpoint_url(format!("http://{addr}"))
-        .build();
-    protocol().with_relay(relay::Relay::new(aws_sdk_lambda::Client::from_conf(config)))
+    protocol().with_relay(relay::Relay::new(relay::harness_client(addr)))
 }
 
 /// A protocol whose relay queues continuations at the harness's Lambda Invoke endpoint.
