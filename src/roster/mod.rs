@@ -611,4 +611,6 @@ impl CustomResource for ConnectUserSet {
 }
 
 #[cfg(test)]
+mod live;
+#[cfg(test)]
 mod tests;

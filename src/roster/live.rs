@@ -1,0 +1,303 @@
+//! `Custom::ConnectUserSet` against the emulator in-process: what each lifecycle event does to Connect (the
+//! writes it makes and the state it leaves) and what it answers. The end-to-end tests drive the same through
+//! the binary, with continuations, throttling and S3; these are fast enough for `make mutants`.
+
+use super::*;
+use crate::cfn::event::{self, Intake};
+use crate::user::api::live::*;
+use lambda_harness::events;
+use serde_json::{json, Value};
+
+const LOGICAL: &str = "Agents";
+
+fn set(live: &Live) -> ConnectUserSet {
+    // Secrets Manager and S3 are not reached by these tests: passwords are inline, entries are in `Users`.
+    let secrets = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let s3 = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    ConnectUserSet::new(
+        live.connect.clone(),
+        Secrets::new(aws_sdk_secretsmanager::Client::from_conf(secrets)),
+        s3::Files::new(aws_sdk_s3::Client::from_conf(s3)),
+    )
+}
+
+fn ctx_until(e: Value, deadline: Instant) -> Ctx {
+    match event::parse(events::for_set(e)) {
+        Intake::Request(r) => Ctx::new(*r, deadline),
+        Intake::Malformed { reason, .. } => panic!("test event is malformed: {reason}"),
+    }
+}
+
+fn ctx(e: Value) -> Ctx {
+    ctx_until(e, soon())
+}
+
+async fn create(s: &ConnectUserSet, props: Value) -> Outcome {
+    CustomResource::create(s, &ctx(events::create(LOGICAL, "https://x", props))).await
+}
+
+async fn update(s: &ConnectUserSet, id: &str, props: Value, old: Value) -> Outcome {
+    CustomResource::update(s, &ctx(events::update(LOGICAL, "https://x", id, props, old))).await
+}
+
+async fn delete(s: &ConnectUserSet, id: &str, props: Value) -> Outcome {
+    CustomResource::delete(s, &ctx(events::delete(LOGICAL, "https://x", id, props))).await
+}
+
+fn entry(name: &str) -> Value {
+    json!({"Name": name, "Password": PASSWORD, "IdentityInfo": {"FirstName": "A", "LastName": name}})
+}
+
+/// A roster of `entries` at a rate no test waits for.
+fn roster(entries: &[Value]) -> Value {
+    json!({
+        "InstanceId": IID, "RequestsPerSecond": "100", "Burst": "20",
+        "Defaults": {"RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "PhoneConfig": {"PhoneType": "SOFT_PHONE"}},
+        "Users": entries,
+    })
+}
+
+fn holder() -> String {
+    translate::holder_value(events::STACK_ID, LOGICAL)
+}
+
+fn set_id() -> String {
+    physical_id(IID, &holder())
+}
+
+fn success(o: Outcome) -> (String, BTreeMap<String, String>) {
+    match o {
+        Outcome::Success { physical_resource_id, data } => (physical_resource_id, data),
+        other => panic!("expected SUCCESS, got {other:?}"),
+    }
+}
+
+fn failure(o: Outcome) -> (String, Option<String>) {
+    match o {
+        Outcome::Failed { reason, physical_resource_id } => (reason, physical_resource_id),
+        other => panic!("expected FAILED, got {other:?}"),
+    }
+}
+
+/// The successful write operations called since the log was cleared, in order.
+async fn writes(live: &Live) -> Vec<String> {
+    let reads = ["DescribeUser", "ListUserProficiencies", "ListUsers", "SearchUsers", "ListTagsForResource", "DescribeInstance"];
+    live.calls().await.into_iter().filter(|(op, s)| *s == 200 && !reads.contains(&op.as_str())).map(|(op, _)| op).collect()
+}
+
+async fn count(live: &Live, op: &str) -> usize {
+    live.calls().await.iter().filter(|(o, _)| o == op).count()
+}
+
+async fn clear(live: &Live) {
+    live.control("DELETE", "calls", None).await;
+}
+
+/// The instance's users by name (the emulator's own state, not the set's reading of it).
+async fn users(live: &Live) -> BTreeMap<String, Value> {
+    let state = live.control("GET", "state", None).await;
+    state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["InstanceId"] == IID)
+        .map(|u| (u["Username"].as_str().unwrap().to_string(), u.clone()))
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_roster_is_created_changed_and_deleted_with_only_the_calls_each_change_needs() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let first = roster(&[entry("set.a"), entry("set.b"), entry("set.c")]);
+    let (id, data) = success(create(&s, first.clone()).await);
+    assert_eq!(id, set_id());
+    assert_eq!(data["Total"], "3");
+    let ids: BTreeMap<String, String> = serde_json::from_str(&data["UserIds"]).unwrap();
+    assert_eq!(ids.keys().collect::<Vec<_>>(), ["set.a", "set.b", "set.c"]);
+    assert_eq!(writes(&live).await, ["CreateUser"; 3]);
+    assert_eq!(count(&live, "DescribeInstance").await, 1, "passwords checked against the instance once");
+    let now = users(&live).await;
+    for name in ["set.a", "set.b", "set.c"] {
+        let u = &now[name];
+        assert_eq!(u["Id"], ids[name].as_str());
+        assert_eq!(u["Tags"][translate::HOLDER_TAG], holder().as_str(), "{name} is held by the set");
+        assert_eq!(u["RoutingProfileId"], RP_BASIC, "Defaults merged under {name}");
+    }
+    assert!(now.contains_key("legacy.agent"), "a user the set never held is not touched");
+
+    // The same roster again: nothing to do.
+    clear(&live).await;
+    let (_, again) = success(update(&s, &id, first.clone(), first.clone()).await);
+    assert_eq!(again, data, "the same state, the same answer");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+    assert_eq!(count(&live, "DescribeUser").await, 0, "a search page answers for unchanged users");
+
+    // Add set.d, change set.a's routing profile, rename set.b to set.e, remove set.c.
+    clear(&live).await;
+    let mut a = entry("set.a");
+    a["RoutingProfileId"] = json!(RP_SALES);
+    let second = roster(&[a, entry("set.e"), entry("set.d")]);
+    let (_, data) = success(update(&s, &id, second.clone(), first.clone()).await);
+    assert_eq!(data["Total"], "3");
+    let ids2: BTreeMap<String, String> = serde_json::from_str(&data["UserIds"]).unwrap();
+    assert_eq!(ids2.keys().collect::<Vec<_>>(), ["set.a", "set.d", "set.e"]);
+    assert_eq!(ids2["set.a"], ids["set.a"], "changed in place, not replaced");
+    assert_eq!(
+        sorted(writes(&live).await),
+        ["CreateUser", "CreateUser", "DeleteUser", "DeleteUser", "UpdateUserRoutingProfile"],
+        "two creates (set.d, set.e), two deletes (set.b, set.c), one routing profile"
+    );
+    let now = users(&live).await;
+    assert_eq!(now["set.a"]["RoutingProfileId"], RP_SALES);
+    assert!(!now.contains_key("set.b") && !now.contains_key("set.c"));
+    assert_eq!(now["set.e"]["Id"], ids2["set.e"].as_str());
+
+    // Delete: every user the set holds, none other; a second Delete finds nothing to do.
+    clear(&live).await;
+    let (gone_id, data) = success(delete(&s, &id, second.clone()).await);
+    assert_eq!((gone_id.as_str(), data.len()), (id.as_str(), 0));
+    assert_eq!(writes(&live).await, ["DeleteUser"; 3]);
+    let now = users(&live).await;
+    assert_eq!(now.keys().collect::<Vec<_>>(), ["legacy.agent", "veteran.agent"]);
+    clear(&live).await;
+    success(delete(&s, &id, second).await);
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_name_held_by_no_set_is_refused_unless_imported_and_an_import_is_released_not_deleted() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let stranger = roster(&[entry("set.a"), entry("legacy.agent")]);
+    let (reason, id) = failure(create(&s, stranger).await);
+    assert!(reason.contains("legacy.agent") && reason.contains("ImportId"), "{reason}");
+    assert!(reason.ends_with("nothing was changed"), "{reason}");
+    assert_eq!(id, Some(set_id()), "the set's id, so that the rollback Delete finds it");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+
+    clear(&live).await;
+    let imported = json!({"Name": "legacy.agent", "ImportId": format!("{IID}:{LEGACY_ID}")});
+    let props = roster(&[entry("set.a"), imported]);
+    let (id, data) = success(create(&s, props.clone()).await);
+    let ids: BTreeMap<String, String> = serde_json::from_str(&data["UserIds"]).unwrap();
+    assert_eq!(ids["legacy.agent"], LEGACY_ID);
+    let now = users(&live).await;
+    assert_eq!(now["legacy.agent"]["Tags"][translate::HOLDER_TAG], holder().as_str());
+    assert!(now["legacy.agent"]["Tags"].get(translate::MARKER_TAG).is_none(), "imported: held, never marked as made here");
+
+    clear(&live).await;
+    success(delete(&s, &id, props).await);
+    assert_eq!(sorted(writes(&live).await), ["DeleteUser", "UntagResource"], "set.a deleted, legacy.agent released");
+    let now = users(&live).await;
+    assert!(now["legacy.agent"]["Tags"].get(translate::HOLDER_TAG).is_none(), "released");
+    assert_eq!(now["legacy.agent"]["Id"], LEGACY_ID, "still there");
+}
+
+#[tokio::test]
+async fn bad_properties_and_impossible_changes_fail_before_any_call() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let (reason, id) = failure(create(&s, roster(&[entry("set.a"), json!({"Name": "set.a", "Password": PASSWORD})])).await);
+    assert!(reason.starts_with("invalid properties: ") && reason.contains("set.a"), "{reason}");
+    assert!(id.is_none(), "nothing made: the placeholder id");
+    let mut bad = roster(&[entry("set.a")]);
+    bad["Users"][0]["RoutingProfileId"] = json!("");
+    let (reason, _) = failure(create(&s, bad).await);
+    assert!(reason.contains("Users[0]") && reason.contains("RoutingProfileId"), "{reason}");
+    assert_eq!(live.calls().await, Vec::<(String, u64)>::new(), "no call at all");
+
+    let props = roster(&[entry("set.a")]);
+    let (id, _) = success(create(&s, props.clone()).await);
+    clear(&live).await;
+    let mut changed = roster(&[entry("set.a")]);
+    changed["Users"][0]["Password"] = json!("An0therPassw0rd");
+    let (reason, failed_id) = failure(update(&s, &id, changed, props).await);
+    assert!(reason.contains("set.a") && reason.contains("Password"), "{reason}");
+    assert_eq!(failed_id.as_deref(), Some(id.as_str()), "a failed Update keeps the set's id");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_password_the_instance_cannot_take_is_refused_before_any_write() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let mut props = roster(&[entry("set.a"), json!({"Name": "set.b"})]);
+    let (reason, _) = failure(create(&s, props.clone()).await);
+    assert!(reason.contains("Users[1] (set.b): Password: required"), "{reason}");
+    assert!(!reason.contains("set.a"), "{reason}");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+
+    props["InstanceId"] = json!(SAML_IID);
+    props["Defaults"] = json!({"RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]});
+    let (reason, _) = failure(create(&s, props).await);
+    assert!(reason.contains("Users[0] (set.a): Password") && !reason.contains("set.b"), "{reason}");
+    assert!(!reason.contains(PASSWORD), "never the password itself");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn work_that_does_not_fit_the_invocation_continues_and_the_next_finishes_it() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let props = roster(&(0..6).map(|i| entry(&format!("set.{i}"))).collect::<Vec<_>>());
+    let e = events::create(LOGICAL, "https://x", props.clone());
+    // A deadline so near that no paced call fits after the reads: nothing is created, the rest is handed on.
+    let near = ctx_until(e.clone(), Instant::now() + Duration::from_millis(1));
+    match CustomResource::create(&s, &near).await {
+        Outcome::Continue { physical_resource_id, progress } => {
+            assert_eq!(physical_resource_id, Some(set_id()));
+            assert!(!progress.is_empty());
+        }
+        other => panic!("expected Continue, got {other:?}"),
+    }
+    assert_eq!(count(&live, "CreateUser").await, 0);
+    // The next invocation re-reads Connect and finishes.
+    let (_, data) = success(CustomResource::create(&s, &ctx(e)).await);
+    assert_eq!(data["Total"], "6");
+    assert_eq!(count(&live, "CreateUser").await, 6, "each user created once");
+}
+
+#[tokio::test]
+async fn a_delete_of_a_placeholder_or_with_unreadable_properties_touches_nobody() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let props = roster(&[entry("set.a")]);
+    let (id, _) = success(create(&s, props.clone()).await);
+    clear(&live).await;
+    let (kept, _) = success(delete(&s, "create-failed-Agents-1", props).await);
+    assert_eq!(kept, "create-failed-Agents-1");
+    let mut unreadable = events::delete(LOGICAL, "https://x", &id, json!({}));
+    unreadable["ResourceProperties"] = json!("not an object");
+    success(CustomResource::delete(&s, &ctx(unreadable)).await);
+    assert_eq!(live.calls().await, Vec::<(String, u64)>::new(), "no call: without properties nobody knows the imports");
+    assert!(users(&live).await.contains_key("set.a"));
+}
+
+#[tokio::test]
+async fn a_connect_failure_is_failed_with_the_sets_id_and_says_how_far_it_got() {
+    let live = Live::start().await;
+    let s = set(&live);
+    live.fault("SearchUsers", "AccessDeniedException", 1).await;
+    let (reason, id) = failure(create(&s, roster(&[entry("set.a")])).await);
+    assert!(reason.starts_with("reading the users the set holds failed: ") && reason.ends_with("nothing was changed"), "{reason}");
+    assert_eq!(id, Some(set_id()));
+    clear(&live).await;
+    live.fault("CreateUser", "InvalidParameterException", 1).await;
+    let (reason, _) = failure(create(&s, roster(&[entry("set.a"), entry("set.b")])).await);
+    assert!(reason.contains("InvalidParameterException") && reason.contains("CloudFormation's rollback"), "{reason}");
+    assert_eq!(count(&live, "CreateUser").await, 2, "the other user is still made: the rollback Delete removes both");
+}
