@@ -81,5 +81,11 @@ mod tests {
         assert!(p.plan(300_000, NOW).note.is_some());
         // A timestamp a day away.
         assert!(p.plan(NOW + 86_400_000, NOW).note.is_some());
+        // The edges: now is past, a millisecond ahead is not; 16 minutes is plausible (Lambda's 15 and slack),
+        // a millisecond more is not.
+        assert!(p.plan(NOW, NOW).note.is_some());
+        assert_eq!(p.plan(NOW + 1, NOW).note, None);
+        assert_eq!(p.plan(NOW + 960_000, NOW).work, Duration::from_secs(950));
+        assert!(p.plan(NOW + 960_001, NOW).note.unwrap().contains("more than 15 minutes away"));
     }
 }

@@ -411,3 +411,10 @@ fn a_password_must_suit_the_instances_identity_management() {
     assert!(password_fits("EXISTING_DIRECTORY", true).is_ok());
     assert!(password_fits("EXISTING_DIRECTORY", false).is_ok());
 }
+
+#[test]
+fn a_password_never_shows_in_debug_output() {
+    let s = Secret::new("Sup3rSecretPassw0rd");
+    assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+    assert_eq!(format!("{:?}", Some(PasswordSource::Inline(s))), "Some(Inline(Secret(<redacted>)))");
+}
