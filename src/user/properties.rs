@@ -197,11 +197,6 @@ pub fn canonical(key: &str) -> Option<&'static str> {
         .map(|(c, _)| *c)
 }
 
-/// The nearest property name of a single user, when `unknown` looks like a typo of one.
-pub fn suggest_property(unknown: &str) -> Option<&'static str> {
-    suggest(unknown, TOP)
-}
-
 fn camel(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {

@@ -418,3 +418,20 @@ fn a_password_never_shows_in_debug_output() {
     assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
     assert_eq!(format!("{:?}", Some(PasswordSource::Inline(s))), "Some(Inline(Secret(<redacted>)))");
 }
+
+#[test]
+fn edit_distance_counts_each_insertion_deletion_and_substitution() {
+    assert_eq!(distance("kitten", "sitting"), 3);
+    assert_eq!(distance("ab", "b"), 1, "a deletion");
+    assert_eq!(distance("b", "ab"), 1, "an insertion");
+    assert_eq!(distance("abc", ""), 3);
+    assert_eq!(distance("same", "same"), 0);
+}
+
+#[test]
+fn a_long_name_is_suggested_across_a_third_of_its_length_in_typos() {
+    // Three typos in an 18-letter name: near enough (a third of 18 is 6); a short name allows two.
+    assert_eq!(suggest("SecurtyProfilIdz", TOP), Some("SecurityProfileIds"));
+    assert_eq!(suggest("Nmae", TOP), Some("Name"));
+    assert_eq!(suggest("Zzzzzzzzzz", TOP), None);
+}
