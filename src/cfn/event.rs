@@ -350,6 +350,11 @@ mod tests {
         e["ResourceProperties"]["ServiceTimeout"] = json!("soon");
         let Intake::Request(r3) = parse(e.clone()) else { panic!("expected a request") };
         assert_eq!(r3.service_timeout, None, "an unreadable ServiceTimeout is CloudFormation's default");
+        for (given, read) in [(json!("0"), None), (json!(-5), None), (json!(1), Some(1))] {
+            e["ResourceProperties"]["ServiceTimeout"] = given.clone();
+            let Intake::Request(r) = parse(e.clone()) else { panic!("expected a request") };
+            assert_eq!(r.service_timeout, read, "ServiceTimeout {given}: only a positive number of seconds is one");
+        }
     }
 
     #[test]

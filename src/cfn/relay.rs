@@ -43,12 +43,12 @@ impl Relay {
                 .payload(Blob::new(payload.clone()))
                 .send()
                 .await;
+            // The SDK answers Ok only for a 2xx status (202 for an asynchronous invocation).
             let message = match r {
-                Ok(out) if (200..300).contains(&out.status_code()) => {
+                Ok(_) => {
                     tracing::info!(attempts, "continuation queued");
                     return Ok(());
                 }
-                Ok(out) => format!("status {}", out.status_code()),
                 Err(e) => match e.code() {
                     Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
                     None => format!("{}", aws_sdk_lambda::error::DisplayErrorContext(&e)),

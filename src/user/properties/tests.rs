@@ -435,3 +435,22 @@ fn a_long_name_is_suggested_across_a_third_of_its_length_in_typos() {
     assert_eq!(suggest("Nmae", TOP), Some("Name"));
     assert_eq!(suggest("Zzzzzzzzzz", TOP), None);
 }
+
+#[test]
+fn an_email_address_fails_on_any_one_wrong_part() {
+    assert!(is_email("first.last+tag@mail-1.example.co.uk"));
+    let long = format!("{}@example.com", "a".repeat(254));
+    assert!(is_email(&long[1..]), "265 characters");
+    for bad in [
+        long.as_str(),  // 266 characters
+        "@example.com", // no local part
+        "first last@example.com",
+        "a@.com", // no host
+        "a@exa_mple.com",
+        "a@example.c", // a one-letter top-level domain
+        "a@example.c0m",
+        &format!("a@example.{}", "c".repeat(64)),
+    ] {
+        assert!(!is_email(bad), "{bad}");
+    }
+}
