@@ -277,7 +277,16 @@ async fn a_user_not_yet_visible_is_read_again_until_it_is() {
         p.name = "later".into();
         c.create_user(&p, Some(PASSWORD), "m", "h", &BTreeMap::new(), soon()).await.unwrap()
     };
+    live.control("DELETE", "calls", None).await;
     assert_eq!(c.describe_user(IID, &other, Duration::ZERO, soon()).await.unwrap().map(|a| a.user_id), None, "no settle: believed at once");
+    assert_eq!(live.calls().await.len(), 1, "asked once");
+    // A long settle time, but the deadline comes first: not-found, without waiting for the settle time.
+    let near = Instant::now() + Duration::from_millis(300);
+    assert_eq!(c.describe_user(IID, &other, Duration::from_secs(60), near).await.unwrap().map(|a| a.user_id), None);
+    // Another error is an error, not a user still on its way.
+    live.fault("DescribeUser", "AccessDeniedException", 1).await;
+    let e = c.describe_user(IID, &id, Duration::from_secs(10), soon()).await.unwrap_err();
+    assert_eq!(e.code, "AccessDeniedException");
 }
 
 #[tokio::test]
@@ -326,9 +335,10 @@ async fn a_paced_call_whose_turn_comes_too_late_is_not_made() {
     // Some Connect operations name it TooManyRequestsException: the same news for the pacer. A server error is not.
     live.fault("ListUsers", "TooManyRequestsException", 1).await;
     relaxed.list_users(IID, soon()).await.unwrap();
+    assert_eq!(relaxed.pacer().map(|(p, _)| p.throttled_count()), Some(2), "told of TooManyRequests");
     live.fault("ListUsers", "InternalServiceException", 1).await;
     relaxed.list_users(IID, soon()).await.unwrap();
-    assert_eq!(relaxed.pacer().map(|(p, _)| p.throttled_count()), Some(2), "told of TooManyRequests, not of a 500");
+    assert_eq!(relaxed.pacer().map(|(p, _)| p.throttled_count()), Some(2), "not told of a server error");
 }
 
 #[tokio::test]

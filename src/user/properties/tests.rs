@@ -454,3 +454,31 @@ fn an_email_address_fails_on_any_one_wrong_part() {
         assert!(!is_email(bad), "{bad}");
     }
 }
+
+#[test]
+fn each_length_limit_is_exact() {
+    let a = |n: usize| "a".repeat(n);
+    let sps = |n: usize| json!((0..n).map(|i| format!("sp-{i}")).collect::<Vec<_>>());
+    let cases = [
+        ("Name", json!(a(100)), json!(a(101)), "Name: must be at most 100 characters"),
+        ("DirectoryUserId", json!(a(256)), json!(a(257)), "DirectoryUserId: must be at most 256 characters"),
+        ("SecurityProfileIds", sps(10), sps(11), "SecurityProfileIds: must list 1 to 10 security profiles, got 11"),
+        ("IdentityInfo", json!({"FirstName": a(255)}), json!({"FirstName": a(256)}), "IdentityInfo.FirstName: must be at most 255"),
+        ("IdentityInfo", json!({"LastName": a(300)}), json!({"LastName": a(301)}), "IdentityInfo.LastName: must be at most 300"),
+    ];
+    for (key, ok, over, message) in cases {
+        assert!(parse(with(base(), key, ok)).is_ok(), "{key} at its limit");
+        let e = error_of(with(base(), key, over));
+        assert!(e.contains(message), "{key}: {e}");
+    }
+}
+
+#[test]
+fn a_secret_key_without_a_secret_is_reported_beside_other_errors_but_not_beside_a_wrong_password() {
+    let v = with(with(base(), "PasswordSecretKey", json!("pw")), "Name", json!("has space"));
+    let e = error_of(v);
+    assert!(e.contains("Name: ") && e.contains("PasswordSecretKey: needs PasswordSecretId"), "{e}");
+    let v = with(with(base(), "PasswordSecretKey", json!("pw")), "Password", json!("short"));
+    let e = error_of(v);
+    assert!(e.contains("Password: ") && !e.contains("PasswordSecretKey"), "one mistake, one message: {e}");
+}
