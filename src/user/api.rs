@@ -150,6 +150,12 @@ where
     }
 }
 
+/// The token of the next page, if there is one: an empty token ends the listing as a missing one does (asking
+/// again with it would start over from the first page).
+fn next_page(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
 /// The next backoff cap: doubled, up to 10 s (a longer wait would waste a Lambda's minutes on one call).
 fn grown(cap: Duration) -> Duration {
     (cap * 2).min(Duration::from_secs(10))
@@ -229,10 +235,7 @@ impl Connect {
                 .send()
         })
         .await?;
-        Ok(HeldPage {
-            users: out.users().iter().filter_map(translate::actual_from_summary).collect(),
-            next: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
-        })
+        Ok(HeldPage { users: out.users().iter().filter_map(translate::actual_from_summary).collect(), next: next_page(out.next_token()) })
     }
 
     /// Returns the new user's id and ARN.
@@ -335,9 +338,9 @@ impl Connect {
             })
             .await?;
             all.extend(out.user_proficiency_list().iter().cloned());
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(translate::proficiencies_from_sdk(&all)),
+            match next_page(out.next_token()) {
+                Some(t) => token = Some(t),
+                None => return Ok(translate::proficiencies_from_sdk(&all)),
             }
         }
     }
@@ -367,9 +370,9 @@ impl Connect {
             all.extend(
                 out.user_summary_list().iter().filter_map(|u| Some((u.id()?.to_string(), u.username().unwrap_or_default().to_string()))),
             );
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(all),
+            match next_page(out.next_token()) {
+                Some(t) => token = Some(t),
+                None => return Ok(all),
             }
         }
     }
@@ -387,7 +390,7 @@ impl Connect {
                     })
                     .await?;
                     all.extend(out.routing_profile_summary_list().iter().filter_map(|s| pair(s.id(), s.name())));
-                    out.next_token().map(str::to_string)
+                    next_page(out.next_token())
                 }
                 Named::SecurityProfiles => {
                     let out = with_retries_paced(self.pacer(), "ListSecurityProfiles", deadline, || {
@@ -395,7 +398,7 @@ impl Connect {
                     })
                     .await?;
                     all.extend(out.security_profile_summary_list().iter().filter_map(|s| pair(s.id(), s.name())));
-                    out.next_token().map(str::to_string)
+                    next_page(out.next_token())
                 }
                 Named::HierarchyGroups => {
                     let out = with_retries_paced(self.pacer(), "ListUserHierarchyGroups", deadline, || {
@@ -408,12 +411,12 @@ impl Connect {
                     })
                     .await?;
                     all.extend(out.user_hierarchy_group_summary_list().iter().filter_map(|s| pair(s.id(), s.name())));
-                    out.next_token().map(str::to_string)
+                    next_page(out.next_token())
                 }
             };
             match next {
-                Some(t) if !t.is_empty() => token = Some(t),
-                _ => return Ok(all),
+                Some(t) => token = Some(t),
+                None => return Ok(all),
             }
         }
     }
@@ -606,6 +609,13 @@ pub(crate) mod live;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_next_token_ends_a_listing() {
+        assert_eq!(next_page(Some("t2")), Some("t2".to_string()));
+        assert_eq!(next_page(Some("")), None);
+        assert_eq!(next_page(None), None);
+    }
 
     #[test]
     fn the_backoff_doubles_up_to_ten_seconds_and_stops_50_ms_before_the_deadline() {

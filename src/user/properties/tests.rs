@@ -482,3 +482,34 @@ fn a_secret_key_without_a_secret_is_reported_beside_other_errors_but_not_beside_
     let e = error_of(v);
     assert!(e.contains("Password: ") && !e.contains("PasswordSecretKey"), "one mistake, one message: {e}");
 }
+
+#[test]
+fn a_desk_phone_needs_its_number_whatever_else_is_wrong() {
+    let v = with(with(base(), "PhoneConfig", json!({"PhoneType": "DESK_PHONE"})), "Name", json!("has space"));
+    let e = error_of(v);
+    assert!(e.contains("PhoneConfig.DeskPhoneNumber: required when PhoneType is DESK_PHONE") && e.contains("Name: "), "{e}");
+    let e = error_of(with(base(), "PhoneConfig", json!({"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "555"})));
+    assert!(e.contains("must be an E.164") && !e.contains("required when"), "one message for the number: {e}");
+}
+
+#[test]
+fn a_tag_value_may_have_256_characters() {
+    assert!(parse(with(base(), "Tags", json!({"team": "v".repeat(256)}))).is_ok());
+    let e = error_of(with(base(), "Tags", json!({"team": "v".repeat(257)})));
+    assert!(e.contains("the value of tag \"team\" must be at most 256 characters"), "{e}");
+}
+
+#[test]
+fn a_refused_updates_password_and_directory_id_are_taken_as_never_applied() {
+    let before = Immutable::read(with(base(), "DirectoryUserId", json!("d-1")).as_object().unwrap());
+    let refused = with(with(base(), "Password", json!("0therPassw0rd")), "DirectoryUserId", json!("d-2"));
+    let refused = Immutable::read(with(refused, "PasswordSecretKey", json!("k")).as_object().unwrap());
+    let mut old = refused.clone();
+    old.accept_as_applied(&before);
+    assert_eq!(
+        (&old.password, &old.password_secret_id, &old.password_secret_key, &old.directory_user_id),
+        (&before.password, &before.password_secret_id, &before.password_secret_key, &before.directory_user_id)
+    );
+    assert_ne!(old.password, refused.password);
+    assert_eq!(old.mentioned, refused.mentioned, "what the properties mention is not the rollback's business");
+}
