@@ -656,4 +656,50 @@ mod tests {
         assert_eq!(p.settings.phone_config, None);
         assert_eq!(crate::user::planner::diff(&p.settings, &a.settings, &BTreeSet::new()), vec![]);
     }
+
+    #[test]
+    fn all_five_per_channel_lists_survive_the_round_trip_through_the_sdk_shapes() {
+        use crate::user::properties::channels::{Entry, ListKind};
+        let configs: ChannelConfigs = BTreeMap::from([
+            (
+                ListKind::AutoAccept,
+                BTreeMap::from([
+                    ("CHAT".to_string(), Entry::AutoAccept { auto_accept: true, agent_first_callback: false }),
+                    ("VOICE".to_string(), Entry::AutoAccept { auto_accept: false, agent_first_callback: true }),
+                ]),
+            ),
+            (
+                ListKind::AfterContactWork,
+                BTreeMap::from([
+                    ("VOICE".to_string(), Entry::AfterContactWork { limit: 30, agent_first_callback: 15 }),
+                    ("TASK".to_string(), Entry::AfterContactWork { limit: 60, agent_first_callback: 0 }),
+                ]),
+            ),
+            (
+                ListKind::PhoneNumber,
+                BTreeMap::from([(
+                    "VOICE".to_string(),
+                    Entry::PhoneNumber { phone_type: PhoneType::DeskPhone, number: Some("+14155550100".into()) },
+                )]),
+            ),
+            (ListKind::PersistentConnection, BTreeMap::from([("VOICE".to_string(), Entry::PersistentConnection(true))])),
+            (ListKind::VoiceEnhancement, BTreeMap::from([("VOICE".to_string(), Entry::VoiceEnhancement("VOICE_ISOLATION".into()))])),
+        ]);
+        let l = lists_to_sdk(&configs);
+        let acw = l.after_contact_work.clone().unwrap();
+        let voice = acw.iter().find(|c| c.channel() == &sdk::Channel::Voice).unwrap();
+        assert_eq!(voice.agent_first_callback_after_contact_work_config().map(|c| c.after_contact_work_time_limit()), Some(15));
+        let task = acw.iter().find(|c| c.channel() == &sdk::Channel::Task).unwrap();
+        assert!(task.agent_first_callback_after_contact_work_config().is_none(), "0 is not sent");
+        let u = sdk::User::builder()
+            .id("u1")
+            .username("jdoe")
+            .set_auto_accept_configs(l.auto_accept)
+            .set_after_contact_work_configs(l.after_contact_work)
+            .set_phone_number_configs(l.phone_number)
+            .set_persistent_connection_configs(l.persistent_connection)
+            .set_voice_enhancement_configs(l.voice_enhancement)
+            .build();
+        assert_eq!(lists_from_sdk(&u), configs);
+    }
 }
