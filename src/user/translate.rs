@@ -701,5 +701,9 @@ mod tests {
             .set_voice_enhancement_configs(l.voice_enhancement)
             .build();
         assert_eq!(lists_from_sdk(&u), configs);
+        // And exported as properties, they read back the same.
+        let mut a = everything();
+        a.settings.channel_configs = lists_from_sdk(&u);
+        assert_eq!(exported(&a).settings.channel_configs, configs);
     }
 }
