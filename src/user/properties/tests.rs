@@ -513,3 +513,12 @@ fn a_refused_updates_password_and_directory_id_are_taken_as_never_applied() {
     assert_ne!(old.password, refused.password);
     assert_eq!(old.mentioned, refused.mentioned, "what the properties mention is not the rollback's business");
 }
+
+#[test]
+fn a_proficiencys_name_and_value_may_have_100_characters() {
+    let prof = |n: &str, v: &str| with(base(), "UserProficiencies", json!([{"AttributeName": n, "AttributeValue": v, "Level": "2"}]));
+    let a = |n: usize| "a".repeat(n);
+    assert!(parse(prof(&a(100), &a(100))).is_ok());
+    assert!(error_of(prof(&a(101), "x")).contains("UserProficiencies[0].AttributeName: must be at most 100 characters"));
+    assert!(error_of(prof("x", &a(101))).contains("UserProficiencies[0].AttributeValue: must be at most 100 characters"));
+}
