@@ -64,3 +64,51 @@ impl CustomResource for ConnectResources {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfn::event::{self, Intake};
+    use lambda_harness::events;
+    use serde_json::{json, Value};
+
+    fn ctx(e: Value) -> Ctx {
+        match event::parse(e) {
+            Intake::Request(r) => Ctx::new(*r, std::time::Instant::now() + std::time::Duration::from_secs(10)),
+            Intake::Malformed { reason, .. } => panic!("test event is malformed: {reason}"),
+        }
+    }
+
+    fn reason(o: Option<Outcome>) -> String {
+        match o {
+            Some(Outcome::Failed { reason, physical_resource_id: None }) => reason,
+            other => panic!("expected FAILED with the placeholder id, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_set_is_its_type_and_only_its_type() {
+        let props = json!({"InstanceId": "i", "Users": []});
+        assert!(is_set(&ctx(events::for_set(events::create("A", "https://x", props.clone())))));
+        assert!(!is_set(&ctx(events::create("A", "https://x", props.clone()))));
+        let mut other = events::create("A", "https://x", props);
+        other["ResourceType"] = json!("Custom::Agent");
+        assert!(!is_set(&ctx(other)));
+    }
+
+    #[test]
+    fn a_sets_properties_on_a_user_are_refused_pointing_to_the_set_type_but_never_on_delete() {
+        let user = json!({"InstanceId": "i", "Name": "a"});
+        assert!(set_properties_on_a_user(&ctx(events::create("A", "https://x", user.clone()))).is_none());
+
+        let both = json!({"InstanceId": "i", "users": [], "Burst": 5, "Name": "a"});
+        let r = reason(set_properties_on_a_user(&ctx(events::create("A", "https://x", both.clone()))));
+        assert!(r.starts_with("invalid properties: Users, Burst: a property of Custom::ConnectUserSet"), "{r}");
+        assert!(r.contains("this resource's type is Custom::ConnectUser; use Type: Custom::ConnectUserSet"), "{r}");
+        let mut untyped = events::update("A", "https://x", "i:u", both.clone(), user.clone());
+        untyped["ResourceType"] = json!("");
+        assert!(reason(set_properties_on_a_user(&ctx(untyped))).contains("this resource's type is not given"));
+
+        assert!(set_properties_on_a_user(&ctx(events::delete("A", "https://x", "i:u", both))).is_none(), "a Delete is never refused");
+    }
+}

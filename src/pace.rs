@@ -142,6 +142,26 @@ mod tests {
     }
 
     #[test]
+    fn idle_time_refills_at_the_rate() {
+        let t0 = Instant::now();
+        let mut b = Bucket::with_tokens(2.0, 5, 0, t0);
+        // A second at 2 per second: two tokens, then a wait of half a second.
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!((b.reserve(t1), b.reserve(t1), b.reserve(t1)), (Duration::ZERO, Duration::ZERO, Duration::from_millis(500)));
+    }
+
+    #[tokio::test]
+    async fn a_paced_call_really_waits_for_its_slot() {
+        let p = Pacer::new(10.0, 1);
+        let t0 = Instant::now();
+        p.wait("Op").await;
+        p.wait("Op").await;
+        p.wait("Op").await;
+        // Two intervals of 100 ms (a lower bound: sleeps never end early).
+        assert!(t0.elapsed() >= Duration::from_millis(200), "{:?}", t0.elapsed());
+    }
+
+    #[test]
     fn idle_time_refills_up_to_the_burst_only() {
         let t0 = Instant::now();
         let mut b = Bucket::new(2.0, 2, t0);

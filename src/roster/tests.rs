@@ -8,6 +8,8 @@ fn a_sets_physical_id_names_instance_and_holder_and_is_never_a_users() {
     assert_eq!(parse_physical_id(&id), Some(("inst-1", "stack/Agents")));
     assert_eq!(parse_physical_id("inst-1:user-1"), None);
     assert_eq!(parse_physical_id("create-failed-Agents-r1"), None);
+    assert_eq!(parse_physical_id(":set:stack/Agents"), None, "no instance");
+    assert_eq!(parse_physical_id("inst-1:set:"), None, "no holder");
     assert!(crate::user::ids::PhysicalId::parse(&id).is_none(), "a single user's Delete would not take it for a user");
 }
 
@@ -40,4 +42,13 @@ fn a_deletes_pace_comes_from_its_properties_or_the_defaults() {
     assert_eq!(pace_of(&props(json!({"RequestsPerSecond": "50", "Burst": "20"}))), (50.0, 20));
     assert_eq!(pace_of(&props(json!({"RequestsPerSecond": 0, "Burst": "x"}))), (2.0, 5));
     assert_eq!(pace_of(&props(json!({}))), (2.0, 5));
+}
+
+#[test]
+fn a_read_that_did_not_fit_continues_and_any_other_failure_fails() {
+    let e = |code: &str| ApiError { operation: "SearchUsers", code: code.into(), message: "m".into(), attempts: 1 };
+    assert!(matches!(stop_of("reading", &e(DEFERRED)), Stop::Deferred(why) if why == "reading did not fit this invocation"));
+    assert!(
+        matches!(stop_of("reading", &e("AccessDeniedException")), Stop::Failed(why) if why.starts_with("reading failed: ") && why.ends_with("nothing was changed"))
+    );
 }
