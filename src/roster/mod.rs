@@ -80,6 +80,15 @@ fn pace_of(props: &Map<String, Value>) -> (f64, u32) {
     (rate, burst)
 }
 
+/// The pacer of invocation `round` for a set's (rate, burst): (rate, burst, tokens at the start). The server's
+/// bucket may be empty when a continuation begins (the invocation before it used it), so a continuation starts
+/// with one token; and one token is always kept in reserve, for calls that reach Connect closer together than
+/// they were sent.
+fn pacing(round: u32, (rate, burst): (f64, u32)) -> (f64, u32, u32) {
+    let start = if round == 0 { burst.saturating_sub(1).max(1) } else { 1 };
+    (rate * RATE_MARGIN, burst, start)
+}
+
 /// What the set's answer says: only the resulting state, so that any invocation that answers the same request
 /// answers the same.
 fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -98,10 +107,8 @@ impl ConnectUserSet {
 
     /// The Connect client of one invocation, every call paced under the set's rate.
     fn paced(&self, ctx: &Ctx, pace: (f64, u32)) -> (Connect, Arc<Pacer>) {
-        // The server's bucket may be empty when a continuation begins (the invocation before it used it); and one
-        // token is always kept in reserve, for calls that reach Connect closer together than they were sent.
-        let start_tokens = if ctx.round == 0 { pace.1.saturating_sub(1).max(1) } else { 1 };
-        let pacer = Arc::new(Pacer::starting_with(pace.0 * RATE_MARGIN, pace.1, start_tokens));
+        let (rate, burst, start_tokens) = pacing(ctx.round, pace);
+        let pacer = Arc::new(Pacer::starting_with(rate, burst, start_tokens));
         (self.connect.paced(pacer.clone(), Some(ctx.continue_by)), pacer)
     }
 

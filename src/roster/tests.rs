@@ -52,3 +52,10 @@ fn a_read_that_did_not_fit_continues_and_any_other_failure_fails() {
         matches!(stop_of("reading", &e("AccessDeniedException")), Stop::Failed(why) if why.starts_with("reading failed: ") && why.ends_with("nothing was changed"))
     );
 }
+
+#[test]
+fn a_set_paces_a_hair_under_its_rate_and_keeps_a_token_in_reserve() {
+    assert_eq!(pacing(0, (2.0, 5)), (1.99, 5, 4), "the first invocation: the burst less one");
+    assert_eq!(pacing(1, (2.0, 5)), (1.99, 5, 1), "a continuation: one token");
+    assert_eq!(pacing(0, (50.0, 1)), (49.75, 1, 1), "never none");
+}

@@ -424,6 +424,8 @@ fn edit_distance_counts_each_insertion_deletion_and_substitution() {
     assert_eq!(distance("kitten", "sitting"), 3);
     assert_eq!(distance("ab", "b"), 1, "a deletion");
     assert_eq!(distance("b", "ab"), 1, "an insertion");
+    assert_eq!(distance("aab", "b"), 2, "two deletions (no substitution can stand in for them)");
+    assert_eq!(distance("b", "aab"), 2, "two insertions");
     assert_eq!(distance("abc", ""), 3);
     assert_eq!(distance("same", "same"), 0);
 }
