@@ -12,21 +12,12 @@ const LOGICAL: &str = "Agents";
 
 fn set(live: &Live) -> ConnectUserSet {
     // Secrets Manager and S3 are not reached by these tests: passwords are inline, entries are in `Users`.
-    let secrets = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
     let s3 = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
         .endpoint_url("http://127.0.0.1:9")
         .build();
-    ConnectUserSet::new(
-        live.connect.clone(),
-        Secrets::new(aws_sdk_secretsmanager::Client::from_conf(secrets)),
-        s3::Files::new(aws_sdk_s3::Client::from_conf(s3)),
-    )
+    ConnectUserSet::new(live.connect.clone(), no_secrets(), s3::Files::new(aws_sdk_s3::Client::from_conf(s3)))
 }
 
 fn ctx_until(e: Value, deadline: Instant) -> Ctx {
@@ -73,32 +64,8 @@ fn set_id() -> String {
     physical_id(IID, &holder())
 }
 
-fn success(o: Outcome) -> (String, BTreeMap<String, String>) {
-    match o {
-        Outcome::Success { physical_resource_id, data } => (physical_resource_id, data),
-        other => panic!("expected SUCCESS, got {other:?}"),
-    }
-}
-
-fn failure(o: Outcome) -> (String, Option<String>) {
-    match o {
-        Outcome::Failed { reason, physical_resource_id } => (reason, physical_resource_id),
-        other => panic!("expected FAILED, got {other:?}"),
-    }
-}
-
-/// The successful write operations called since the log was cleared, in order.
-async fn writes(live: &Live) -> Vec<String> {
-    let reads = ["DescribeUser", "ListUserProficiencies", "ListUsers", "SearchUsers", "ListTagsForResource", "DescribeInstance"];
-    live.calls().await.into_iter().filter(|(op, s)| *s == 200 && !reads.contains(&op.as_str())).map(|(op, _)| op).collect()
-}
-
 async fn count(live: &Live, op: &str) -> usize {
     live.calls().await.iter().filter(|(o, _)| o == op).count()
-}
-
-async fn clear(live: &Live) {
-    live.control("DELETE", "calls", None).await;
 }
 
 /// The instance's users by name (the emulator's own state, not the set's reading of it).

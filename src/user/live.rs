@@ -11,12 +11,7 @@ use std::collections::BTreeMap;
 
 fn resource(live: &Live) -> ConnectUserResource {
     // Secrets Manager is not reached by these tests: the passwords are inline.
-    let secrets = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    ConnectUserResource::new(live.connect.clone(), Secrets::new(aws_sdk_secretsmanager::Client::from_conf(secrets)))
+    ConnectUserResource::new(live.connect.clone(), no_secrets())
 }
 
 fn ctx(e: Value) -> Ctx {
@@ -51,30 +46,6 @@ fn agent() -> Value {
 fn with(mut v: Value, key: &str, x: Value) -> Value {
     v[key] = x;
     v
-}
-
-fn success(o: Outcome) -> (String, BTreeMap<String, String>) {
-    match o {
-        Outcome::Success { physical_resource_id, data } => (physical_resource_id, data),
-        other => panic!("expected SUCCESS, got {other:?}"),
-    }
-}
-
-fn failure(o: Outcome) -> (String, Option<String>) {
-    match o {
-        Outcome::Failed { reason, physical_resource_id } => (reason, physical_resource_id),
-        other => panic!("expected FAILED, got {other:?}"),
-    }
-}
-
-/// The write operations called since the log was cleared.
-async fn writes(live: &Live) -> Vec<String> {
-    let reads = ["DescribeUser", "ListUserProficiencies", "ListUsers", "SearchUsers", "ListTagsForResource"];
-    live.calls().await.into_iter().filter(|(op, s)| *s == 200 && !reads.contains(&op.as_str())).map(|(op, _)| op).collect()
-}
-
-async fn clear(live: &Live) {
-    live.control("DELETE", "calls", None).await;
 }
 
 #[tokio::test]

@@ -70,6 +70,40 @@ impl Live {
     }
 }
 
+/// A Secrets Manager client for tests whose passwords are inline: it is never reached.
+pub(crate) fn no_secrets() -> Secrets {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    Secrets::new(aws_sdk_secretsmanager::Client::from_conf(config))
+}
+
+pub(crate) fn success(o: crate::cfn::Outcome) -> (String, BTreeMap<String, String>) {
+    match o {
+        crate::cfn::Outcome::Success { physical_resource_id, data } => (physical_resource_id, data),
+        other => panic!("expected SUCCESS, got {other:?}"),
+    }
+}
+
+pub(crate) fn failure(o: crate::cfn::Outcome) -> (String, Option<String>) {
+    match o {
+        crate::cfn::Outcome::Failed { reason, physical_resource_id } => (reason, physical_resource_id),
+        other => panic!("expected FAILED, got {other:?}"),
+    }
+}
+
+/// The successful write operations called since the log was cleared, in order.
+pub(crate) async fn writes(live: &Live) -> Vec<String> {
+    let reads = ["DescribeUser", "ListUserProficiencies", "ListUsers", "SearchUsers", "ListTagsForResource", "DescribeInstance"];
+    live.calls().await.into_iter().filter(|(op, s)| *s == 200 && !reads.contains(&op.as_str())).map(|(op, _)| op).collect()
+}
+
+pub(crate) async fn clear(live: &Live) {
+    live.control("DELETE", "calls", None).await;
+}
+
 pub(crate) fn soon() -> Instant {
     Instant::now() + Duration::from_secs(20)
 }
