@@ -76,8 +76,9 @@ export class ConnectUserProvider extends Construct {
       description: 'connect-user-resource: Custom::ConnectUser and Custom::ConnectUserSet (Amazon Connect users)',
     });
     // A roster longer than one invocation continues in an asynchronous invocation of the function itself; Lambda's
-    // own retries of those would deliver a continuation twice, so they are off.
-    this.function.configureAsyncInvoke({ retryAttempts: 0 });
+    // own retries of those would deliver a continuation twice, so they are off. CloudFormation gives up on an
+    // event an hour after sending it at the latest, so older events are dropped rather than run late.
+    this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(1) });
     // In a policy of its own, which the function does not depend on (its own ARN in its role's default policy
     // would be a circular dependency).
     new iam.Policy(this, 'ContinuePolicy', {

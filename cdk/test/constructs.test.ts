@@ -169,7 +169,7 @@ test('the provider may continue a long roster in a new invocation of itself, and
   const s = stack();
   const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
   const t = Template.fromStack(s);
-  t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
+  t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 3600, Qualifier: '$LATEST' });
   const lambda = policyStatements(t).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('lambda:')));
   assert.equal(lambda.length, 2);
   const invoke = lambda.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction'));

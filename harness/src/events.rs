@@ -7,6 +7,13 @@ use std::collections::HashMap;
 
 pub const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/connect-users/5b9c8f10-1111-11ef-9a3b-0a1b2c3d4e5f";
 
+/// The holder tag value the function gives a resource `logical_id` of the stack `STACK_ID`:
+/// `<stack name>/<stack guid>/<logical id>`.
+pub fn holder(logical_id: &str) -> String {
+    let name_and_guid = STACK_ID.split_once(":stack/").map(|(_, rest)| rest).unwrap_or(STACK_ID);
+    format!("{name_and_guid}/{logical_id}")
+}
+
 /// A custom resource event as CloudFormation sends it.
 pub fn event(request_type: &str, logical_id: &str, response_url: &str, props: Value) -> Value {
     let mut p = props;

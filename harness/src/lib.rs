@@ -91,11 +91,18 @@ impl Receiver {
         Ok(Receiver { addr, state, notify, _stop: stop })
     }
 
-    /// A presigned-looking URL, with a signature in the query string like S3's.
+    /// A presigned-looking URL as CloudFormation makes it when it sends an event now: SigV4, signed now, with a
+    /// signature in the query string like S3's.
     pub fn url(&self, name: &str) -> String {
+        self.url_signed_at(name, now_ms())
+    }
+
+    /// The same URL signed at `signed_ms` (epoch ms): an event that waited in Lambda's queue since then.
+    pub fn url_signed_at(&self, name: &str, signed_ms: u64) -> String {
         format!(
-            "http://{}/responses/{name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=sig{}",
+            "http://{}/responses/{name}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={}&X-Amz-Expires=7200&X-Amz-Signature=sig{}",
             self.addr,
+            amz_date(signed_ms),
             uuid::Uuid::new_v4().simple()
         )
     }
@@ -211,6 +218,23 @@ pub struct RuntimeApi {
 
 /// The ARN every invocation is made as.
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource";
+
+/// Epoch milliseconds as SigV4's `X-Amz-Date` (`YYYYMMDDTHHMMSSZ`).
+pub fn amz_date(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
 
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)

@@ -4,8 +4,8 @@
 //!
 //! Nothing but the marker is carried: a resource re-reads its state from the service it manages in every
 //! invocation, so a repeated or overlapping invocation finds less (or nothing) to do. The marker carries the
-//! time the event was first seen, so that every invocation of the chain stops in time to answer FAILED before
-//! CloudFormation's `ServiceTimeout` runs out.
+//! time CloudFormation sent the event (see [`super::clock`]), so that every invocation of the chain stops in
+//! time to answer FAILED before CloudFormation's `ServiceTimeout` runs out.
 //!
 //! [`Outcome::Continue`]: super::Outcome::Continue
 
@@ -24,7 +24,8 @@ pub struct Marker {
     /// 0 for the invocation CloudFormation made, then 1, 2, ...
     #[serde(rename = "Round")]
     pub round: u32,
-    /// When the first invocation began (epoch ms): the safe stand-in for when CloudFormation sent the event.
+    /// When CloudFormation sent the event (epoch ms): the ResponseURL's signing time, or, when the URL does not
+    /// say, when the first invocation began.
     #[serde(rename = "StartedMs")]
     pub started_ms: u64,
     /// When the chain stops and answers FAILED (epoch ms), early enough for the answer to arrive before
@@ -39,11 +40,13 @@ pub fn reserve_ms(service_timeout_s: u64) -> u64 {
 }
 
 impl Marker {
-    /// The marker of an event's first invocation.
-    pub fn first(now_ms: u64, service_timeout_s: Option<u64>) -> Marker {
+    /// The marker of an event's first invocation: CloudFormation's clock started at `signed_ms` (when the
+    /// ResponseURL was signed; never later than now), or now when that is unknown.
+    pub fn first(now_ms: u64, signed_ms: Option<u64>, service_timeout_s: Option<u64>) -> Marker {
+        let started = signed_ms.map_or(now_ms, |s| s.min(now_ms));
         let timeout = service_timeout_s.unwrap_or(DEFAULT_SERVICE_TIMEOUT_S).clamp(1, DEFAULT_SERVICE_TIMEOUT_S);
-        let give_up = now_ms + (timeout * 1000).saturating_sub(reserve_ms(timeout)).max(1_000);
-        Marker { round: 0, started_ms: now_ms, give_up_at_ms: give_up }
+        let give_up = started + (timeout * 1000).saturating_sub(reserve_ms(timeout)).max(1_000);
+        Marker { round: 0, started_ms: started, give_up_at_ms: give_up }
     }
 
     pub fn next(&self) -> Marker {
@@ -90,19 +93,31 @@ mod tests {
 
     #[test]
     fn the_first_marker_gives_up_a_reserve_before_service_timeout() {
-        let m = Marker::first(NOW, None);
+        let m = Marker::first(NOW, None, None);
         assert_eq!(m.round, 0);
         assert_eq!(m.started_ms, NOW);
         assert_eq!(m.give_up_at_ms, NOW + 3_600_000 - 60_000, "an hour by default, a minute kept back");
-        assert_eq!(Marker::first(NOW, Some(300)).give_up_at_ms, NOW + 300_000 - 30_000, "a tenth of a shorter timeout");
-        assert_eq!(Marker::first(NOW, Some(10)).give_up_at_ms, NOW + 8_000, "at least 2 s kept back");
-        assert_eq!(Marker::first(NOW, Some(99_999)).give_up_at_ms, NOW + 3_540_000, "never more than an hour");
-        assert_eq!(Marker::first(NOW, Some(1)).give_up_at_ms, NOW + 1_000, "at least a second of work");
+        assert_eq!(Marker::first(NOW, None, Some(300)).give_up_at_ms, NOW + 300_000 - 30_000, "a tenth of a shorter timeout");
+        assert_eq!(Marker::first(NOW, None, Some(10)).give_up_at_ms, NOW + 8_000, "at least 2 s kept back");
+        assert_eq!(Marker::first(NOW, None, Some(99_999)).give_up_at_ms, NOW + 3_540_000, "never more than an hour");
+        assert_eq!(Marker::first(NOW, None, Some(1)).give_up_at_ms, NOW + 1_000, "at least a second of work");
+    }
+
+    #[test]
+    fn the_clock_starts_when_cloudformation_signed_the_event() {
+        let waited = Marker::first(NOW, Some(NOW - 1_200_000), None);
+        assert_eq!(waited.started_ms, NOW - 1_200_000);
+        assert_eq!(waited.give_up_at_ms, NOW - 1_200_000 + 3_540_000, "20 minutes in the queue leave 39 of the 59");
+        assert_eq!(
+            Marker::first(NOW, Some(NOW + 5_000), Some(300)),
+            Marker::first(NOW, None, Some(300)),
+            "a signing time ahead of now is now"
+        );
     }
 
     #[test]
     fn next_keeps_the_chain_start_and_limit() {
-        let m = Marker::first(NOW, Some(600));
+        let m = Marker::first(NOW, None, Some(600));
         let n = m.next().next();
         assert_eq!((n.round, n.started_ms, n.give_up_at_ms), (2, m.started_ms, m.give_up_at_ms));
     }

@@ -4,6 +4,7 @@
 //! own deadline, whatever the resource does (fails, hangs, panics). A resource only implements
 //! [`CustomResource`]; intake, coercion, deadlines, panic guards and the response PUT live here.
 
+pub mod clock;
 pub mod coerce;
 pub mod continuation;
 pub mod deadline;
@@ -184,38 +185,55 @@ impl<R: CustomResource> Protocol<R> {
             }
             Intake::Request(req) => {
                 let now = deadline::now_ms();
-                let marker = req.continuation.unwrap_or_else(|| continuation::Marker::first(now, req.service_timeout));
-                if req.continuation.is_some() && now >= marker.give_up_at_ms {
-                    // The chain has answered by now (it gives up at this time at the latest), or CloudFormation
-                    // times the event out: an answer from here could only contradict it.
-                    tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
-                    return Ok("EXPIRED".into());
+                let marker = req
+                    .continuation
+                    .unwrap_or_else(|| continuation::Marker::first(now, clock::signed_at_ms(&req.response_url, now), req.service_timeout));
+                if req.continuation.is_none() {
+                    tracing::info!(
+                        waited_ms = now - marker.started_ms,
+                        give_up_in_ms = marker.give_up_at_ms as i64 - now as i64,
+                        "event received"
+                    );
                 }
-                if req.continuation.is_some() {
-                    chained = true;
-                    if self.already_answered(invocation, &ledger_key, "before any work").await {
-                        return Ok("ANSWERED".into());
+                if let Some(late) = too_late(&req, &marker, now) {
+                    tracing::error!(
+                        waited_s = (now - marker.started_ms) / 1000,
+                        "the event waited too long in Lambda's queue: nothing is done"
+                    );
+                    late
+                } else {
+                    if req.continuation.is_some() && now >= marker.give_up_at_ms {
+                        // The chain has answered by now (it gives up at this time at the latest), or CloudFormation
+                        // times the event out: an answer from here could only contradict it.
+                        tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
+                        return Ok("EXPIRED".into());
                     }
-                }
-                let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
-                if req.request_type == RequestType::Update {
-                    failed_update = req.old_properties.as_ref().map(|old| ledger::update_digest(&req.properties, old));
-                }
-                let probe = self.rollback_probe(&req, invocation);
-                let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe).await;
-                match (outcome, req) {
-                    (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
+                    if req.continuation.is_some() {
                         chained = true;
-                        let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
-                        match self.relay(&req, &marker, invocation, &progress, delivery_deadline).await {
-                            Ok(()) => return Ok("CONTINUED".into()),
-                            Err(reason) => Outcome::Failed { reason, physical_resource_id: made },
+                        if self.already_answered(invocation, &ledger_key, "before any work").await {
+                            return Ok("ANSWERED".into());
                         }
                     }
-                    (Outcome::Continue { progress, physical_resource_id }, None) => {
-                        Outcome::Failed { reason: format!("internal error: the request was lost: {progress}"), physical_resource_id }
+                    let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
+                    if req.request_type == RequestType::Update {
+                        failed_update = req.old_properties.as_ref().map(|old| ledger::update_digest(&req.properties, old));
                     }
-                    (o, _) => o,
+                    let probe = self.rollback_probe(&req, invocation);
+                    let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe).await;
+                    match (outcome, req) {
+                        (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
+                            chained = true;
+                            let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
+                            match self.relay(&req, &marker, invocation, &progress, delivery_deadline).await {
+                                Ok(()) => return Ok("CONTINUED".into()),
+                                Err(reason) => Outcome::Failed { reason, physical_resource_id: made },
+                            }
+                        }
+                        (Outcome::Continue { progress, physical_resource_id }, None) => {
+                            Outcome::Failed { reason: format!("internal error: the request was lost: {progress}"), physical_resource_id }
+                        }
+                        (o, _) => o,
+                    }
                 }
             }
         };
@@ -370,6 +388,23 @@ impl<R: CustomResource> Protocol<R> {
         let recorded = progress.lock().ok().and_then(|g| g.clone());
         (Outcome::Failed { reason: failure, physical_resource_id: recorded.or(existing) }, None)
     }
+}
+
+/// The answer to an event whose first invocation comes too late to start work (see [`clock`]): it waited in
+/// Lambda's queue until CloudFormation has given up on it, or nearly. No call is made for it.
+fn too_late(req: &Request, marker: &continuation::Marker, now_ms: u64) -> Option<Outcome> {
+    if req.continuation.is_some() || now_ms + clock::min_first_run_ms(marker.started_ms, marker.give_up_at_ms) <= marker.give_up_at_ms {
+        return None;
+    }
+    let waited = now_ms.saturating_sub(marker.started_ms) / 1000;
+    let when = if now_ms >= marker.give_up_at_ms {
+        "CloudFormation has given up on it by now".to_string()
+    } else {
+        format!("CloudFormation gives up on it in {} s, too soon to start", (marker.give_up_at_ms - now_ms) / 1000)
+    };
+    Some(Outcome::failed(format!(
+        "this event waited {waited} s in Lambda's queue before the function could start on it and {when}; nothing was changed. The function's reserved concurrency may be too low for the stack's events; retry the stack operation"
+    )))
 }
 
 /// What recording on the function's tags leaves the response's PUT (or half the time left, when less).

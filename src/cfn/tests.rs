@@ -379,3 +379,53 @@ fn a_record_leaves_the_response_its_room() {
     assert_eq!(record_room(Duration::from_secs(2)), Duration::from_secs(1), "never more than half");
     assert_eq!(record_room(Duration::ZERO), Duration::ZERO);
 }
+
+/// An event whose ResponseURL CloudFormation signed `ago_ms` before now, answered by the toy resource.
+async fn run_signed(event: Value, ago_ms: u64) -> Vec<lambda_harness::Received> {
+    let rx = Receiver::start().await.unwrap();
+    let mut e = event;
+    e["ResponseURL"] = json!(rx.url_signed_at("r", deadline::now_ms() - ago_ms));
+    protocol().handle(e, deadline::now_ms() + 30_000).await.unwrap();
+    rx.for_name("r")
+}
+
+#[tokio::test]
+async fn an_event_that_waited_past_cloudformations_give_up_time_is_answered_without_running() {
+    // The panicking mode tells whether the resource ran: it would answer "the handler panicked".
+    let got = run_signed(create("panic"), 3_600_000).await;
+    assert_eq!(got.len(), 1);
+    let reason = got[0].json()["Reason"].as_str().unwrap().to_string();
+    assert!(reason.starts_with("this event waited 3600 s in Lambda's queue"), "{reason}");
+    assert!(reason.contains("CloudFormation has given up on it by now; nothing was changed"), "{reason}");
+    assert_eq!(got[0].json()["Status"], "FAILED");
+    assert!(got[0].json()["PhysicalResourceId"].as_str().unwrap().starts_with("create-failed-Toy-"), "a Create that made nothing");
+
+    // Three seconds before it gives up (an hour less the minute kept back): too close to start.
+    let got = run_signed(create("panic"), 3_540_000 - 3_000).await;
+    let reason = got[0].json()["Reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("CloudFormation gives up on it in 2 s, too soon to start; nothing was changed"), "{reason}");
+
+    // A ServiceTimeout of its own counts from the signing time too.
+    let mut short = create("panic");
+    short["ResourceProperties"]["ServiceTimeout"] = json!("300");
+    let reason = run_signed(short, 300_000).await[0].json()["Reason"].as_str().unwrap().to_string();
+    assert!(reason.starts_with("this event waited 300 s"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_event_that_waited_but_has_time_left_runs_and_its_chain_counts_from_the_signing_time() {
+    let got = run_signed(create("ok"), 1_200_000).await;
+    assert_eq!(got[0].json()["Status"], "SUCCESS", "20 minutes in the queue leave 39 of the hour's 59");
+    let got = run_signed(create("panic"), 3_540_000 - 6_000).await;
+    assert!(got[0].json()["Reason"].as_str().unwrap().contains("panicked"), "six seconds are enough to start");
+
+    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let rx = Receiver::start().await.unwrap();
+    let signed = deadline::now_ms() - 1_200_000;
+    let mut e = create("long");
+    e["ResponseURL"] = json!(rx.url_signed_at("r", signed));
+    assert_eq!(relaying(&runtime).handle(e, invocation(30_000)).await.unwrap(), json!({"responses": ["CONTINUED"]}));
+    let marker: continuation::Marker = serde_json::from_value(runtime.invoked()[0][continuation::KEY].clone()).unwrap();
+    assert_eq!(marker.started_ms, signed / 1000 * 1000, "the chain's clock is CloudFormation's (X-Amz-Date has whole seconds)");
+    assert_eq!(marker.give_up_at_ms, marker.started_ms + 3_540_000);
+}

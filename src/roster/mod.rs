@@ -20,9 +20,10 @@ pub mod source;
 
 use crate::cfn::{Ctx, CustomResource, Outcome};
 use crate::pace::Pacer;
-use crate::user::api::{ApiError, Connect, Named, Secrets, DEFERRED};
+use crate::user::api::{ApiError, Connect, Named, Secrets};
+use crate::user::planner::TakeOver;
 use crate::user::properties::{self, PasswordSource, Settings};
-use crate::user::{reason, translate};
+use crate::user::{reason, translate, TakeOverError};
 use props::{OldEntry, SetProps};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -54,14 +55,15 @@ enum Stop {
 }
 
 fn stop_of(what: &str, e: &ApiError) -> Stop {
-    if e.code == DEFERRED {
+    if e.deferred {
         Stop::Deferred(format!("{what} did not fit this invocation"))
     } else {
         Stop::Failed(format!("{what} failed: {}; nothing was changed", reason(e)))
     }
 }
 
-/// `<instance-id>:set:<stack name>/<logical id>`: stable for the resource, distinct from a user's id.
+/// `<instance-id>:set:<holder>`: stable for the resource, distinct from a user's id. The holder (see
+/// [`translate::holder_value`]) is part of it, so that every later event of the set knows whom it acts as.
 pub fn physical_id(instance_id: &str, holder: &str) -> String {
     format!("{instance_id}:set:{holder}")
 }
@@ -69,6 +71,19 @@ pub fn physical_id(instance_id: &str, holder: &str) -> String {
 /// The instance of a set's physical id.
 pub fn parse_physical_id(id: &str) -> Option<(&str, &str)> {
     id.split_once(":set:").filter(|(i, h)| !i.is_empty() && !h.is_empty())
+}
+
+/// The holder a set acts as in `instance_id`: the one its physical id names when that is this resource's and the
+/// instance is the same. A set created by this version names the stack's identity there; one created by an
+/// earlier version keeps the holder it tagged its users with (`<stack name>/<logical id>`), so that its
+/// Updates and Delete still find them. Anything else (a Create, a new instance, a placeholder) is the stack's own.
+pub fn set_holder(r: &crate::cfn::Request, instance_id: &str) -> String {
+    let own = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+    let legacy = translate::legacy_holder_value(&r.stack_id, &r.logical_resource_id);
+    match r.physical_resource_id.as_deref().and_then(parse_physical_id) {
+        Some((i, h)) if i == instance_id && h == legacy && h != own => legacy,
+        _ => own,
+    }
 }
 
 /// The request rate and burst of properties that may not be valid (a Delete's): the defaults where unreadable.
@@ -382,7 +397,7 @@ impl ConnectUserSet {
         instance_id: &str,
     ) -> Outcome {
         let r = &ctx.request;
-        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let holder = set_holder(r, instance_id);
         let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
         let id = physical_id(instance_id, &holder);
         let started = Instant::now();
@@ -392,13 +407,13 @@ impl ConnectUserSet {
         let mut planner = plan::Planner::new(wanted, previous, &marker);
         let held_count = match self.held(&connect, instance_id, &holder, wanted.is_none(), &mut planner, ctx.deadline).await {
             Ok(n) => n,
-            Err(e) if e.code == DEFERRED => return cont("reading the users the set holds did not fit this invocation".into()),
+            Err(e) if e.deferred => return cont("reading the users the set holds did not fit this invocation".into()),
             Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
         };
         let taken = if planner.needs_names() {
             match connect.list_users(instance_id, ctx.deadline).await {
                 Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
-                Err(e) if e.code == DEFERRED => return cont("reading the instance's user names did not fit this invocation".into()),
+                Err(e) if e.deferred => return cont("reading the instance's user names did not fit this invocation".into()),
                 Err(e) => return failed(format!("{}; nothing was changed", reason(&e))),
             }
         } else {
@@ -420,6 +435,16 @@ impl ConnectUserSet {
             },
             _ => HashMap::new(),
         };
+        let imports: Vec<usize> =
+            set_plan.work.iter().filter_map(|w| if let plan::Work::Import { entry } = w { Some(*entry) } else { None }).collect();
+        let checked = match wanted {
+            Some(set) if !imports.is_empty() => match check_imports(&connect, set, &imports, &holder, ctx.deadline).await {
+                Ok(c) => c,
+                Err(Stop::Failed(why)) => return failed(format!("{why}; nothing was changed")),
+                Err(Stop::Deferred(progress)) => return cont(progress),
+            },
+            _ => HashMap::new(),
+        };
         let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
         for w in &set_plan.work {
             *counts.entry(w.kind()).or_default() += 1;
@@ -434,6 +459,7 @@ impl ConnectUserSet {
             holder: &holder,
             marker: &marker,
             passwords: &passwords,
+            checked: &checked,
             deadline: ctx.deadline,
             continue_by: ctx.continue_by,
         };
@@ -501,7 +527,7 @@ impl ConnectUserSet {
         let mut ids = held_ids;
         for rep in &ran.reports {
             match rep.action {
-                "deleted" | "released" => {
+                "deleted" | "released" | "left" => {
                     ids.remove(&rep.name);
                 }
                 _ => {
@@ -523,6 +549,53 @@ impl ConnectUserSet {
             Stop::Deferred(progress) => Outcome::Continue { progress, physical_resource_id: id },
         }
     }
+}
+
+/// Every take-over of the plan checked before the first write (paced reads, several at once), so that one
+/// wrong `ImportId` among many changes refuses the whole Update before anything is changed; every refusal is
+/// reported. Reads that do not fit this invocation make it continue (nothing has been written yet).
+async fn check_imports(
+    connect: &Connect,
+    set: &SetProps,
+    imports: &[usize],
+    holder: &str,
+    deadline: Instant,
+) -> Result<HashMap<usize, TakeOver>, Stop> {
+    use futures::StreamExt;
+    let checks: Vec<(usize, Result<TakeOver, TakeOverError>)> = futures::stream::iter(imports.iter().copied())
+        .map(move |i| async move {
+            let checked = match set.entries.get(i).and_then(|e| e.props.import.as_ref().map(|t| (e, t))) {
+                Some((e, target)) => crate::user::check_take_over(connect, &e.props, target, holder, deadline).await,
+                None => Err(TakeOverError::Refused("internal error: no ImportId".into())),
+            };
+            (i, checked)
+        })
+        .buffer_unordered(run::PER_KIND)
+        .collect()
+        .await;
+    let (mut ok, mut refused, mut deferred) = (HashMap::new(), Vec::new(), false);
+    for (i, r) in checks {
+        match r {
+            Ok(t) => {
+                ok.insert(i, t);
+            }
+            Err(TakeOverError::Deferred) => deferred = true,
+            Err(TakeOverError::Refused(why)) => refused.push((i, why)),
+        }
+    }
+    if !refused.is_empty() {
+        refused.sort_by_key(|(i, _)| *i);
+        let shown: Vec<String> =
+            refused.iter().map(|(i, why)| format!("{}: {why}", set.entries.get(*i).map(|e| e.what()).unwrap_or_default())).collect();
+        for p in &shown {
+            tracing::warn!(problem = %p, "take-over refused");
+        }
+        return Err(Stop::Failed(source::capped(&shown, source::PROBLEMS_BUDGET)));
+    }
+    if deferred {
+        return Err(Stop::Deferred("checking the entries that take users over did not fit this invocation".into()));
+    }
+    Ok(ok)
 }
 
 /// The Name-to-password map of the set's secret (the whole secret, or its object under `key`).

@@ -235,10 +235,17 @@ pub fn entry_changes(e: &Entry, old: Option<&OldEntry>, actual: &Actual, marker:
     };
     let mut records = BTreeMap::new();
     if e.props.import.is_none() && !created_by_set(actual) {
+        // The entry no longer imports the user: the set owns it now, and deletes it with the set.
         records.insert(MARKER_TAG.to_string(), marker.to_string());
     }
     if !changes.is_empty() && actual.marker_tags.get(ENTRY_TAG) != Some(&e.digest) {
         records.insert(ENTRY_TAG.to_string(), e.digest.clone());
+    }
+    if e.props.import.is_some() && created_by_set(actual) {
+        // The entry imports the user (again: ImportId restored by hand or by a rollback): the set does not own it
+        // any more, and only releases it. Before the settings' calls, so that a failure half-way never leaves a
+        // user with ImportId that the set would delete.
+        changes.insert(0, Change::Untag(vec![MARKER_TAG.to_string()]));
     }
     if !records.is_empty() {
         match changes.last_mut() {

@@ -4,9 +4,10 @@
 
 use crate::roster::plan::{self, Work, ENTRY_TAG};
 use crate::roster::props::SetProps;
-use crate::user::api::{ApiError, Connect, DEFERRED};
+use crate::user::api::{ApiError, Connect};
 use crate::user::ids::PhysicalId;
-use crate::user::planner::{self, Actual, Change};
+use crate::user::planner::{self, Actual, Change, TakeOver};
+use crate::user::TakeOverError;
 use crate::user::{self, translate};
 use futures::StreamExt;
 use serde::Serialize;
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// Users worked on at once per kind of work. Pacing, not this, sets the rate; this only keeps enough calls
 /// queued for every operation's turn to be used.
-const PER_KIND: usize = 12;
+pub const PER_KIND: usize = 12;
 
 /// What happened to one user, as logged.
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +49,8 @@ pub struct Exec<'a> {
     pub marker: &'a str,
     /// Passwords by entry Name, for the entries to create.
     pub passwords: &'a HashMap<String, String>,
+    /// The take-overs of the plan, checked before any write, by entry index.
+    pub checked: &'a HashMap<usize, TakeOver>,
     pub deadline: Instant,
     pub continue_by: Instant,
 }
@@ -112,7 +115,7 @@ pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
 }
 
 fn failed_or_deferred(what: String, e: &ApiError) -> Done {
-    if e.code == DEFERRED {
+    if e.deferred {
         Done::Deferred
     } else {
         Done::Failed(format!("{what}: {}", user::reason(e)))
@@ -129,8 +132,9 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
         Work::Import { entry: i } => {
             let Some(e) = entry(i) else { return Done::Failed("internal error: no entry".into()) };
             let Some(target) = e.props.import.as_ref() else { return Done::Failed("internal error: no ImportId".into()) };
+            let Some(checked) = x.checked.get(&i).cloned() else { return Done::Failed("internal error: a take-over not checked".into()) };
             let records = BTreeMap::from([(ENTRY_TAG.to_string(), e.digest.clone())]);
-            match user::take_over(x.connect, &e.props, target, x.holder, &records, x.deadline).await {
+            match user::make_take_over(x.connect, target, checked, &records, x.deadline).await {
                 Ok(before) => Done::Report(Report {
                     name: e.props.name.clone(),
                     user_id: before.user_id,
@@ -138,8 +142,8 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
                     calls: vec![],
                     outcome: "ok".into(),
                 }),
-                Err(why) if why.contains(DEFERRED) => Done::Deferred,
-                Err(why) => Done::Failed(format!("{}: {why}", e.what())),
+                Err(TakeOverError::Deferred) => Done::Deferred,
+                Err(TakeOverError::Refused(why)) => Done::Failed(format!("{}: {why}", e.what())),
             }
         }
         Work::Update { entry: i, user, changes } => match entry(i) {
@@ -168,21 +172,57 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
                 }
             }
         }
-        Work::Delete { user } => match x.connect.delete_user(x.instance_id, &user.user_id, x.deadline).await {
+        Work::Delete { user } => let_go(&user, "deleted", x).await,
+        Work::Release { user } => let_go(&user, "released", x).await,
+    }
+}
+
+/// Deletes a user the set created and no longer wants, or releases one it took over, after confirming from the
+/// user itself which it is (`planned`: what the search page said, for a user gone since).
+async fn let_go(user: &Actual, planned: &'static str, x: &Exec<'_>) -> Done {
+    let user = match confirmed(user, planned, x).await {
+        Ok(fresh) => fresh,
+        Err(done) => return done,
+    };
+    let imported = x.previous.get(&user.username).is_some_and(|o| o.import_given);
+    if plan::created_by_set(&user) && !imported {
+        return match x.connect.delete_user(x.instance_id, &user.user_id, x.deadline).await {
             Ok(existed) => Done::Report(Report {
                 name: user.username.clone(),
                 user_id: user.user_id.clone(),
                 action: "deleted",
-                calls: vec!["DeleteUser"],
+                calls: vec!["DescribeUser", "DeleteUser"],
                 outcome: if existed { "ok".into() } else { "already gone".into() },
             }),
             Err(err) => failed_or_deferred(format!("{} ({})", user.username, user.user_id), &err),
-        },
-        Work::Release { user } => {
-            let keys = plan::release_keys(&user);
-            let changes = if keys.is_empty() { vec![] } else { vec![Change::Untag(keys)] };
-            apply(&user.username, None, &user, &changes, "released", x).await
+        };
+    }
+    let keys = plan::release_keys(&user);
+    let changes = if keys.is_empty() { vec![] } else { vec![Change::Untag(keys)] };
+    apply(&user.username, None, &user, &changes, "released", x).await
+}
+
+/// The user itself, read again before it is deleted or released: a search page may show it as it was (Connect's
+/// index is eventually consistent), and nothing that decides a delete rests on a page alone. A user gone since
+/// needs nothing more; one that another resource holds by now is left as it is.
+async fn confirmed(user: &Actual, planned: &'static str, x: &Exec<'_>) -> Result<Actual, Done> {
+    let report = |action: &'static str, outcome: &str| {
+        Done::Report(Report {
+            name: user.username.clone(),
+            user_id: user.user_id.clone(),
+            action,
+            calls: vec!["DescribeUser"],
+            outcome: outcome.to_string(),
+        })
+    };
+    match x.connect.describe_user(x.instance_id, &user.user_id, Duration::ZERO, x.deadline).await {
+        Ok(Some(fresh)) if fresh.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(x.holder) => Ok(fresh),
+        Ok(Some(_)) => {
+            tracing::warn!(user_id = %user.user_id, "a user the set's search showed as held is not held by it: left as it is");
+            Err(report("left", "not held by this set (any more): left as it is"))
         }
+        Ok(None) => Err(report(planned, "already gone")),
+        Err(err) => Err(failed_or_deferred(format!("{} ({})", user.username, user.user_id), &err)),
     }
 }
 
@@ -201,7 +241,7 @@ async fn apply(
         Ok(()) => Done::Report(Report { name: name.to_string(), user_id: user.user_id.clone(), action, calls, outcome: "ok".into() }),
         Err((done, e)) => {
             let what = entry.map(|e| e.what()).unwrap_or_else(|| name.to_string());
-            if e.code == DEFERRED {
+            if e.deferred {
                 // Not begun, or half done: the next invocation reads this user again and finishes it (the entry's
                 // digest, recorded by the last call, is not there yet).
                 return Done::Deferred;
@@ -253,7 +293,7 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
         changes.push(Change::Tag(digest));
         calls.extend(changes.iter().map(Change::operation));
         if let Err((_, err)) = user::apply_all(x.connect, &id, &arn, &changes, x.deadline).await {
-            if err.code == DEFERRED {
+            if err.deferred {
                 return Done::Deferred; // the next invocation reads the user (no digest yet) and finishes it
             }
             return Done::Failed(format!("{what}: {}; the user was created without its proficiencies", user::reason(&err)));

@@ -77,7 +77,7 @@ mod tests {
     }
 
     fn err(code: &str) -> ApiError {
-        ApiError { operation: "GetObject", code: code.into(), message: "m".into(), attempts: 1 }
+        ApiError::new("GetObject", code, "m", 1)
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::user::api::DEFERRED;
 use serde_json::json;
 
 #[test]
@@ -11,6 +12,28 @@ fn a_sets_physical_id_names_instance_and_holder_and_is_never_a_users() {
     assert_eq!(parse_physical_id(":set:stack/Agents"), None, "no instance");
     assert_eq!(parse_physical_id("inst-1:set:"), None, "no holder");
     assert!(crate::user::ids::PhysicalId::parse(&id).is_none(), "a single user's Delete would not take it for a user");
+}
+
+#[test]
+fn a_set_acts_as_its_stacks_own_holder_unless_an_earlier_version_created_it() {
+    use crate::cfn::event::{self, Intake};
+    use lambda_harness::events::{self as ev, STACK_ID};
+    let request = |e: Value| match event::parse(e) {
+        Intake::Request(r) => *r,
+        Intake::Malformed { reason, .. } => panic!("{reason}"),
+    };
+    let own = translate::holder_value(STACK_ID, "Agents");
+    let legacy = translate::legacy_holder_value(STACK_ID, "Agents");
+    assert_eq!(legacy, "connect-users/Agents");
+    let props = json!({"InstanceId": "inst-1", "Users": []});
+    assert_eq!(set_holder(&request(ev::for_set(ev::create("Agents", "https://x", props.clone()))), "inst-1"), own);
+    let with_id = |id: &str| request(ev::for_set(ev::delete("Agents", "https://x", id, props.clone())));
+    assert_eq!(set_holder(&with_id(&physical_id("inst-1", &own)), "inst-1"), own);
+    assert_eq!(set_holder(&with_id(&physical_id("inst-1", &legacy)), "inst-1"), legacy, "a set an earlier version created");
+    assert_eq!(set_holder(&with_id(&physical_id("inst-2", &legacy)), "inst-1"), own, "in another instance it is a new set");
+    assert_eq!(set_holder(&with_id(&physical_id("inst-1", "other-stack/Agents")), "inst-1"), own, "never another resource's holder");
+    assert_eq!(set_holder(&with_id(&physical_id("inst-1", "connect-users/Other")), "inst-1"), own);
+    assert_eq!(set_holder(&with_id("create-failed-Agents-r1"), "inst-1"), own);
 }
 
 #[test]
@@ -46,8 +69,10 @@ fn a_deletes_pace_comes_from_its_properties_or_the_defaults() {
 
 #[test]
 fn a_read_that_did_not_fit_continues_and_any_other_failure_fails() {
-    let e = |code: &str| ApiError { operation: "SearchUsers", code: code.into(), message: "m".into(), attempts: 1 };
-    assert!(matches!(stop_of("reading", &e(DEFERRED)), Stop::Deferred(why) if why == "reading did not fit this invocation"));
+    let e = |code: &str| ApiError::new("SearchUsers", code, "m", 1);
+    let late = ApiError::deferral("SearchUsers", 0);
+    assert!(matches!(stop_of("reading", &late), Stop::Deferred(why) if why == "reading did not fit this invocation"));
+    assert!(matches!(stop_of("reading", &e(DEFERRED)), Stop::Failed(_)), "a service error whose code reads Deferred is an error");
     assert!(
         matches!(stop_of("reading", &e("AccessDeniedException")), Stop::Failed(why) if why.starts_with("reading failed: ") && why.ends_with("nothing was changed"))
     );

@@ -25,11 +25,26 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub attempts: u32,
+    /// Not an error of the service: the call was not made because its paced turn came too late for this
+    /// invocation (see [`Connect::paced`]), so the work is the next invocation's. Told apart by this field
+    /// alone, never by a code or a message, which the service (or a user's name in one) could spell alike.
+    pub deferred: bool,
 }
 
 impl ApiError {
+    /// A service error (or a transport failure) of `operation`.
+    pub fn new(operation: &'static str, code: impl Into<String>, message: impl Into<String>, attempts: u32) -> ApiError {
+        ApiError { operation, code: code.into(), message: message.into(), attempts, deferred: false }
+    }
+
+    /// A call not made for lack of time (see [`ApiError::deferred`]).
+    pub fn deferral(operation: &'static str, attempts: u32) -> ApiError {
+        let message = "not started: its turn under the request rate came too late for this invocation";
+        ApiError { operation, code: DEFERRED.into(), message: message.into(), attempts, deferred: true }
+    }
+
     pub fn is(&self, code: &str) -> bool {
-        self.code == code
+        !self.deferred && self.code == code
     }
 }
 
@@ -71,7 +86,7 @@ fn map_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
         SdkError::ResponseError(_) => ("ResponseError".into(), "the response could not be read".into(), true),
         _ => ("ClientError".into(), "the request could not be built".into(), false),
     };
-    (ApiError { operation, code, message, attempts: 0 }, retryable)
+    (ApiError::new(operation, code, message, 0), retryable)
 }
 
 /// Exponential backoff with full jitter, from 100 ms up to 10 s per wait, until the deadline leaves no room.
@@ -112,8 +127,7 @@ where
             None => true,
         };
         if !on_time {
-            let message = "not started: its turn under the request rate came too late for this invocation".to_string();
-            return Err(ApiError { operation, code: DEFERRED.into(), message, attempts: attempt - 1 });
+            return Err(ApiError::deferral(operation, attempt - 1));
         }
         let t0 = Instant::now();
         match call().await {
@@ -184,7 +198,8 @@ pub enum Named {
     HierarchyGroups,
 }
 
-/// The code of a call not made because its slot came too late (see [`Connect::paced`]).
+/// The code shown for a call not made because its slot came too late (see [`ApiError::deferred`]); never
+/// compared with anything.
 pub const DEFERRED: &str = "Deferred";
 
 /// One page of the users a resource holds (SearchUsers by tag).
@@ -297,12 +312,7 @@ impl Connect {
                 Ok(out) => {
                     return match out.user().and_then(translate::actual_from_sdk) {
                         Some(a) => Ok(Some(a)),
-                        None => Err(ApiError {
-                            operation: "DescribeUser",
-                            code: "IncompleteResponse".into(),
-                            message: "the user came back without an id or username".into(),
-                            attempts: 1,
-                        }),
+                        None => Err(ApiError::new("DescribeUser", "IncompleteResponse", "the user came back without an id or username", 1)),
                     };
                 }
                 Err(e) if e.is("ResourceNotFoundException") => {

@@ -272,6 +272,6 @@ async fn a_take_over_records_the_hold_and_a_sets_records_in_one_call_and_undoes_
 
     // The first write fails: nothing to put back, and the reason says so.
     live.fault("UpdateUserRoutingProfile", "AccessDeniedException", 1).await;
-    let why = take_over(&live.connect, &props(RP_BASIC), &target, "stack/Set", &records, soon()).await.unwrap_err();
+    let why = take_over(&live.connect, &props(RP_BASIC), &target, "stack/Set", &records, soon()).await.unwrap_err().to_string();
     assert!(why.contains("UpdateUserRoutingProfile failed: AccessDeniedException") && why.ends_with("nothing had been changed"), "{why}");
 }

@@ -152,7 +152,7 @@ impl ConnectUserResource {
             Ok(before) => {
                 Outcome::Success { physical_resource_id: target.to_string(), data: translate::data(props, &before.user_id, &before.arn) }
             }
-            Err(reason) => Outcome::failed(reason),
+            Err(e) => Outcome::failed(e.to_string()),
         }
     }
 
@@ -169,8 +169,13 @@ impl ConnectUserResource {
             }
             Err(e) => return Outcome::failed(reason(&e)),
         };
-        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
-        if actual.marker_tags.get(translate::HOLDER_TAG).is_some_and(|h| *h != holder) {
+        // This resource's holder, or the one an earlier version recorded for it (without the stack's identity):
+        // CloudFormation sends this Delete only to the resource that imported the user, so either is this one's.
+        let ours = [
+            translate::holder_value(&r.stack_id, &r.logical_resource_id),
+            translate::legacy_holder_value(&r.stack_id, &r.logical_resource_id),
+        ];
+        if actual.marker_tags.get(translate::HOLDER_TAG).is_some_and(|h| !ours.contains(h)) {
             tracing::info!(action = "none", "imported user is held by another resource now; left as it is");
             return done();
         }
@@ -199,11 +204,27 @@ pub async fn apply_all(
     Ok(())
 }
 
-/// Takes over the existing user `target` for the resource `holder`: reads it, checks it against the template
-/// before any write, then brings its settings to the template with the in-place planner and records the hold
-/// (with `records`, more reserved tags, in the same call). A call that fails half-way is followed by the calls
-/// that put back what was read before the first write. Returns the user as it was before; the error is the
-/// FAILED reason. Shared by `Custom::ConnectUser` and the entries of a set.
+/// Why a take-over was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum TakeOverError {
+    /// A call did not fit this invocation (its paced turn came too late): the next invocation tries again.
+    #[error("not started: it did not fit this invocation")]
+    Deferred,
+    /// The FAILED reason: the user does not fit the template, cannot be read, or a write failed.
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn refused_or_deferred(e: &ApiError) -> TakeOverError {
+    if e.deferred {
+        TakeOverError::Deferred
+    } else {
+        TakeOverError::Refused(reason(e))
+    }
+}
+
+/// Takes over the existing user `target` for the resource `holder`: [`check_take_over`], then
+/// [`make_take_over`]. Returns the user as it was before. Used by `Custom::ConnectUser`.
 pub async fn take_over(
     connect: &Connect,
     props: &UserProps,
@@ -211,27 +232,58 @@ pub async fn take_over(
     holder: &str,
     records: &std::collections::BTreeMap<String, String>,
     deadline: Instant,
-) -> Result<planner::Actual, String> {
+) -> Result<planner::Actual, TakeOverError> {
+    let checked = check_take_over(connect, props, target, holder, deadline).await.map_err(|e| match e {
+        TakeOverError::Refused(why) => TakeOverError::Refused(format!("{why}; nothing was changed")),
+        deferred => deferred,
+    })?;
+    make_take_over(connect, target, checked, records, deadline).await
+}
+
+/// Reads the user `target` names and checks it against the template before any write (it exists, its Name and
+/// DirectoryUserId are the template's, no other resource holds it), then plans the calls that bring its settings
+/// to the template with the in-place planner and record the hold. Reads only: a set checks every take-over of
+/// its plan this way before its first write. A refusal's reason does not say that nothing was changed: the
+/// caller knows.
+pub async fn check_take_over(
+    connect: &Connect,
+    props: &UserProps,
+    target: &PhysicalId,
+    holder: &str,
+    deadline: Instant,
+) -> Result<planner::TakeOver, TakeOverError> {
     let mut before = match connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, deadline).await {
         Ok(Some(a)) => a,
         Ok(None) => {
-            return Err(format!("ImportId: there is no user {} in instance {}; nothing was changed", target.user_id, target.instance_id))
+            return Err(TakeOverError::Refused(format!("ImportId: there is no user {} in instance {}", target.user_id, target.instance_id)))
         }
-        Err(e) => return Err(reason(&e)),
+        Err(e) => return Err(refused_or_deferred(&e)),
     };
     if props.settings.proficiencies.is_some() {
         match connect.list_proficiencies(&target.instance_id, &target.user_id, deadline).await {
             Ok(p) => before.settings.proficiencies = Some(p),
-            Err(e) => return Err(reason(&e)),
+            Err(e) => return Err(refused_or_deferred(&e)),
         }
     }
-    let mut changes = match planner::plan_import(props, target, holder, &before) {
-        Ok(c) => c,
+    match planner::plan_import(props, target, holder, &before) {
+        Ok(changes) => Ok(planner::TakeOver { before, changes }),
         Err(why) => {
             tracing::warn!(action = "reject", "import refused");
-            return Err(format!("{why}; nothing was changed"));
+            Err(TakeOverError::Refused(why))
         }
-    };
+    }
+}
+
+/// Makes a checked take-over (with `records`, more reserved tags, in the hold's call). A call that fails half-way
+/// is followed by the calls that put back what was read before the first write. Returns the user as it was.
+pub async fn make_take_over(
+    connect: &Connect,
+    target: &PhysicalId,
+    checked: planner::TakeOver,
+    records: &std::collections::BTreeMap<String, String>,
+    deadline: Instant,
+) -> Result<planner::Actual, TakeOverError> {
+    let planner::TakeOver { before, mut changes } = checked;
     if !records.is_empty() {
         match changes.last_mut() {
             Some(Change::Tag(tags)) => tags.extend(records.clone()),
@@ -241,6 +293,9 @@ pub async fn take_over(
     let ops: Vec<&str> = changes.iter().map(Change::operation).collect();
     tracing::info!(action = "import", calls = ?ops, "decided");
     if let Err((done, e)) = apply_all(connect, target, &before.arn, &changes, deadline).await {
+        if e.deferred && done == 0 {
+            return Err(TakeOverError::Deferred);
+        }
         let undo = planner::inverse(&changes[..done], &before);
         let undone = match apply_all(connect, target, &before.arn, &undo, deadline).await {
             Ok(()) if done == 0 => "nothing had been changed".to_string(),
@@ -252,7 +307,12 @@ pub async fn take_over(
             ),
         };
         tracing::warn!(action = "import-undone", undone = %undone, "import failed");
-        return Err(format!("ImportId: the import of user {} failed: {}; {undone}", before.username, reason(&e)));
+        if e.deferred {
+            // Out of time half-way: what was made is put back where time allowed; the next invocation reads the
+            // user again and starts over.
+            return Err(TakeOverError::Deferred);
+        }
+        return Err(TakeOverError::Refused(format!("ImportId: the import of user {} failed: {}; {undone}", before.username, reason(&e))));
     }
     Ok(before)
 }

@@ -22,6 +22,14 @@ pub struct Actual {
     pub marker_tags: BTreeMap<String, String>,
 }
 
+/// A take-over checked against the template and not made yet: the user as it was read, and the calls that bring
+/// it to the template and record the hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TakeOver {
+    pub before: Actual,
+    pub changes: Vec<Change>,
+}
+
 /// One in-place update call, in the order they are made.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -126,7 +134,7 @@ pub fn plan_import(props: &UserProps, target: &PhysicalId, holder: &str, actual:
     let ours = actual.marker_tags.get(HOLDER_TAG).is_some_and(|h| h == holder);
     if let Some((stack, logical)) = holder_of(&actual.marker_tags).filter(|_| !ours) {
         errors.push(format!(
-            "ImportId: user {} ({target}) is already held by resource {logical} of stack {stack}; release it there first (give that resource ImportId: {target} and update its stack, then remove the resource from that stack), or import another user",
+            "ImportId: user {} ({target}) is already held by resource {logical} of stack {stack}; release it there first (give that resource ImportId: {target} and update its stack, then remove the resource from that stack), or import another user. If that stack no longer exists (deleted with the resource retained), remove the tag {HOLDER_TAG} from the user, then import it",
             actual.username
         ));
     }

@@ -652,8 +652,9 @@ fn parse_tags(p: &mut Parser, v: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 /// The properties that can never change on an existing user, read leniently (an Update's old properties may be
-/// ones that failed validation, during the rollback of that failed Update).
-#[derive(Debug, Clone, PartialEq)]
+/// ones that failed validation, during the rollback of that failed Update). Its `Debug` never shows the password
+/// (see below), so that no type holding it (a set's entries, a failed assertion) can print it.
+#[derive(Clone, PartialEq)]
 pub struct Immutable {
     /// Canonical names of the properties given (to know what a removed property used to manage).
     pub mentioned: BTreeSet<&'static str>,
@@ -666,6 +667,21 @@ pub struct Immutable {
     /// Whether an `ImportId` is given at all, readable or not: a Delete then releases instead of deleting, even
     /// when the other properties are wrong (erring towards keeping a user, never towards deleting one).
     pub import_given: bool,
+}
+
+impl fmt::Debug for Immutable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let given = |v: &Option<Value>| if v.is_some() { "<redacted>" } else { "None" };
+        f.debug_struct("Immutable")
+            .field("mentioned", &self.mentioned)
+            .field("password", &format_args!("{}", given(&self.password)))
+            .field("password_secret_id", &self.password_secret_id)
+            .field("password_secret_key", &self.password_secret_key)
+            .field("directory_user_id", &self.directory_user_id)
+            .field("import", &self.import)
+            .field("import_given", &self.import_given)
+            .finish()
+    }
 }
 
 impl Immutable {

@@ -104,7 +104,7 @@ async fn deploy_and_delete(bed: &Bed, template: &Value) -> usize {
         let log = bed.call_log().await;
         assert_eq!(writes(&log), vec!["TagResource"], "{logical}: its only write records the hold");
         let tagged = &log.iter().find(|c| c["operation"] == "TagResource").unwrap()["request"]["tags"];
-        assert_eq!(tagged, &json!({HOLDER_TAG: format!("{STACK_NAME}/{logical}")}), "{logical}");
+        assert_eq!(tagged, &json!({HOLDER_TAG: holder(logical)}), "{logical}");
         ids.push((logical.clone(), a.physical_id(), props));
     }
     for (logical, pid, props) in &ids {
@@ -129,7 +129,10 @@ async fn an_exported_instance_is_taken_over_and_released_unchanged() {
     let y = export(&bed, &["--instance-id", IARN, "--output", yaml.to_str().unwrap(), "--requests-per-second", "200"]).await;
     assert!(y.status.success(), "{}", String::from_utf8_lossy(&y.stderr));
     let stderr = String::from_utf8_lossy(&y.stderr);
-    assert!(stderr.contains(&format!("held.agent ({IID}:{}) held by resource Held of stack {STACK_NAME}", held.user_id())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("held.agent ({IID}:{}) held by resource Held of stack {STACK_NAME} ({STACK_GUID})", held.user_id())),
+        "{stderr}"
+    );
     assert!(stderr.contains("exported 3 users"), "{stderr}");
     let j =
         export(&bed, &["--instance-id", IID, "--format", "json", "--output", json_path.to_str().unwrap(), "--requests-per-second", "200"])

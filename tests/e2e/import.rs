@@ -5,7 +5,7 @@ use lambda_harness::events;
 use serde_json::{json, Value};
 
 /// The template of the fixture's legacy.agent, exactly as the agent is.
-fn legacy() -> Value {
+pub fn legacy() -> Value {
     json!({
         "InstanceId": IID,
         "Name": "legacy.agent",
@@ -16,10 +16,6 @@ fn legacy() -> Value {
         "PhoneConfig": {"PhoneType": "SOFT_PHONE", "AutoAccept": "false", "AfterContactWorkTimeLimit": "30"},
         "Tags": {"team": "support"}
     })
-}
-
-fn holder(logical: &str) -> String {
-    format!("{STACK_NAME}/{logical}")
 }
 
 #[tokio::test]

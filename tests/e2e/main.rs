@@ -6,6 +6,7 @@ mod export;
 mod import;
 mod lifecycle;
 mod native;
+mod ownership;
 mod promises;
 mod release_panic;
 mod reliability;

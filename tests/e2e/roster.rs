@@ -14,7 +14,7 @@ const ENTRY_TAG: &str = "connect-user-resource:entry";
 const MARKER_TAG: &str = "connect-user-resource:request";
 
 fn set_id() -> String {
-    format!("{IID}:set:{STACK_NAME}/{LOGICAL}")
+    format!("{IID}:set:{}", holder(LOGICAL))
 }
 
 fn agent(name: &str) -> Value {
@@ -93,7 +93,7 @@ async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls(
         assert_eq!(u["RoutingProfileId"], RP_BASIC, "Defaults apply");
         assert_eq!(u["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
         assert_eq!(u["IdentityInfo"]["Email"], format!("{name}@example.com"));
-        assert_eq!(u["Tags"][HOLDER_TAG], format!("{STACK_NAME}/{LOGICAL}"), "held by the set");
+        assert_eq!(u["Tags"][HOLDER_TAG], holder(LOGICAL), "held by the set");
         assert!(u["Tags"][MARKER_TAG].is_string() && u["Tags"][ENTRY_TAG].is_string(), "created by it, entry recorded");
         assert_eq!(u["Tags"]["team"], "support");
     }
@@ -123,7 +123,7 @@ async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls(
         "only what changed: two creates (added, renamed), two deletes (removed, renamed), agent01's two changes and its new digest"
     );
     assert_eq!(counts(&log).get("SearchUsers"), Some(&1), "one page says what the set holds");
-    assert_eq!(counts(&log).get("DescribeUser"), None, "nothing read user by user");
+    assert_eq!(counts(&log).get("DescribeUser"), Some(&2), "only the two users to delete are read, to confirm the set holds them");
     let users = by_name(&bed).await;
     assert_eq!(users.keys().cloned().collect::<Vec<_>>(), vec!["agent00", "agent01", "agent02b", "agent04", "agent05"]);
     assert_eq!(users["agent01"]["RoutingProfileId"], RP_SALES);
@@ -171,7 +171,7 @@ async fn users_the_set_does_not_hold_are_refused_unless_imported_and_then_only_r
     let c = bed.send(create(props.clone())).await;
     assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
     let held = bed.user(LEGACY_ID).await.unwrap();
-    assert_eq!(held["Tags"][HOLDER_TAG], format!("{STACK_NAME}/{LOGICAL}"));
+    assert_eq!(held["Tags"][HOLDER_TAG], holder(LOGICAL));
     assert!(held["Tags"][MARKER_TAG].is_null(), "imported, not created: the set does not own it");
     assert_eq!(held["PhoneConfig"]["AfterContactWorkTimeLimit"], 30, "the set's Defaults applied to it");
     let d = bed.send(delete(props)).await;
@@ -540,7 +540,54 @@ async fn a_roster_that_cannot_finish_before_service_timeout_answers_failed_in_ti
     assert_eq!(a.physical_id(), set_id(), "reports the set, so that the rollback's Delete finds what it made");
     let made = bed.users().await.len();
     assert!(made > 0 && made < 60, "{made} users made before it gave up");
+    // The rollback's Delete, given CloudFormation's default wait (4 s leave 2 s of work, less than the reads
+    // that confirm each delete need at 10 requests/s).
+    props.as_object_mut().unwrap().remove("ServiceTimeout");
     let d = bed.send(delete(props)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.is_empty());
+}
+
+/// CloudFormation's clock, not the function's: events that waited in Lambda's queue (reserved concurrency)
+/// count their time from when CloudFormation signed the ResponseURL (X-Amz-Date).
+#[tokio::test]
+async fn a_queued_event_counts_from_cloudformations_clock_and_writes_nothing_after_it_gives_up() {
+    let bed = Bed::start().await;
+    // A user's event that waited two hours: CloudFormation gave up on it long ago. No call at all.
+    let (url, name) = bed.url_signed_at(lambda_harness::now_ms() - 7_200_000);
+    let mut late = events::create("Agent", "x", soft_phone("late.agent"));
+    late["ResponseURL"] = json!(url);
+    bed.runtime.invoke(late, Duration::from_secs(10)).await;
+    let puts = bed.receiver.wait_for(&name, 1, Duration::from_secs(5)).await;
+    assert_eq!(puts.len(), 1, "answered once all the same");
+    assert_eq!(puts[0].json()["Status"], "FAILED");
+    let reason = puts[0].json()["Reason"].as_str().unwrap_or("").to_string();
+    assert!(reason.starts_with("this event waited 7200 s in Lambda's queue") && reason.contains("nothing was changed"), "{reason}");
+    assert_eq!(bed.call_log().await, Vec::<Value>::new(), "no Connect call for an event CloudFormation gave up on");
+
+    // A roster whose event waited 46 of its ServiceTimeout's 60 s (54 less the tenth kept back): 150 creates at
+    // 10/s need 15 s, and the chain has about 8. It gives up in CloudFormation's time, not an hour from now.
+    let mut props = at_ten_per_second(&bed, 150).await;
+    props["ServiceTimeout"] = json!("60");
+    let signed = lambda_harness::now_ms() - 46_000;
+    let a = bed.send_chain_signed_at(create(props.clone()), Duration::from_secs(3), Duration::from_secs(30), signed).await;
+    assert_eq!(a.status(), "FAILED", "{}", a.reason());
+    assert_eq!(a.puts.len(), 1);
+    assert!(
+        a.puts[0].received_ms < signed + 60_000,
+        "answered {} s after CloudFormation sent the event, within its ServiceTimeout",
+        (a.puts[0].received_ms - signed) / 1000
+    );
+    assert!(a.reason().contains("gave up after") && a.reason().contains("users done"), "{}", a.reason());
+    let made = bed.users().await.len();
+    assert!(made > 0 && made < 150, "{made} users made before it gave up");
+    // Nothing is written after the answer: the chain's continuations stop at the same give-up time.
+    let writes_then = writes(&bed.call_log().await).len();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(writes(&bed.call_log().await).len(), writes_then, "no write after the chain answered");
+    assert_eq!(bed.users().await.len(), made);
+    // Each continuation carried CloudFormation's start, not the first invocation's.
+    for c in bed.runtime.invoked() {
+        assert_eq!(c["CustomResourceContinuation"]["StartedMs"], json!(signed / 1000 * 1000), "{c}");
+    }
 }

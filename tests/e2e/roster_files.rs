@@ -58,11 +58,11 @@ fn create(props: Value) -> Value {
 }
 
 fn update(props: Value, old: Value) -> Value {
-    events::for_set(events::update(LOGICAL, "x", &format!("{IID}:set:{STACK_NAME}/{LOGICAL}"), props, old))
+    events::for_set(events::update(LOGICAL, "x", &format!("{IID}:set:{}", holder(LOGICAL)), props, old))
 }
 
 fn delete(props: Value) -> Value {
-    events::for_set(events::delete(LOGICAL, "x", &format!("{IID}:set:{STACK_NAME}/{LOGICAL}"), props))
+    events::for_set(events::delete(LOGICAL, "x", &format!("{IID}:set:{}", holder(LOGICAL)), props))
 }
 
 async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
@@ -368,4 +368,101 @@ async fn the_csv_roster_example_deploys_as_written() {
     assert_eq!(users["ben.okafor"]["IdentityInfo"]["Mobile"], "+14155550123");
     assert_eq!(users["ben.okafor"]["Password"], "Secr3tPassw0rdB", "from the secret");
     assert_eq!(users["ana.silva"]["Tags"]["managed-by"], "cloudformation");
+}
+
+/// The fixture's legacy.agent as a JSON roster entry that takes it over, exactly as it is.
+fn legacy_entry(import: bool) -> Value {
+    let mut e = crate::import::legacy();
+    let o = e.as_object_mut().unwrap();
+    o.remove("InstanceId");
+    if !import {
+        o.remove("ImportId");
+    }
+    e
+}
+
+fn json_roster(entries: Vec<Value>) -> String {
+    serde_json::to_string(&entries).unwrap()
+}
+
+/// An agent that existed before the stack is never deleted with it, whatever happened to its entry's `ImportId`
+/// on the way: dropped by one version of the file and restored by the next, the set gives up ownership again.
+#[tokio::test]
+async fn an_agent_whose_import_id_was_dropped_and_restored_survives_the_stacks_delete() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    let (v1, _) = f
+        .put(
+            "team/agents.json",
+            json_roster(vec![
+                legacy_entry(true),
+                json!({"Name": "made.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]}),
+            ]),
+        )
+        .await;
+    let (v2, _) = f
+        .put(
+            "team/agents.json",
+            json_roster(vec![
+                legacy_entry(false),
+                json!({"Name": "made.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]}),
+            ]),
+        )
+        .await;
+    let (v3, _) = f
+        .put(
+            "team/agents.json",
+            json_roster(vec![
+                legacy_entry(true),
+                json!({"Name": "made.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]}),
+            ]),
+        )
+        .await;
+    let (p1, p2, p3) = (source("team/agents.json", &v1), source("team/agents.json", &v2), source("team/agents.json", &v3));
+    let c = bed.send(create(p1.clone())).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    let u = bed.send(update(p2.clone(), p1)).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    assert!(bed.user(LEGACY_ID).await.unwrap()["Tags"]["connect-user-resource:request"].is_string(), "without ImportId the set owns it");
+    let r = bed.send(update(p3.clone(), p2)).await;
+    assert_eq!(r.status(), "SUCCESS", "{}", r.reason());
+    assert!(bed.user(LEGACY_ID).await.unwrap()["Tags"]["connect-user-resource:request"].is_null(), "ImportId again: only held");
+
+    // The stack's Delete does not read the file: the users' own records decide, and they are exact.
+    let d = bed.send(delete(p3)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    let after = bed.user(LEGACY_ID).await.expect("the pre-existing agent survives");
+    assert!(after["Tags"][HOLDER_TAG].is_null(), "released: {after}");
+    assert!(bed.users().await.is_empty(), "what the set created is deleted: {:?}", bed.users().await);
+}
+
+/// The same through CloudFormation's rollback: an Update drops `ImportId` and fails later on; the rollback
+/// Update restores it, and the stack's Delete then leaves the agent in place.
+#[tokio::test]
+async fn an_agent_whose_import_id_a_rollback_restored_survives_the_stacks_delete() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    let (v1, _) = f.put("team/agents.json", json_roster(vec![legacy_entry(true)])).await;
+    // The failed version drops ImportId and adds a user whose creation fails.
+    let (v2, _) = f
+        .put(
+            "team/agents.json",
+            json_roster(vec![
+                legacy_entry(false),
+                json!({"Name": "late.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]}),
+            ]),
+        )
+        .await;
+    let (p1, p2) = (source("team/agents.json", &v1), source("team/agents.json", &v2));
+    assert_eq!(bed.send(create(p1.clone())).await.status(), "SUCCESS");
+    // The new user's CreateUser fails (a second later, after the agent's own calls were made).
+    bed.control("POST", "faults", Some(json!({"operation": "CreateUser", "error": "InvalidParameterException", "delay_ms": 1000}))).await;
+    let failed = bed.send(update(p2.clone(), p1.clone())).await;
+    assert_eq!(failed.status(), "FAILED", "{}", failed.reason());
+    assert!(bed.user(LEGACY_ID).await.unwrap()["Tags"]["connect-user-resource:request"].is_string(), "the failed Update took ownership");
+    let rollback = bed.send(update(p1.clone(), p2)).await;
+    assert_eq!(rollback.status(), "SUCCESS", "{}", rollback.reason());
+    let d = bed.send(delete(p1)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.user(LEGACY_ID).await.is_some(), "the pre-existing agent survives the rollback and the Delete");
 }

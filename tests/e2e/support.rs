@@ -24,8 +24,10 @@ pub const PASSWORD: &str = "Sup3rSecretPassw0rd";
 pub const LEGACY_ID: &str = "0f6a2c1e-5d3b-4a7e-9c10-2b8d4e6f1a01";
 pub const VETERAN_ID: &str = "7c3e9b52-1f4d-4e8a-b6a0-5d2c8e1f3b02";
 pub const FIXTURE_USERS: [&str; 2] = [LEGACY_ID, VETERAN_ID];
-/// The stack name in `events::STACK_ID`, which the holder tag records.
+/// The stack name in `events::STACK_ID`, which the holder tag records with the stack's GUID.
 pub const STACK_NAME: &str = "connect-users";
+pub const STACK_GUID: &str = "5b9c8f10-1111-11ef-9a3b-0a1b2c3d4e5f";
+pub use lambda_harness::events::holder;
 pub const HOLDER_TAG: &str = "connect-user-resource:holder";
 
 pub fn connect_client(endpoint: &str) -> aws_sdk_connect::Client {
@@ -133,8 +135,13 @@ impl Bed {
     }
 
     pub fn url(&self) -> (String, String) {
+        self.url_signed_at(lambda_harness::now_ms())
+    }
+
+    /// A ResponseURL that CloudFormation signed at `signed_ms` (the event waited in Lambda's queue since).
+    pub fn url_signed_at(&self, signed_ms: u64) -> (String, String) {
         let name = format!("r{}", self.seq.fetch_add(1, Ordering::SeqCst));
-        let url = self.receiver.url(&name);
+        let url = self.receiver.url_signed_at(&name, signed_ms);
         if let Some((_, query)) = url.split_once('?') {
             self.secret(query);
             if let Some((_, sig)) = query.split_once("X-Amz-Signature=") {
@@ -166,11 +173,16 @@ impl Bed {
 
     /// Sends an event whose work may continue in further invocations (each queued continuation is delivered at
     /// once, with `per_invocation` as its timeout) and waits up to `wait` for the one response.
-    pub async fn send_chain(&self, mut event: Value, per_invocation: Duration, wait: Duration) -> Answer {
+    pub async fn send_chain(&self, event: Value, per_invocation: Duration, wait: Duration) -> Answer {
+        self.send_chain_signed_at(event, per_invocation, wait, lambda_harness::now_ms()).await
+    }
+
+    /// [`Bed::send_chain`] for an event whose ResponseURL was signed at `signed_ms`.
+    pub async fn send_chain_signed_at(&self, mut event: Value, per_invocation: Duration, wait: Duration, signed_ms: u64) -> Answer {
         let mut sent = Vec::new();
         passwords(&event, &mut sent);
         sent.iter().for_each(|p| self.secret(p));
-        let (url, name) = self.url();
+        let (url, name) = self.url_signed_at(signed_ms);
         set_url(&mut event, &url);
         self.runtime.auto_deliver(Some(per_invocation));
         let invocation = self.runtime.invoke(event, per_invocation).await;

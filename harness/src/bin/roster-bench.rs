@@ -231,7 +231,7 @@ async fn run(a: &Args) -> Result<String, String> {
     let mut b = Bench::start(&a.binary, Some((a.rate, a.burst)), Duration::from_secs(a.timeout), files.env()).await?;
     let first = files.props(n, a.rate, a.burst, 0).await?;
     let second = files.props(n, a.rate, a.burst, k).await?;
-    let set_id = format!("{IID}:set:connect-users/Roster");
+    let set_id = format!("{IID}:set:{}", events::holder("Roster"));
     let pages = n.div_ceil(100);
     let mut phases = Vec::new();
 

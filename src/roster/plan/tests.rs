@@ -195,3 +195,26 @@ fn an_entry_that_stops_importing_makes_the_set_the_owner() {
     let h2 = held(&s2.entries[0], "u-a", false, Some(&s2.entries[0].digest));
     assert_eq!(entry_changes(&s2.entries[0], None, &known(&s2.entries[0], None, &h2).unwrap(), MARKER).unwrap(), vec![]);
 }
+
+#[test]
+fn an_entry_that_imports_again_gives_up_ownership_before_anything_else() {
+    let mut imp = user("a");
+    imp["ImportId"] = json!(format!("{I}:u-a"));
+    let s = set(vec![imp.clone()]);
+    // Created-by-the-set record left by a version of the roster without ImportId: removed, nothing else to do.
+    let h = held(&s.entries[0], "u-a", true, Some(&s.entries[0].digest));
+    let changes = entry_changes(&s.entries[0], None, &known(&s.entries[0], None, &h).unwrap(), MARKER).unwrap();
+    assert_eq!(changes, vec![Change::Untag(vec![MARKER_TAG.to_string()])]);
+    // With settings to change too, the record goes first.
+    imp["RoutingProfileId"] = json!("rp-2");
+    let s2 = set(vec![imp]);
+    let h2 = held(&s.entries[0], "u-a", true, Some(&s.entries[0].digest));
+    let old = previous(vec![user("a")]);
+    let changes = entry_changes(&s2.entries[0], old.get("a"), &h2, MARKER).unwrap();
+    assert_eq!(changes.first(), Some(&Change::Untag(vec![MARKER_TAG.to_string()])), "{changes:?}");
+    assert!(changes.contains(&Change::RoutingProfile("rp-2".into())), "{changes:?}");
+    assert!(!changes.iter().any(|c| matches!(c, Change::Tag(t) if t.contains_key(MARKER_TAG))), "{changes:?}");
+    // Through the planner: the held user is updated, not left as it was.
+    let p = plan(Some(&s), &HashMap::new(), vec![h], None, MARKER).unwrap();
+    assert_eq!(kinds(&p), vec!["update"]);
+}

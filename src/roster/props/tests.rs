@@ -169,3 +169,19 @@ fn previous_entries_given_exactly_as_now_are_left_out() {
     names.sort();
     assert_eq!(names, vec!["b", "gone"], "a is the same as now; b changed; gone was removed");
 }
+
+#[test]
+fn no_type_holding_a_password_prints_it() {
+    let set = parse(json!({"InstanceId": I, "Users": [user("a")]})).unwrap();
+    for shown in [format!("{set:?}"), format!("{set:#?}"), format!("{:?}", set.entries[0]), format!("{:?}", set.entries[0].immutable)] {
+        assert!(!shown.contains("Passw0rd!"), "{shown}");
+        assert!(shown.contains("<redacted>"), "says a password is there: {shown}");
+    }
+    let old = old_entries(json!({"InstanceId": I, "Users": [user("a")]}).as_object().unwrap(), Vec::new(), None);
+    assert!(!format!("{old:?}").contains("Passw0rd!"));
+    // A failed assertion prints both sides with Debug.
+    let other = parse(json!({"InstanceId": I, "Users": [user("b")]})).unwrap();
+    let failed = std::panic::catch_unwind(|| assert_eq!(set, other)).unwrap_err();
+    let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("assertion") && !message.contains("Passw0rd!"), "{message}");
+}
