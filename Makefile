@@ -11,6 +11,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 BIN    := target/release/connect-user-resource
+ZIP    := target/lambda/connect-user-resource/bootstrap.zip
 ARM    := aarch64-unknown-linux-gnu
 # Tools from the venv (cargo-lambda, zig, sam, cfn-lint, moto) come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -82,7 +83,8 @@ bench-roster-full: release
 	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 2 --burst 5 --timeout 300 --memory 0 --label roster-default-quota
 
 # The arm64 standard library comes from rustup; where it cannot be fetched, the zip is built for x86_64 instead
-# (and says so), so the packaging path is still proven.
+# (and says so), so the packaging path is still proven. The architecture of the binary in the zip is read from it
+# and recorded beside it (bootstrap.arch): the CDK provider deploys the function as that, never as a guess.
 build: venv
 	@if rustup target list --installed | grep -qx $(ARM) || rustup target add $(ARM); then \
 		echo "cargo lambda build: arm64"; cargo lambda build --release --arm64 --output-format zip --bin connect-user-resource; \
@@ -90,7 +92,8 @@ build: venv
 		echo "WARNING: the $(ARM) target is not available here; building the x86_64 zip instead"; \
 		cargo lambda build --release --output-format zip --bin connect-user-resource; \
 	fi
-	@ls -l target/lambda/connect-user-resource/bootstrap.zip
+	python3 scripts/zip_arch.py $(ZIP) > $(ZIP:.zip=.arch).new && mv $(ZIP:.zip=.arch).new $(ZIP:.zip=.arch)
+	@echo "$(ZIP): $$(cat $(ZIP:.zip=.arch)) (recorded in $(ZIP:.zip=.arch), which the CDK provider deploys it as)"; ls -l $(ZIP)
 
 invoke: venv
 	@$(CARGO) build -q -p connect-emulator

@@ -192,14 +192,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_slot_past_the_limit_is_not_taken() {
-        let p = Pacer::starting_with(2.0, 5, 1);
+        // Every limit counts from t0, taken before the pacer exists, so that no two statements need to run within
+        // some time of each other: a token's slot is never before the moment it is asked for, which is after t0.
         let t0 = Instant::now();
-        assert!(p.wait_until("Op", t0 + Duration::from_millis(100)).await, "the first token is there");
-        let limit = Instant::now() + Duration::from_millis(400);
-        assert!(!p.wait_until("Op", limit).await, "the next slot is 500 ms away");
-        assert!(p.wait_until("Op", Instant::now() + Duration::from_millis(600)).await, "the refused slot was not spent");
-        assert!(Instant::now() >= t0 + Duration::from_millis(500), "it waited for its slot");
-        assert!(p.wait_until("Other", Instant::now() + Duration::from_millis(50)).await, "operations have buckets of their own");
+        let p = Pacer::starting_with(0.5, 5, 1);
+        let far = t0 + Duration::from_secs(30);
+        assert!(p.wait_until("Op", far).await, "the first token is there");
+        assert!(!p.wait_until("Op", t0 + Duration::from_millis(1900)).await, "the next slot is 2 s after the first");
+        assert!(p.wait_until("Op", far).await, "the refused slot was not spent");
+        assert!(Instant::now() >= t0 + Duration::from_secs(2), "it waited for its slot");
+        // Op's next slot is 2 s after that one (4 s or more after t0); another operation's first token is now.
+        assert!(p.wait_until("Other", t0 + Duration::from_millis(3500)).await, "operations have buckets of their own");
         p.throttled("Op");
         p.throttled("Unseen");
         assert_eq!(p.throttled_count(), 2);

@@ -2,6 +2,7 @@
  * Typed CDK constructs for connect-user-resource, so that CDK users get checked, camelCase props instead of an
  * untyped property bag. Values are written as strings, the way CloudFormation passes them to the function anyway.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -40,7 +41,11 @@ export const CONNECT_ACTIONS = [
 export interface ConnectUserProviderProps {
   /** An existing ServiceToken (for example the export of a template.yaml stack); no function is created then. */
   readonly serviceToken?: string;
-  /** The cargo-lambda zip; default `../target/lambda/connect-user-resource/bootstrap.zip` of this repository. */
+  /**
+   * The cargo-lambda zip; default `../target/lambda/connect-user-resource/bootstrap.zip` of this repository.
+   * `make build` records the binary's architecture beside it (`bootstrap.arch`), and the function is deployed as
+   * that architecture; a zip without that record is refused at synthesis.
+   */
   readonly codePath?: string;
   /** At most this many users are worked on at once (Connect allows about 2 requests/s per API). Default 5. */
   readonly reservedConcurrency?: number;
@@ -50,6 +55,29 @@ export interface ConnectUserProviderProps {
   readonly passwordSecrets?: secretsmanager.ISecret[];
   /** Default 300 seconds, as in template.yaml. */
   readonly timeout?: Duration;
+}
+
+/**
+ * The architecture `make build` recorded beside a zip (`bootstrap.arch` beside `bootstrap.zip`, read from the
+ * binary itself). A function deployed as another architecture than its binary's cannot start, and every event
+ * would then wait an hour for an answer: without a record, synthesis fails instead.
+ */
+export function architectureOf(zipPath: string): lambda.Architecture {
+  const record = zipPath.replace(/\.zip$/, '') + '.arch';
+  let recorded: string;
+  try {
+    recorded = fs.readFileSync(record, 'utf8').trim();
+  } catch {
+    throw new Error(`${zipPath}: no architecture is recorded beside it (${record}); build the zip with 'make build', which records it`);
+  }
+  switch (recorded) {
+    case 'arm64':
+      return lambda.Architecture.ARM_64;
+    case 'x86_64':
+      return lambda.Architecture.X86_64;
+    default:
+      throw new Error(`${record} says ${JSON.stringify(recorded)}, which is not arm64 or x86_64; build the zip again with 'make build'`);
+  }
 }
 
 /** Deploys the Lambda (or wraps an existing ServiceToken) that serves `Custom::ConnectUser` and `Custom::ConnectUserSet`. */
@@ -66,7 +94,7 @@ export class ConnectUserProvider extends Construct {
     const codePath = props.codePath ?? path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'connect-user-resource', 'bootstrap.zip');
     this.function = new lambda.Function(this, 'Function', {
       runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: architectureOf(codePath),
       handler: 'bootstrap',
       code: lambda.Code.fromAsset(codePath),
       memorySize: 128,

@@ -10,11 +10,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet } from '../lib';
 import { GuideStack } from '../examples/guide';
 
-/** A stand-in for the cargo-lambda zip: synthesis only needs a file to hash. */
-function fakeZip(): string {
+/** A stand-in for the cargo-lambda zip: synthesis only needs a file to hash, and its recorded architecture. */
+function fakeZip(arch: string | null = 'arm64'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cur-'));
   const file = path.join(dir, 'bootstrap.zip');
   fs.writeFileSync(file, 'not a real zip');
+  if (arch !== null) {
+    fs.writeFileSync(path.join(dir, 'bootstrap.arch'), `${arch}\n`);
+  }
   return file;
 }
 
@@ -39,6 +42,23 @@ test('the provider deploys the cargo-lambda zip as template.yaml does', () => {
     Timeout: 300,
     ReservedConcurrentExecutions: 5,
   });
+});
+
+test('the function is deployed as the architecture recorded beside its zip, and never without one', () => {
+  const s = stack();
+  new ConnectUserProvider(s, 'Provider', { codePath: fakeZip('x86_64') });
+  Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Architectures: ['x86_64'] });
+  assert.throws(() => new ConnectUserProvider(stack(), 'Provider', { codePath: fakeZip(null) }), /no architecture is recorded beside it .*make build/);
+  assert.throws(() => new ConnectUserProvider(stack(), 'Provider', { codePath: fakeZip('riscv') }), /says "riscv", which is not arm64 or x86_64/);
+});
+
+const builtZip = path.join(__dirname, '..', '..', 'target', 'lambda', 'connect-user-resource', 'bootstrap.zip');
+test('the zip make build made is deployed as the architecture of its binary', { skip: !fs.existsSync(builtZip) && 'no zip: make build makes it (make test does)' }, () => {
+  const s = stack();
+  new ConnectUserProvider(s, 'Provider', { codePath: builtZip });
+  const recorded = fs.readFileSync(builtZip.replace(/\.zip$/, '.arch'), 'utf8').trim();
+  assert.ok(['arm64', 'x86_64'].includes(recorded), recorded);
+  Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Architectures: [recorded] });
 });
 
 test('the provider policy is least privilege and matches template.yaml', () => {

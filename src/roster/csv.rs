@@ -99,17 +99,26 @@ impl std::fmt::Display for Problem {
 /// Splits CSV text into records (RFC 4180: quoted fields with doubled quotes and line breaks inside, CRLF or LF
 /// line ends, a UTF-8 byte order mark). Blank lines are skipped; each record keeps its line number.
 pub fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, Problem> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
+    each_record(text, &mut |line, r| {
+        out.push((line, r));
+        true
+    })?;
+    Ok(out)
+}
+
+/// [`records`], each handed to `f` as it is split, until `f` says stop (`false`): a file is never held as
+/// records all at once, and a file far past the row limit is not read to its end.
+pub fn each_record(text: &str, f: &mut dyn FnMut(usize, Vec<String>) -> bool) -> Result<(), Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (mut field, mut record) = (String::new(), Vec::new());
     let (mut line, mut start_line, mut quoted, mut was_quoted) = (1, 1, false, false);
     let mut chars = text.chars().peekable();
-    let finish = |record: &mut Vec<String>, field: &mut String, start: usize, out: &mut Vec<(usize, Vec<String>)>| {
+    // Whether to go on.
+    let mut finish = |record: &mut Vec<String>, field: &mut String, start: usize| -> bool {
         record.push(std::mem::take(field));
         let r = std::mem::take(record);
-        if !(r.len() == 1 && r[0].trim().is_empty()) {
-            out.push((start, r));
-        }
+        r.len() == 1 && r[0].trim().is_empty() || f(start, r)
     };
     while let Some(c) = chars.next() {
         match (quoted, c) {
@@ -135,7 +144,9 @@ pub fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, Problem> {
             }
             (false, '\r') if chars.peek() == Some(&'\n') => {}
             (false, '\n') => {
-                finish(&mut record, &mut field, start_line, &mut out);
+                if !finish(&mut record, &mut field, start_line) {
+                    return Ok(());
+                }
                 line += 1;
                 start_line = line;
                 was_quoted = false;
@@ -147,9 +158,9 @@ pub fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, Problem> {
         return Err(Problem { row: start_line, column: None, message: "a quoted field is not closed".into() });
     }
     if !field.is_empty() || !record.is_empty() {
-        finish(&mut record, &mut field, start_line, &mut out);
+        finish(&mut record, &mut field, start_line);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Names of the instance's routing profiles, security profiles and hierarchy groups (by name and by path), to ids.
@@ -167,21 +178,30 @@ pub struct Names {
 /// duplicates: their groups' paths must be read (DescribeUserHierarchyGroup) to resolve them. Empty for a file
 /// that cannot be read (its problems are reported by [`entries`]).
 pub fn hierarchy_paths(text: &str) -> Vec<String> {
-    let Ok(recs) = records(text) else { return Vec::new() };
-    let Some((_, header)) = recs.first() else { return Vec::new() };
-    let Some(at) = header.iter().position(|h| HEADERS.iter().any(|(c, sp)| *c == Column::Hierarchy && sp.contains(&reduce(h).as_str())))
-    else {
+    let mut at: Option<Option<usize>> = None;
+    let mut out: Vec<String> = Vec::new();
+    let mut rows = 0;
+    let read = each_record(text, &mut |_, r| {
+        match at {
+            None => {
+                at = Some(r.iter().position(|h| HEADERS.iter().any(|(c, sp)| *c == Column::Hierarchy && sp.contains(&reduce(h).as_str()))));
+            }
+            Some(None) => return false,
+            Some(Some(i)) => {
+                rows += 1;
+                if let Some(v) = r.get(i).map(|v| v.trim().trim_matches('/')).filter(|v| v.contains('/')) {
+                    if !out.iter().any(|o| o == v) {
+                        out.push(v.to_string());
+                    }
+                }
+            }
+        }
+        rows <= super::source::MAX_ROWS
+    });
+    if read.is_err() {
         return Vec::new();
-    };
-    let mut out: Vec<String> = recs
-        .iter()
-        .skip(1)
-        .filter_map(|(_, r)| r.get(at))
-        .map(|v| v.trim().trim_matches('/').to_string())
-        .filter(|v| v.contains('/'))
-        .collect();
+    }
     out.sort();
-    out.dedup();
     out
 }
 
@@ -191,10 +211,22 @@ pub fn last_segment(path: &str) -> &str {
 }
 
 /// Looks a name up without regard to case; on a miss, the nearest known name for the message.
+/// Names that differ only in case are both refused, never one of them picked (a map's order is no rule).
 fn resolve(names: &HashMap<String, String>, name: &str) -> Result<String, String> {
     let want = name.trim().to_lowercase();
-    if let Some((_, id)) = names.iter().find(|(k, _)| k.to_lowercase() == want) {
-        return Ok(id.clone());
+    let mut found: Vec<(&String, &String)> = names.iter().filter(|(k, _)| k.to_lowercase() == want).collect();
+    found.sort();
+    match found.as_slice() {
+        [(_, id)] => return Ok((*id).clone()),
+        [] => {}
+        several => {
+            let shown: Vec<String> = several.iter().map(|(k, id)| format!("{k:?} ({id})")).collect();
+            return Err(format!(
+                "{name:?} names {} of the instance's, which differ only in case: {}; rename one of them in Connect, or give the id",
+                several.len(),
+                shown.join(" and ")
+            ));
+        }
     }
     let nearest = names.keys().min_by_key(|k| crate::user::properties::distance(&k.to_lowercase(), &want));
     Err(match nearest {
@@ -221,64 +253,100 @@ pub fn entries(text: &str, names: &Names) -> Result<Rows, Vec<Problem>> {
 /// a file's problems are all reported at once.
 pub fn read(text: &str, names: &Names) -> (Rows, Vec<Problem>) {
     let mut out = Vec::new();
-    let problems = read_each(text, names, &mut |row, e| out.push((row, e)));
+    let problems = read_each(text, names, super::source::MAX_ROWS, &mut |row, e| out.push((row, e)));
     (out, problems)
 }
 
 /// [`read`], each row without problems handed to `f` as it is read (a reader that keeps little of each row
-/// need not hold them all).
-pub fn read_each(text: &str, names: &Names, f: &mut dyn FnMut(usize, Map<String, Value>)) -> Vec<Problem> {
-    let recs = match records(text) {
-        Ok(r) => r,
-        Err(p) => return vec![p],
-    };
-    let Some((header_line, header)) = recs.first() else {
-        return vec![Problem { row: 1, column: None, message: "the file is empty (no header)".into() }];
-    };
+/// need not hold them all). Past `limit` rows the file is not read further, and that is its one problem.
+pub fn read_each(text: &str, names: &Names, limit: usize, f: &mut dyn FnMut(usize, Map<String, Value>)) -> Vec<Problem> {
+    let mut header: Option<(usize, usize, HashMap<Column, usize>)> = None;
     let mut problems = Vec::new();
+    let mut logins: HashMap<String, usize> = HashMap::new();
+    let (mut rows, mut over) = (0usize, None);
+    let split = each_record(text, &mut |row, rec| {
+        let Some((_, columns, at)) = &header else {
+            let at = read_header(row, &rec, &mut problems);
+            header = Some((row, rec.len(), at));
+            return problems.is_empty();
+        };
+        rows += 1;
+        if rows > limit {
+            over = Some(row);
+            return false;
+        }
+        read_row(row, &rec, *columns, at, names, &mut logins, &mut problems, f);
+        true
+    });
+    if let Err(p) = split {
+        return vec![p];
+    }
+    if let Some(row) = over {
+        let message = format!("the file has more than {limit} users; a set takes at most {limit} (split it into several sets)");
+        return vec![Problem { row, column: None, message }];
+    }
+    if header.is_none() {
+        return vec![Problem { row: 1, column: None, message: "the file is empty (no header)".into() }];
+    }
+    problems
+}
+
+/// The header's columns, or its problems.
+fn read_header(header_line: usize, header: &[String], problems: &mut Vec<Problem>) -> HashMap<Column, usize> {
     let mut at: HashMap<Column, usize> = HashMap::new();
     for (i, h) in header.iter().enumerate() {
         let r = reduce(h);
         match HEADERS.iter().find(|(_, spellings)| spellings.contains(&r.as_str())) {
             Some((c, _)) if at.insert(*c, i).is_some() => {
-                problems.push(Problem { row: *header_line, column: Some(*c), message: "the column is given twice".into() })
+                problems.push(Problem { row: header_line, column: Some(*c), message: "the column is given twice".into() })
             }
             Some(_) => {}
             None if r.is_empty() => {}
-            None => problems.push(Problem { row: *header_line, column: None, message: format!("unknown column {h:?}") }),
+            None => problems.push(Problem { row: header_line, column: None, message: format!("unknown column {h:?}") }),
         }
     }
     for required in [Column::Login, Column::RoutingProfile, Column::SecurityProfiles] {
         if !at.contains_key(&required) {
-            problems.push(Problem { row: *header_line, column: Some(required), message: "a required column is missing".into() });
+            problems.push(Problem { row: header_line, column: Some(required), message: "a required column is missing".into() });
         }
     }
-    if !problems.is_empty() {
-        return problems;
-    }
-    let mut logins: HashMap<String, usize> = HashMap::new();
-    for (row, rec) in recs.iter().skip(1) {
+    at
+}
+
+/// One data row: handed to `f` as an entry, or its problems added.
+#[allow(clippy::too_many_arguments)]
+fn read_row(
+    row: usize,
+    rec: &[String],
+    columns: usize,
+    at: &HashMap<Column, usize>,
+    names: &Names,
+    logins: &mut HashMap<String, usize>,
+    problems: &mut Vec<Problem>,
+    f: &mut dyn FnMut(usize, Map<String, Value>),
+) {
+    {
         // A row with a comma too few or too many has its values under the wrong columns: a password could then
         // be quoted in another column's message. Such a row is refused whole and none of its values is shown
         // (extra fields that are empty, as spreadsheets write them, are fine).
-        if rec.len() < header.len() || rec.iter().skip(header.len()).any(|f| !f.trim().is_empty()) {
+        if rec.len() < columns || rec.iter().skip(columns).any(|f| !f.trim().is_empty()) {
             let message = format!(
                 "has {} values where the header has {} columns: a comma too few or too many (a value with a comma \
                  goes in double quotes); its values are not shown",
                 rec.len(),
-                header.len()
+                columns
             );
-            problems.push(Problem { row: *row, column: None, message });
-            continue;
+            problems.push(Problem { row, column: None, message });
+            return;
         }
         let before = problems.len();
         let get = |c: Column| at.get(&c).and_then(|&i| rec.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let mut bad = |c: Column, m: String| problems.push(Problem { row: *row, column: Some(c), message: m });
+        let mut bad = |c: Column, m: String| problems.push(Problem { row, column: Some(c), message: m });
         let mut e = Map::new();
         match get(Column::Login) {
             None => bad(Column::Login, "required".into()),
             Some(l) => {
-                if let Some(first) = logins.insert(l.to_lowercase(), *row) {
+                if let Some(first) = logins.insert(l.to_lowercase(), row) {
                     bad(Column::Login, format!("{l} is also the login of row {first}"));
                 }
                 e.insert("Name".into(), json!(l));
@@ -382,10 +450,9 @@ pub fn read_each(text: &str, names: &Names, f: &mut dyn FnMut(usize, Map<String,
             e.insert("Tags".into(), Value::Object(tags));
         }
         if problems.len() == before {
-            f(*row, e);
+            f(row, e);
         }
     }
-    problems
 }
 
 #[cfg(test)]
@@ -404,6 +471,19 @@ mod tests {
 
     /// The console's template as it writes it: a byte order mark, CRLF, quoting, an empty optional column.
     const CONSOLE: &str = "\u{feff}first name,last name,email address,secondary email address,mobile,password,user login,routing profile name,security_profile_name_1|security_profile_name_2,phone type (soft/desk),phone number,soft phone auto accept (yes/no),ACW timeout (seconds)\r\nAna,\"Silva, Jr.\",ana@example.com,,+14155550100,Passw0rdAna1,ana.silva,Basic Routing Profile,Agent|CallCenterManager,soft,,yes,30\r\n\"Ben \"\"B\"\"\",Okafor,ben@example.com,,,Passw0rdBen1,ben.okafor,Sales Routing Profile,Agent,desk,+14155550101,no,0\r\n";
+
+    #[test]
+    fn names_that_differ_only_in_case_are_refused_naming_both() {
+        let mut n = names();
+        n.routing_profiles.insert("basic routing profile".into(), "rp-lower".into());
+        let (rows, problems) = read(CONSOLE, &n);
+        assert_eq!(rows.len(), 1, "the other row resolves");
+        assert_eq!(problems.len(), 1);
+        let shown = problems[0].to_string();
+        assert!(shown.starts_with("row 2, column routing profile name: \"Basic Routing Profile\" names 2 of the instance's"), "{shown}");
+        assert!(shown.contains("\"Basic Routing Profile\" (rp-1) and \"basic routing profile\" (rp-lower)"), "{shown}");
+        assert_eq!(resolve(&n.routing_profiles, "sales routing profile"), Ok("rp-2".into()), "one match in any case is that one");
+    }
 
     #[test]
     fn the_consoles_template_reads_as_entries() {

@@ -238,6 +238,45 @@ async fn work_that_does_not_fit_the_invocation_continues_and_the_next_finishes_i
     assert_eq!(count(&live, "CreateUser").await, 6, "each user created once");
 }
 
+/// Out of time between a user's calls: created, its proficiencies and its entry's record not yet made. The next
+/// invocation finds it half done (no record: it is read), finishes it, and creates nobody twice.
+#[tokio::test]
+async fn a_user_left_half_done_by_an_invocation_out_of_time_is_finished_by_the_next() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let skilled = |name: &str| {
+        let mut e = entry(name);
+        e["UserProficiencies"] = json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": "2"}]);
+        e
+    };
+    let e = events::create(LOGICAL, "https://x", roster(&[skilled("set.a"), skilled("set.b")]));
+    // Each CreateUser takes 4.3 s; work may start until 4 s (a fifth of 5 s before the deadline): both users are
+    // created, and what follows them does not fit.
+    for _ in 0..2 {
+        live.control("POST", "faults", Some(json!({"operation": "CreateUser", "delay_ms": 4300}))).await;
+    }
+    match CustomResource::create(&s, &ctx_until(e.clone(), Instant::now() + Duration::from_secs(5))).await {
+        Outcome::Continue { physical_resource_id, .. } => assert_eq!(physical_resource_id, Some(set_id())),
+        other => panic!("expected Continue, got {other:?}"),
+    }
+    let made =
+        |all: BTreeMap<String, Value>| -> Vec<Value> { all.into_iter().filter(|(n, _)| n.starts_with("set.")).map(|(_, u)| u).collect() };
+    let half = made(users(&live).await);
+    assert_eq!(half.len(), 2, "both created");
+    for u in &half {
+        assert!(u["Tags"][plan::ENTRY_TAG].is_null(), "half done: no record of the entry yet: {u}");
+    }
+    assert_eq!(count(&live, "AssociateUserProficiencies").await, 0, "nothing after CreateUser fitted");
+
+    let (_, data) = success(CustomResource::create(&s, &ctx(e)).await);
+    assert_eq!(data["Total"], "2");
+    assert_eq!(count(&live, "CreateUser").await, 2, "nobody created twice");
+    assert_eq!(count(&live, "AssociateUserProficiencies").await, 2, "each finished");
+    for u in made(users(&live).await) {
+        assert!(u["Tags"][plan::ENTRY_TAG].is_string(), "recorded once finished: {u}");
+    }
+}
+
 #[tokio::test]
 async fn a_delete_of_a_placeholder_or_with_unreadable_properties_touches_nobody() {
     let live = Live::start().await;

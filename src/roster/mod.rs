@@ -205,6 +205,10 @@ impl ConnectUserSet {
             return Err(SetProps::parse(props).err().map(invalid).unwrap_or_else(|| Stop::Failed("InstanceId: required".into())));
         };
         let text = self.files.read(&spec, ctx.deadline).await.map_err(|why| Stop::Failed(format!("{why}; nothing was changed")))?;
+        if let Err(problem) = source::within_limit(&text, spec.format) {
+            tracing::warn!(source = %spec.uri(), problem = %problem, "invalid roster");
+            return Err(Stop::Failed(format!("invalid roster (rows are those of {}): {problem}; nothing was changed", spec.uri())));
+        }
         let names =
             if spec.format == source::Format::Csv { Some(self.names(connect, &instance, &[&text], ctx.deadline).await?) } else { None };
         let empty = csv::Names::default();

@@ -53,17 +53,24 @@ impl Files {
             return Err(format!("Source: {} has {size} bytes; a roster file may have at most 50 MB ({MAX_BYTES} bytes)", spec.uri()));
         }
         tracing::info!(source = %spec.uri(), version = out.version_id().unwrap_or_default(), bytes = size, "reading the roster file");
+        // Chunk by chunk into one buffer (the body is held once, never past the limit): a file is the largest
+        // thing the function holds, in 128 MB.
         let left = deadline.saturating_duration_since(Instant::now());
-        let body = tokio::time::timeout(left, out.body.collect())
+        let mut body = out.body;
+        let mut text: Vec<u8> = Vec::with_capacity(size as usize);
+        let read = async {
+            while let Some(chunk) = body.try_next().await.map_err(|e| format!("Source: reading {} failed: {e}", spec.uri()))? {
+                if (text.len() + chunk.len()) as u64 > MAX_BYTES {
+                    return Err(format!("Source: {} has more than 50 MB ({MAX_BYTES} bytes)", spec.uri()));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            Ok(())
+        };
+        tokio::time::timeout(left, read)
             .await
-            .map_err(|_| format!("Source: reading {} did not finish before the function's deadline", spec.uri()))?
-            .map_err(|e| format!("Source: reading {} failed: {e}", spec.uri()))?
-            .into_bytes();
-        if body.len() as u64 > MAX_BYTES {
-            return Err(format!("Source: {} has more than 50 MB ({MAX_BYTES} bytes)", spec.uri()));
-        }
-        String::from_utf8(body.to_vec())
-            .map_err(|e| format!("Source: {} is not UTF-8 text (byte {})", spec.uri(), e.utf8_error().valid_up_to()))
+            .map_err(|_| format!("Source: reading {} did not finish before the function's deadline", spec.uri()))??;
+        String::from_utf8(text).map_err(|e| format!("Source: {} is not UTF-8 text (byte {})", spec.uri(), e.utf8_error().valid_up_to()))
     }
 }
 

@@ -201,37 +201,85 @@ pub fn spec(props: &Map<String, Value>) -> Result<Option<Spec>, Vec<PropertyErro
 pub fn entries(text: &str, format: Format, names: &csv::Names) -> (Sourced, Vec<String>) {
     let mut items = Vec::new();
     let problems = each(text, format, names, &mut |o, e| items.push((o, e)));
-    if items.len() + problems.len() > MAX_ROWS {
-        let n = items.len() + problems.len();
-        return (Vec::new(), vec![format!("the file has {n} users; a set takes at most {MAX_ROWS} (split it into several sets)")]);
-    }
     (items, problems)
 }
 
-/// [`entries`], each handed to `f` as it is read (without the row limit): an Update reads its previous file this
-/// way, keeping only what differs from the new one.
+/// The one problem of a file with more than [`MAX_ROWS`] entries, where it is found (`at`: the entry past it).
+fn too_many(at: &str) -> String {
+    format!("{at}: the file has more than {MAX_ROWS} users; a set takes at most {MAX_ROWS} (split it into several sets)")
+}
+
+/// Whether a file has at most [`MAX_ROWS`] entries, counted without building any (and without reading past
+/// the limit), so that a file far too long is refused before anything else is done for it: no name of the
+/// instance is read for it, and no entry is held. A file that cannot be read as its format is left to
+/// [`each`], which says why.
+pub fn within_limit(text: &str, format: Format) -> Result<(), String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match format {
+        Format::Csv => {
+            let mut records = 0usize;
+            let mut past = None;
+            let _ = csv::each_record(text, &mut |line, _| {
+                records += 1;
+                if records > MAX_ROWS + 1 {
+                    past = Some(line);
+                }
+                past.is_none()
+            });
+            past.map_or(Ok(()), |line| Err(too_many(&Origin::Row(line).label())))
+        }
+        Format::JsonLines => match text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).nth(MAX_ROWS) {
+            Some((n, _)) => Err(too_many(&Origin::Line(n + 1).label())),
+            None => Ok(()),
+        },
+        Format::Json => {
+            use serde::de::{Error as _, IgnoredAny, SeqAccess, Visitor};
+            // Stops at the first entry past the limit (serde then sees an unfinished array: `over` tells them apart).
+            struct Count<'a>(&'a mut bool);
+            impl<'de> Visitor<'de> for Count<'_> {
+                type Value = ();
+                fn expecting(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    out.write_str("a JSON array")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                    let mut n = 0;
+                    while seq.next_element::<IgnoredAny>()?.is_some() {
+                        n += 1;
+                        if n > MAX_ROWS {
+                            *self.0 = true;
+                            return Err(A::Error::custom("too many"));
+                        }
+                    }
+                    Ok(())
+                }
+            }
+            let mut over = false;
+            let mut de = serde_json::Deserializer::from_str(text);
+            let _ = serde::Deserializer::deserialize_seq(&mut de, Count(&mut over));
+            if over {
+                return Err(too_many(&Origin::Item(MAX_ROWS).label()));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// [`entries`], each handed to `f` as it is read: the file is never held as entries all at once (an Update reads
+/// its previous file this way, keeping only what differs from the new one), and a file with more than
+/// [`MAX_ROWS`] entries is not read past its limit: that is then its one problem.
 pub fn each(text: &str, format: Format, names: &csv::Names, f: &mut dyn FnMut(Origin, Map<String, Value>)) -> Vec<String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
-        Format::Csv => csv::read_each(text, names, &mut |row, e| f(Origin::Row(row), e)).iter().map(ToString::to_string).collect(),
-        Format::Json => match serde_json::from_str::<Value>(text) {
-            Err(e) => vec![format!("the file is not JSON: {e}")],
-            Ok(Value::Array(list)) => {
-                let mut problems = Vec::new();
-                for (i, item) in list.into_iter().enumerate() {
-                    match item {
-                        Value::Object(o) => f(Origin::Item(i), o),
-                        other => problems
-                            .push(format!("Source[{i}]: must be an object with the properties of one user, got {}", coerce::kind(&other))),
-                    }
-                }
-                problems
-            }
-            Ok(v) => vec![format!("the file must be a JSON array of users, got {}", coerce::kind(&v))],
-        },
+        Format::Csv => {
+            csv::read_each(text, names, MAX_ROWS, &mut |row, e| f(Origin::Row(row), e)).iter().map(ToString::to_string).collect()
+        }
+        Format::Json => json_each(text, f),
         Format::JsonLines => {
             let mut problems = Vec::new();
-            for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            for (i, (n, line)) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).enumerate() {
+                if i >= MAX_ROWS {
+                    return vec![too_many(&Origin::Line(n + 1).label())];
+                }
                 match serde_json::from_str::<Value>(line) {
                     Ok(Value::Object(o)) => f(Origin::Line(n + 1), o),
                     Ok(other) => problems.push(format!(
@@ -245,6 +293,67 @@ pub fn each(text: &str, format: Format, names: &csv::Names, f: &mut dyn FnMut(Or
             problems
         }
     }
+}
+
+/// A JSON array of entries, read item by item (a 50 MB file parsed whole would not fit the function's memory).
+fn json_each(text: &str, f: &mut dyn FnMut(Origin, Map<String, Value>)) -> Vec<String> {
+    use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
+    struct Items<'a> {
+        f: &'a mut dyn FnMut(Origin, Map<String, Value>),
+        problems: &'a mut Vec<String>,
+        over: &'a mut bool,
+    }
+    impl<'de> Visitor<'de> for Items<'_> {
+        type Value = ();
+        fn expecting(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
+            out.write_str("a JSON array of users")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while let Some(item) = seq.next_element::<Value>()? {
+                if i >= MAX_ROWS {
+                    *self.over = true;
+                    return Err(A::Error::custom("too many"));
+                }
+                match item {
+                    Value::Object(o) => (self.f)(Origin::Item(i), o),
+                    other => self
+                        .problems
+                        .push(format!("Source[{i}]: must be an object with the properties of one user, got {}", coerce::kind(&other))),
+                }
+                i += 1;
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Items<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    let kind = match text.trim_start().chars().next() {
+        Some('[') => None,
+        Some('{') => Some("an object"),
+        Some('"') => Some("a string"),
+        Some('t' | 'f') => Some("a boolean"),
+        Some('n') => Some("null"),
+        Some(c) if c == '-' || c.is_ascii_digit() => Some("a number"),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        return vec![format!("the file must be a JSON array of users, got {kind}")];
+    }
+    let (mut problems, mut over) = (Vec::new(), false);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = Items { f, problems: &mut problems, over: &mut over }.deserialize(&mut de).and_then(|()| de.end());
+    if over {
+        return vec![too_many(&Origin::Item(MAX_ROWS).label())];
+    }
+    if let Err(e) = read {
+        return vec![format!("the file is not JSON: {e}")];
+    }
+    problems
 }
 
 /// As many problems as fit `budget` bytes, then how many more there are: the whole list goes to the logs.
@@ -366,14 +475,56 @@ mod tests {
     }
 
     #[test]
-    fn a_file_over_the_row_limit_is_refused() {
+    fn a_file_over_the_row_limit_is_refused_without_reading_past_it() {
         let names = csv::Names::default();
-        let many = format!("[{}]", vec!["{}"; MAX_ROWS + 1].join(","));
-        let (kept, problems) = entries(&many, Format::Json, &names);
-        assert!(kept.is_empty());
-        assert_eq!(problems, [format!("the file has {} users; a set takes at most {MAX_ROWS} (split it into several sets)", MAX_ROWS + 1)]);
+        let limit = |at: &str| {
+            vec![format!("{at}: the file has more than {MAX_ROWS} users; a set takes at most {MAX_ROWS} (split it into several sets)")]
+        };
+        let count = |text: &str, format: Format| {
+            let mut n = 0;
+            let problems = each(text, format, &names, &mut |_, _| n += 1);
+            (n, problems)
+        };
+        // What follows the limit is broken: it is never read, so only the limit is reported.
+        let json = format!("[{}, oops", vec!["{}"; MAX_ROWS + 1].join(","));
+        assert_eq!(count(&json, Format::Json), (MAX_ROWS, limit("Source[20000]")));
+        let lines = format!("{}\n{{oops\n", vec!["{}"; MAX_ROWS + 1].join("\n"));
+        assert_eq!(count(&lines, Format::JsonLines), (MAX_ROWS, limit("Source line 20001")));
+        let rows: Vec<String> = (0..=MAX_ROWS).map(|i| format!("u{i},x,y")).collect();
+        let csv_text =
+            format!("user login,routing profile name,security_profile_name_1|security_profile_name_2\n{}\n\"unclosed\n", rows.join("\n"));
+        let (n, problems) = count(&csv_text, Format::Csv);
+        assert_eq!(problems, limit("row 20002"));
+        assert_eq!(n, 0, "no row resolved (the instance has no such profiles), and none past the limit was read");
+
+        assert_eq!(within_limit(&json, Format::Json), Err(limit("Source[20000]").remove(0)));
+        assert_eq!(within_limit(&lines, Format::JsonLines), Err(limit("Source line 20001").remove(0)));
+        assert_eq!(within_limit(&csv_text, Format::Csv), Err(limit("row 20002").remove(0)));
+        let with_bom = format!("\u{feff}{csv_text}");
+        assert_eq!(within_limit(&with_bom, Format::Csv), Err(limit("row 20002").remove(0)));
+
         let just = format!("[{}]", vec!["{}"; MAX_ROWS].join(","));
-        assert_eq!(entries(&just, Format::Json, &names).0.len(), MAX_ROWS);
+        assert_eq!(within_limit(&just, Format::Json), Ok(()));
+        assert_eq!(within_limit("{\"a\": [1, 2]}", Format::Json), Ok(()), "not an array: each says so");
+        assert_eq!(within_limit("[1, ", Format::Json), Ok(()), "not JSON: each says so");
+        let header_and_limit: Vec<String> = (0..MAX_ROWS).map(|i| format!("u{i},x,y")).collect();
+        assert_eq!(within_limit(&format!("h,h,h\n{}\n\n", header_and_limit.join("\n")), Format::Csv), Ok(()), "a header and the limit");
+        assert_eq!(within_limit(&vec!["{}"; MAX_ROWS].join("\n\n"), Format::JsonLines), Ok(()), "blank lines do not count");
+        let (kept, problems) = entries(&just, Format::Json, &names);
+        assert_eq!(
+            (kept.len(), kept[MAX_ROWS - 1].0, problems),
+            (MAX_ROWS, Origin::Item(MAX_ROWS - 1), vec![]),
+            "exactly the limit is fine"
+        );
+        let just_lines = vec!["{}"; MAX_ROWS].join("\n");
+        assert_eq!(count(&just_lines, Format::JsonLines), (MAX_ROWS, vec![]));
+        assert_eq!(count(" {\"a\": 1}", Format::Json).1, ["the file must be a JSON array of users, got an object"]);
+        assert_eq!(count("7", Format::Json).1, ["the file must be a JSON array of users, got a number"]);
+        assert_eq!(count("-7", Format::Json).1, ["the file must be a JSON array of users, got a number"]);
+        assert_eq!(count("\"x\"", Format::Json).1, ["the file must be a JSON array of users, got a string"]);
+        assert_eq!(count("true", Format::Json).1, ["the file must be a JSON array of users, got a boolean"]);
+        assert_eq!(count("null", Format::Json).1, ["the file must be a JSON array of users, got null"]);
+        assert!(count("[{}] [", Format::Json).1[0].starts_with("the file is not JSON: trailing characters"));
     }
 
     #[test]

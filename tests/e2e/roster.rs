@@ -432,6 +432,7 @@ async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back()
     let old = roster(names(6));
     assert_eq!(bed.send(create(old.clone())).await.status(), "SUCCESS");
     let before: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
+    let ids_before: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, v["Id"].clone())).collect();
 
     let mut new = names(6);
     for u in new.iter_mut().take(3) {
@@ -454,6 +455,13 @@ async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back()
     assert_eq!(back.status(), "SUCCESS", "{}", back.reason());
     let after: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
     assert_eq!(after, before, "Connect is back to the old roster");
+    // Ids too: the users the failed Update changed in place are the same users. (The one it removed was deleted
+    // during that Update and the rollback created it again: its id is new, until deletions wait for the stack
+    // to commit.)
+    let ids_now: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, v["Id"].clone())).collect();
+    for name in ["agent00", "agent01", "agent02", "agent03", "agent04"] {
+        assert_eq!(ids_now[name], ids_before[name], "{name} keeps its id");
+    }
 }
 
 /// A template as JSON, its intrinsic functions as `{"Ref": ...}` objects (cfn-lint's own reader).

@@ -238,7 +238,7 @@ async fn a_bad_file_fails_once_before_any_write_naming_row_column_and_rule() {
         (
             "many.csv",
             format!("{HEADER}\n{}", (0..20_001).map(|i| row(&format!("a{i}"), "X") + "\n").collect::<String>()),
-            vec!["the file has 20001 users; a set takes at most 20000"],
+            vec!["row 20002: the file has more than 20000 users; a set takes at most 20000"],
         ),
         ("broken.json", "[{\"Name\": \"a\"},".into(), vec!["the file is not JSON"]),
         (
@@ -465,4 +465,54 @@ async fn an_agent_whose_import_id_a_rollback_restored_survives_the_stacks_delete
     let d = bed.send(delete(p1)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.user(LEGACY_ID).await.is_some(), "the pre-existing agent survives the rollback and the Delete");
+}
+
+/// Files far past the limits answer FAILED naming the limit, before any Connect call and without the function
+/// running out of its 128 MB (which would leave the stack waiting for an hour).
+#[tokio::test]
+async fn files_far_past_the_limits_are_refused_before_any_connect_call_and_in_little_memory() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    // 100,000 rows of the console's CSV (10 MB).
+    let rows: Vec<String> = (0..100_000).map(|i| row(&format!("u{i:06}"), "Agent")).collect();
+    let (v, _) = f.put("huge.csv", console_csv(&rows)).await;
+    bed.clear_calls().await;
+    let a = bed.send(create(source("huge.csv", &v))).await;
+    assert_eq!(a.status(), "FAILED");
+    assert!(
+        a.reason().contains("row 20002: the file has more than 20000 users") && a.reason().ends_with("nothing was changed"),
+        "{}",
+        a.reason()
+    );
+    assert_eq!(bed.call_log().await, Vec::<Value>::new(), "not even the instance's names are read");
+
+    // 40 MB of JSON, 130,000 entries: read as far as the limit, never built whole.
+    let entry = |i: usize| json!({"Name": format!("user{i:06}"), "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "IdentityInfo": {"FirstName": "A", "LastName": "B", "Email": format!("user{i:06}@example.com")}, "Tags": {"team": "support", "site": "north"}});
+    let mut json_text = String::from("[");
+    let mut i = 0;
+    while json_text.len() < 40 * 1024 * 1024 {
+        if i > 0 {
+            json_text.push(',');
+        }
+        json_text.push_str(&entry(i).to_string());
+        i += 1;
+    }
+    json_text.push(']');
+    let (v, _) = f.put("huge.json", json_text).await;
+    let j = bed.send(create(source("huge.json", &v))).await;
+    assert_eq!(j.status(), "FAILED");
+    assert!(j.reason().contains("Source[20000]: the file has more than 20000 users"), "{}", j.reason());
+
+    // Over 50 MB: refused from its size, before its body is read.
+    let mut big = vec![b' '; 50 * 1024 * 1024 + 1];
+    big[0] = b'[';
+    big[50 * 1024 * 1024] = b']';
+    let (v, _) = f.put("huge-too.json", big).await;
+    let b = bed.send(create(source("huge-too.json", &v))).await;
+    assert_eq!(b.status(), "FAILED");
+    assert!(b.reason().contains("has 52428801 bytes; a roster file may have at most 50 MB"), "{}", b.reason());
+
+    assert_eq!(bed.call_log().await, Vec::<Value>::new(), "no Connect call for any of them");
+    let peak = lambda_harness::peak_rss_kb(bed.lambda.pid().unwrap()).unwrap();
+    assert!(peak < 128 * 1024, "the function peaked at {} MB of its 128", peak / 1024);
 }
