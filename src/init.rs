@@ -50,6 +50,15 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
     let connect = api::Connect::new(aws_sdk_connect::Client::new(&config));
     let secrets = api::Secrets::new(aws_sdk_secretsmanager::Client::new(&config));
     let relay = Relay::new(aws_sdk_lambda::Client::new(&config));
+    let store = match std::env::var(crate::store::TABLE_ENV) {
+        Ok(table) if !table.is_empty() => Some(crate::store::Store::new(aws_sdk_dynamodb::Client::new(&config), table)),
+        _ => {
+            tracing::warn!(
+                "STATE_TABLE is not set: no record of answered events or of the users a set holds is kept (template.yaml and the CDK provider set it)"
+            );
+            None
+        }
+    };
     // An S3-compatible endpoint given in AWS_ENDPOINT_URL_S3 (a test server, MinIO) takes the bucket in the path;
     // AWS's own endpoints take it in the host name.
     let path_style = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
@@ -57,7 +66,11 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
     let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).build()?;
     let resources = ConnectResources {
         user: ConnectUserResource::new(connect.clone(), secrets.clone()),
-        set: ConnectUserSet::new(connect, secrets, files),
+        set: ConnectUserSet::new(connect, secrets, files).with_store(store.clone()),
     };
-    Ok(Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay))
+    let protocol = Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay);
+    Ok(match store {
+        Some(s) => protocol.with_store(s),
+        None => protocol,
+    })
 }

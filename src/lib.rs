@@ -7,10 +7,12 @@
 //! - [`dispatch`]: which of the two serves a request (by its resource type).
 //! - [`init`]: what `main` sets up once per process and reuses across invocations.
 //! - [`pace`]: per-operation pacing under Connect's limits (the `connect-users` tool and rosters).
+//! - [`store`]: state that outlasts an invocation (a DynamoDB table): answered events, the users a set holds.
 
 pub mod cfn;
 pub mod dispatch;
 pub mod init;
 pub mod pace;
 pub mod roster;
+pub mod store;
 pub mod user;

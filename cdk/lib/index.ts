@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -37,6 +38,9 @@ export const CONNECT_ACTIONS = [
   'connect:TagResource',
   'connect:UntagResource',
 ];
+
+/** The state table operations the function calls; template.yaml grants the same (a test keeps them equal). */
+export const STATE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
 
 export interface ConnectUserProviderProps {
   /** An existing ServiceToken (for example the export of a template.yaml stack); no function is created then. */
@@ -84,6 +88,8 @@ export function architectureOf(zipPath: string): lambda.Architecture {
 export class ConnectUserProvider extends Construct {
   public readonly serviceToken: string;
   public readonly function?: lambda.Function;
+  /** The function's state table (none when an existing ServiceToken is wrapped). */
+  public readonly stateTable?: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: ConnectUserProviderProps = {}) {
     super(scope, id);
@@ -92,6 +98,15 @@ export class ConnectUserProvider extends Construct {
       return;
     }
     const codePath = props.codePath ?? path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'connect-user-resource', 'bootstrap.zip');
+    // What must outlast an invocation (answered events, failed Updates, the users each set holds), as in
+    // template.yaml: read strongly consistently, written conditionally; kept when the stack goes.
+    this.stateTable = new dynamodb.Table(this, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expires',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.function = new lambda.Function(this, 'Function', {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: architectureOf(codePath),
@@ -100,7 +115,7 @@ export class ConnectUserProvider extends Construct {
       memorySize: 128,
       timeout: props.timeout ?? Duration.seconds(300),
       reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
-      environment: { RUST_LOG: 'info' },
+      environment: { RUST_LOG: 'info', STATE_TABLE: this.stateTable.tableName },
       description: 'connect-user-resource: Custom::ConnectUser and Custom::ConnectUserSet (Amazon Connect users)',
     });
     // A roster longer than one invocation continues in an asynchronous invocation of the function itself; Lambda's
@@ -117,14 +132,12 @@ export class ConnectUserProvider extends Construct {
           actions: ['lambda:InvokeFunction'],
           resources: [this.function.functionArn, `${this.function.functionArn}:*`],
         }),
-        // Which events a chain answered and which Updates failed, kept as tags on the function (docs/rosters.md).
-        new iam.PolicyStatement({
-          sid: 'RecordAnswersOnItself',
-          actions: ['lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource'],
-          resources: [this.function.functionArn],
-        }),
       ],
     });
+    // Its own table only, and only the calls the function makes.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'StateTable', actions: STATE_ACTIONS, resources: [this.stateTable.tableArn] }),
+    );
     const stack = Stack.of(this);
     const instance = props.connectInstanceId ?? '*';
     const instanceArn = `arn:${stack.partition}:connect:${stack.region}:${stack.account}:instance/${instance}`;

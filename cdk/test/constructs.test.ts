@@ -7,7 +7,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet } from '../lib';
+import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet, STATE_ACTIONS } from '../lib';
 import { GuideStack } from '../examples/guide';
 
 /** A stand-in for the cargo-lambda zip: synthesis only needs a file to hash, and its recorded architecture. */
@@ -80,6 +80,29 @@ test('the provider policy is least privilege and matches template.yaml', () => {
   assert.ok(!/connect:\*/.test(yaml), 'no connect:* wildcard in template.yaml');
   const fromTemplate = [...yaml.matchAll(/^\s+- (connect:\w+)\s*$/gm)].map((m) => m[1]).sort();
   assert.deepEqual(fromTemplate, [...CONNECT_ACTIONS].sort());
+});
+
+test('the provider keeps its state in a table of its own, as template.yaml does', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const t = Template.fromStack(s);
+  t.hasResource('AWS::DynamoDB::Table', {
+    DeletionPolicy: 'Retain',
+    UpdateReplacePolicy: 'Retain',
+    Properties: {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      TimeToLiveSpecification: { AttributeName: 'expires', Enabled: true },
+    },
+  });
+  const tableId = s.getLogicalId(provider.stateTable!.node.defaultChild as any);
+  t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { STATE_TABLE: { Ref: tableId } } } });
+  const state = policyStatements(t).find((st) => st.Sid === 'StateTable');
+  assert.deepEqual([state.Action].flat().sort(), [...STATE_ACTIONS].sort());
+  assert.deepEqual([state.Resource].flat(), [{ 'Fn::GetAtt': [tableId, 'Arn'] }], 'its own table only');
+  const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  const fromTemplate = [...yaml.matchAll(/^\s+- (dynamodb:\w+)\s*$/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(fromTemplate, [...STATE_ACTIONS].sort());
 });
 
 test('a user synthesizes PascalCase properties with string values', () => {
@@ -191,12 +214,9 @@ test('the provider may continue a long roster in a new invocation of itself, and
   const t = Template.fromStack(s);
   t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 3600, Qualifier: '$LATEST' });
   const lambda = policyStatements(t).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('lambda:')));
-  assert.equal(lambda.length, 2);
+  assert.equal(lambda.length, 1, 'nothing of Lambda but invoking itself');
   const invoke = lambda.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction'));
   assert.deepEqual([invoke[0].Action].flat(), ['lambda:InvokeFunction']);
-  const tags = lambda.find((st) => st.Sid === 'RecordAnswersOnItself')!;
-  assert.deepEqual([tags.Action].flat().sort(), ['lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource']);
-  assert.deepEqual(tags.Resource, { 'Fn::GetAtt': [s.getLogicalId(provider.function!.node.defaultChild as any), 'Arn'] }, 'on itself only');
   const fnId = s.getLogicalId(provider.function!.node.defaultChild as any);
   assert.deepEqual(invoke[0].Resource[0], { 'Fn::GetAtt': [fnId, 'Arn'] }, 'its own ARN only');
   // The function does not depend on that policy (no circular dependency).

@@ -9,6 +9,7 @@
 //! | `POST /_emulator/reset`   | back to the fixture; clears users, log, faults; keeps throttle and delay |
 //! | `POST /_emulator/throttle`| `{"operation": "CreateUser" or "*", "rate": 2.0, "burst": 5}`; `rate: null` turns it off |
 //! | `POST /_emulator/consistency` | `{"describe_delay_ms": 500}` |
+//! | `POST /_emulator/search-lag` | `{"lag_ms": 2000}`: SearchUsers answers from an index that many ms behind the writes; 0 turns it off |
 //! | `POST /_emulator/paging`  | `{"page_size": 2}`: at most that many items per List/Search page; `null` turns it off |
 //! | `POST /_emulator/faults`  | `{"operation": "UpdateUserHierarchy", "count": 1, "error": "InternalServiceException", "message": "...", "delay_ms": 0}` |
 //! | `DELETE /_emulator/faults`| clears pending faults |
@@ -20,8 +21,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::time::Instant;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CallRecord {
@@ -94,6 +95,11 @@ pub struct Control {
     faults: Vec<Fault>,
     calls: Vec<CallRecord>,
     seq: u64,
+    /// How far SearchUsers' index is behind the writes (Connect's documented eventual consistency).
+    search_lag: Duration,
+    /// The users as they were after each write while a lag is set, oldest first: the index answers from the
+    /// newest one at least `search_lag` old.
+    snapshots: VecDeque<(Instant, BTreeMap<String, crate::world::User>, Vec<String>)>,
 }
 
 impl Control {
@@ -106,7 +112,31 @@ impl Control {
             faults: Vec::new(),
             calls: Vec::new(),
             seq: 0,
+            search_lag: Duration::ZERO,
+            snapshots: VecDeque::new(),
         }
+    }
+
+    /// After a write: the users as they are now, for the lagging index.
+    pub fn wrote(&mut self, w: &World) {
+        if self.search_lag.is_zero() {
+            return;
+        }
+        self.snapshots.push_back((Instant::now(), w.users.clone(), w.user_order.clone()));
+    }
+
+    /// The world as SearchUsers' index sees it: `w` itself without a lag; otherwise `w` with the users of the
+    /// newest snapshot at least the lag old (older ones are dropped).
+    pub fn index_of(&mut self, w: &World) -> Option<World> {
+        if self.search_lag.is_zero() {
+            return None;
+        }
+        let seen_until = Instant::now().checked_sub(self.search_lag)?;
+        while self.snapshots.len() > 1 && self.snapshots.get(1).is_some_and(|(at, _, _)| *at <= seen_until) {
+            self.snapshots.pop_front();
+        }
+        let (_, users, order) = self.snapshots.front()?;
+        Some(World { users: users.clone(), user_order: order.clone(), ..w.clone() })
     }
 
     /// One token bucket per operation, as Connect's limits are per API.
@@ -150,6 +180,11 @@ struct ThrottleReq {
 #[derive(Deserialize)]
 struct PagingReq {
     page_size: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct SearchLagReq {
+    lag_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -201,6 +236,17 @@ pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, body: &[u8]) 
         ("POST", "consistency") => match serde_json::from_slice::<ConsistencyReq>(body) {
             Ok(c) => {
                 g.control.describe_delay_ms = c.describe_delay_ms;
+                axum::Json(json!({})).into_response()
+            }
+            Err(e) => bad(e),
+        },
+        ("POST", "search-lag") => match serde_json::from_slice::<SearchLagReq>(body) {
+            Ok(l) => {
+                g.control.search_lag = Duration::from_millis(l.lag_ms);
+                g.control.snapshots.clear();
+                let world = g.world.clone();
+                // The index starts from the users as they are now.
+                g.control.snapshots.push_back((Instant::now(), world.users, world.user_order));
                 axum::Json(json!({})).into_response()
             }
             Err(e) => bad(e),

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::Path as FsPath;
 use std::process::Stdio;
@@ -203,8 +203,6 @@ struct RuntimeState {
     /// When set, the Invoke API queues the invocation and still answers this status: Lambda's "reported failed
     /// but queued", the case that makes a continuation a duplicate.
     invoke_lies: Option<u16>,
-    /// The function's tags (Lambda's TagResource, ListTags, UntagResource), keyed by the ARN as given.
-    tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// The Runtime API (`/2018-06-01/runtime/...`) on loopback.
@@ -253,7 +251,6 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .route("/2015-03-31/functions/{name}/invocations", post(invoke_api))
-            .route("/2017-03-31/tags/{arn}", get(list_tags).post(tag_resource).delete(untag_resource))
             .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state((state.clone(), notify.clone(), started));
         let (addr, stop) = serve(app).await?;
@@ -303,16 +300,6 @@ impl RuntimeApi {
     /// From now on the Invoke API queues each invocation but answers `status` (`None`: 202 again).
     pub fn invoke_lies(&self, status: Option<u16>) {
         lock(&self.state).invoke_lies = status;
-    }
-
-    /// The tags of each function ARN tagged through the Lambda API.
-    pub fn function_tags(&self) -> BTreeMap<String, BTreeMap<String, String>> {
-        lock(&self.state).tags.clone()
-    }
-
-    /// Tags a function as Lambda's TagResource would.
-    pub fn tag_function(&self, arn: &str, key: &str, value: &str) {
-        lock(&self.state).tags.entry(arn.to_string()).or_default().insert(key.to_string(), value.to_string());
     }
 
     /// The payloads queued through the Invoke API so far.
@@ -414,42 +401,6 @@ async fn invoke_api(State((state, notify, _)): State<RtState>, Path(_name): Path
         }
         None => StatusCode::ACCEPTED.into_response(),
     }
-}
-
-/// Lambda's ListTags (`GET /2017-03-31/tags/{arn}`).
-async fn list_tags(State((state, _, _)): State<RtState>, Path(arn): Path<String>) -> Response {
-    let tags = lock(&state).tags.get(&arn).cloned().unwrap_or_default();
-    (StatusCode::OK, axum::Json(json!({ "Tags": tags }))).into_response()
-}
-
-/// Lambda's TagResource: at most 50 tags on a function, as Lambda allows.
-async fn tag_resource(State((state, _, _)): State<RtState>, Path(arn): Path<String>, body: Bytes) -> Response {
-    let given: BTreeMap<String, String> =
-        serde_json::from_slice::<Value>(&body).ok().and_then(|v| serde_json::from_value(v["Tags"].clone()).ok()).unwrap_or_default();
-    let mut g = lock(&state);
-    let tags = g.tags.entry(arn).or_default();
-    let mut after = tags.clone();
-    after.extend(given);
-    if after.len() > 50 {
-        let body = json!({"Type": "User", "message": "Too many tags: a function has at most 50"});
-        return (StatusCode::BAD_REQUEST, [("x-amzn-ErrorType", "InvalidParameterValueException")], axum::Json(body)).into_response();
-    }
-    *tags = after;
-    StatusCode::NO_CONTENT.into_response()
-}
-
-/// Lambda's UntagResource (`DELETE /2017-03-31/tags/{arn}?tagKeys=a&tagKeys=b`).
-async fn untag_resource(State((state, _, _)): State<RtState>, Path(arn): Path<String>, uri: Uri) -> StatusCode {
-    let keys: Vec<String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .filter(|(k, _)| k == "tagKeys")
-        .map(|(_, v)| v.into_owned())
-        .collect();
-    if let Some(tags) = lock(&state).tags.get_mut(&arn) {
-        for k in keys {
-            tags.remove(&k);
-        }
-    }
-    StatusCode::NO_CONTENT
 }
 
 async fn init_error(State((state, _, _)): State<RtState>, body: Bytes) -> StatusCode {

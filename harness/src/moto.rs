@@ -1,5 +1,5 @@
-//! moto's server (installed into `.venv` by the Makefile): Secrets Manager and S3 for the tests and the roster
-//! benchmark, and the few raw S3 requests the benchmark needs (moto does not check signatures).
+//! moto's server (installed into `.venv` by the Makefile): Secrets Manager, S3 and DynamoDB for the tests and the
+//! roster benchmark, and the few raw requests they need (moto does not check signatures).
 
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
@@ -52,7 +52,46 @@ async fn request(endpoint: &str, method: &str, path: &str, body: &[u8]) -> std::
     crate::http(endpoint, method, path, &[("Authorization", auth), ("Content-Type", "application/octet-stream")], body).await
 }
 
+/// The table template.yaml creates for the function's state (`STATE_TABLE`): `pk` and `sk`, on demand, with TTL
+/// on `expires`.
+pub const STATE_TABLE_SCHEMA: &str = r#"{"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}], "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}], "BillingMode": "PAY_PER_REQUEST"}"#;
+
+/// A DynamoDB request (JSON 1.0): moto tells the service from the credential scope.
+async fn dynamodb(endpoint: &str, target: &str, body: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00";
+    let target = format!("DynamoDB_20120810.{target}");
+    let headers = [("Authorization", auth), ("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", target.as_str())];
+    let (s, _, b) = crate::http(endpoint, "POST", "/", &headers, body.as_bytes()).await?;
+    Ok((s, b))
+}
+
 impl Moto {
+    /// Creates the function's state table (as template.yaml does) under `name`.
+    pub async fn state_table(&self, name: &str) -> std::io::Result<()> {
+        let mut schema: serde_json::Value = serde_json::from_str(STATE_TABLE_SCHEMA).map_err(std::io::Error::other)?;
+        schema["TableName"] = serde_json::json!(name);
+        let (s, b) = dynamodb(&self.endpoint, "CreateTable", &schema.to_string()).await?;
+        if s != 200 {
+            return Err(std::io::Error::other(format!("CreateTable: {s} {}", String::from_utf8_lossy(&b))));
+        }
+        let ttl = serde_json::json!({"TableName": name, "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": true}});
+        let (s, b) = dynamodb(&self.endpoint, "UpdateTimeToLive", &ttl.to_string()).await?;
+        if s != 200 {
+            return Err(std::io::Error::other(format!("UpdateTimeToLive: {s} {}", String::from_utf8_lossy(&b))));
+        }
+        Ok(())
+    }
+
+    /// Every item of a table (one Scan page is enough for a test's few items), as DynamoDB JSON.
+    pub async fn scan(&self, table: &str) -> std::io::Result<Vec<serde_json::Value>> {
+        let (s, b) = dynamodb(&self.endpoint, "Scan", &serde_json::json!({"TableName": table}).to_string()).await?;
+        if s != 200 {
+            return Err(std::io::Error::other(format!("Scan: {s} {}", String::from_utf8_lossy(&b))));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&b).map_err(std::io::Error::other)?;
+        Ok(v["Items"].as_array().cloned().unwrap_or_default())
+    }
+
     /// Creates a bucket with versioning on.
     pub async fn versioned_bucket(&self, bucket: &str) -> std::io::Result<()> {
         let (s, _, b) = request(&self.endpoint, "PUT", &format!("/{bucket}"), b"").await?;

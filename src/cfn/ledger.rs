@@ -1,32 +1,25 @@
-//! Which events a chain of invocations has answered, kept as tags on the function itself.
+//! Which events were answered, and which Updates were answered FAILED, kept in the state table ([`Store`]).
 //!
-//! Lambda delivers an asynchronous invocation at least once, and an `Invoke` reported as failed may still have
-//! been queued. Without a record, a duplicated continuation could work on after its chain answered FAILED and
-//! then answer SUCCESS (CloudFormation takes the first answer; the second contradicts it in the logs and in what
-//! Connect holds). So every invocation of a chain looks here before it works and before it answers, and records
-//! its answer here before sending it. The function's own tags are the one store every invocation can reach with
-//! the Lambda client it already has for continuing, and they need no table or bucket in the template.
+//! Lambda delivers an asynchronous invocation at least once: the original event as well as a function's own
+//! continuations may arrive twice, and an `Invoke` reported as failed may still have been queued. Without a
+//! record, a second copy would work again after the first answered and then answer again, perhaps to the
+//! contrary. So every invocation looks here before it works, and claims the answer before it sends it: the claim
+//! is a conditional write, so of two copies that finish at once exactly one sends its answer.
 //!
-//! What remains: two copies that check at the same moment, before either records, both answer (tags have no
-//! conditional write). The window is the few milliseconds between a check and a record.
+//! CloudFormation follows a failed Update with a rollback Update whose OldResourceProperties are the failed
+//! Update's properties; the record of the failed Update lets a resource know those were never (fully) applied.
 
-use aws_sdk_lambda::error::ProvideErrorMetadata;
-use std::collections::HashMap;
-use std::time::Duration;
+use crate::store::{Attributes, Store, StoreError};
 
-/// The prefix of the tags that record a chain's answer.
-pub const PREFIX: &str = "cr-answered-";
-/// The prefix of the tags that record an Update answered FAILED (see [`failed_key`]).
-pub const FAILED_PREFIX: &str = "cr-failed-";
 /// A failed Update's record is trusted this long: CloudFormation's rollback follows the failure at once.
 pub const FAILED_FRESH_MS: u64 = 2 * 3600 * 1000;
 
 /// How long a record is kept: Lambda keeps an asynchronous event for 6 hours at most, so no duplicate can come
-/// later than that.
+/// later than that. DynamoDB's TTL removes it after.
 pub const KEEP_MS: u64 = 7 * 3600 * 1000;
 
-/// How long one tag call may take: a ledger that cannot be reached must not cost the answer its time.
-const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// The sort key of the ledger's items (one item per key).
+const SK: &str = "-";
 
 /// A record: an answer's Status, or a failed Update's properties digest, and when it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +30,11 @@ pub struct Entry {
 
 #[derive(Clone)]
 pub struct Ledger {
-    client: aws_sdk_lambda::Client,
+    store: Store,
 }
 
 /// FNV-1a, 64 bit, of the parts separated by a zero byte: stable across processes and versions (unlike std's
-/// hasher), short enough for a tag.
+/// hasher), short enough for a key or a tag.
 pub fn fnv64(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, part) in parts.iter().enumerate() {
@@ -54,17 +47,16 @@ pub fn fnv64(parts: &[&str]) -> String {
     format!("{h:016x}")
 }
 
-/// The tag key of one event: the same for every invocation and every retry of it.
+/// The key of one event: the same for every invocation and every retry of it.
 pub fn key(stack_id: &str, logical_id: &str, request_id: &str) -> String {
-    format!("{PREFIX}{}", fnv64(&[stack_id, logical_id, request_id]))
+    format!("answer#{}", fnv64(&[stack_id, logical_id, request_id]))
 }
 
-/// The tag key of the last Update of one resource that was answered FAILED. CloudFormation follows a failed
-/// Update with a rollback Update whose OldResourceProperties are the failed Update's properties: with this record
-/// a resource knows those were never (fully) applied, so that, for example, a refused change of what can never
-/// change does not refuse its own rollback too (which would leave the stack in UPDATE_ROLLBACK_FAILED).
+/// The key of the last Update of one resource that was answered FAILED, so that, for example, a refused change
+/// of what can never change does not refuse its own rollback too (which would leave the stack in
+/// UPDATE_ROLLBACK_FAILED).
 pub fn failed_key(stack_id: &str, logical_id: &str) -> String {
-    format!("{FAILED_PREFIX}{}", fnv64(&[stack_id, logical_id]))
+    format!("failed#{}", fnv64(&[stack_id, logical_id]))
 }
 
 /// A digest of properties that does not depend on the order of their keys.
@@ -105,132 +97,94 @@ pub fn update_digest(new: &serde_json::Map<String, serde_json::Value>, old: &ser
     format!("{}-{}", props_digest(new), props_digest(old))
 }
 
-/// Tags live on the function, not on a version or alias: the invoked ARN loses its qualifier.
-pub fn unqualified(arn: &str) -> &str {
-    match arn.match_indices(':').nth(6) {
-        Some((i, _)) => &arn[..i],
-        None => arn,
-    }
+fn entry(attrs: &Attributes) -> Option<Entry> {
+    Some(Entry { value: attrs.get("value")?.clone(), at_ms: attrs.get("at_ms")?.parse().ok()? })
 }
 
-pub fn value(e: &Entry) -> String {
-    format!("{} {}", e.value, e.at_ms)
+fn attributes(e: &Entry) -> Attributes {
+    Attributes::from([("value".to_string(), e.value.clone()), ("at_ms".to_string(), e.at_ms.to_string())])
 }
 
-pub fn parse(v: &str) -> Option<Entry> {
-    let (value, at) = v.split_once(' ')?;
-    Some(Entry { value: value.to_string(), at_ms: at.parse().ok()? })
-}
-
-/// Records older than [`KEEP_MS`] (or unreadable ones) among `tags`: removed when a new one is written.
-pub fn stale(tags: &HashMap<String, String>, now_ms: u64) -> Vec<String> {
-    let mut keys: Vec<String> = tags
-        .iter()
-        .filter(|(k, v)| (k.starts_with(PREFIX) || k.starts_with(FAILED_PREFIX)) && parse(v).is_none_or(|e| e.at_ms + KEEP_MS < now_ms))
-        .map(|(k, _)| k.clone())
-        .collect();
-    keys.sort();
-    keys
-}
-
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &aws_sdk_lambda::error::SdkError<E>) -> String {
-    match e.code() {
-        Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
-        None => format!("{}", aws_sdk_lambda::error::DisplayErrorContext(e)),
-    }
-}
-
-async fn bounded<T>(what: &str, f: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
-    tokio::time::timeout(CALL_TIMEOUT, f).await.unwrap_or_else(|_| Err(format!("{what} took longer than {CALL_TIMEOUT:?}")))
+/// When DynamoDB may drop a record written at `at_ms` (epoch seconds).
+fn expiry(at_ms: u64) -> Option<u64> {
+    Some((at_ms + KEEP_MS) / 1000)
 }
 
 impl Ledger {
-    pub fn new(client: aws_sdk_lambda::Client) -> Ledger {
-        Ledger { client }
-    }
-
-    async fn tags(&self, function: &str) -> Result<HashMap<String, String>, String> {
-        bounded("ListTags", async {
-            let out = self.client.list_tags().resource(unqualified(function)).send().await.map_err(|e| describe(&e))?;
-            Ok(out.tags().cloned().unwrap_or_default())
-        })
-        .await
+    pub fn new(store: Store) -> Ledger {
+        Ledger { store }
     }
 
     /// The answer recorded for `key`, if any.
-    pub async fn answered(&self, function: &str, key: &str) -> Result<Option<Entry>, String> {
-        Ok(self.tags(function).await?.get(key).and_then(|v| parse(v)))
+    pub async fn answered(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        Ok(self.store.get(key, SK).await?.as_ref().and_then(entry))
+    }
+
+    /// Claims the answer to the event `key` with `status`: `Ok(true)` when this invocation is the one to send
+    /// it, `Ok(false)` when another copy claimed it first (its answer stands).
+    pub async fn claim(&self, key: &str, status: &str, at_ms: u64) -> Result<bool, StoreError> {
+        let e = Entry { value: status.to_string(), at_ms };
+        self.store.put_new(key, SK, &attributes(&e), expiry(at_ms)).await
+    }
+
+    /// Gives a claim back, when the answer could not be delivered: a retry of the event may then answer.
+    pub async fn unclaim(&self, key: &str) -> Result<(), StoreError> {
+        self.store.delete(key, SK).await
+    }
+
+    /// Records that this resource's Update with properties `digest` was answered FAILED.
+    pub async fn record_failed_update(&self, key: &str, digest: &str, at_ms: u64) -> Result<(), StoreError> {
+        self.store.put(key, SK, &attributes(&Entry { value: digest.to_string(), at_ms }), expiry(at_ms)).await
     }
 
     /// The properties digest of this resource's last Update answered FAILED, if it is fresh.
-    pub async fn failed_update(&self, function: &str, key: &str, now_ms: u64) -> Result<Option<String>, String> {
-        Ok(self.answered(function, key).await?.filter(|e| e.at_ms + FAILED_FRESH_MS >= now_ms).map(|e| e.value))
-    }
-
-    /// Records an answer, and drops records too old to matter (a function has room for 50 tags).
-    pub async fn record(&self, function: &str, key: &str, entry: &Entry) -> Result<(), String> {
-        let arn = unqualified(function);
-        bounded("TagResource", async {
-            self.client.tag_resource().resource(arn).tags(key, value(entry)).send().await.map_err(|e| describe(&e))?;
-            Ok(())
-        })
-        .await?;
-        let old = stale(&self.tags(function).await?, entry.at_ms);
-        if !old.is_empty() {
-            bounded("UntagResource", async {
-                self.client.untag_resource().resource(arn).set_tag_keys(Some(old)).send().await.map_err(|e| describe(&e))?;
-                Ok(())
-            })
-            .await?;
-        }
-        Ok(())
+    pub async fn failed_update(&self, key: &str, now_ms: u64) -> Result<Option<String>, StoreError> {
+        Ok(self.answered(key).await?.filter(|e| e.at_ms + FAILED_FRESH_MS >= now_ms).map(|e| e.value))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::live;
 
-    /// A ledger on the test harness's Lambda API (the one the end-to-end tests run the function under).
-    async fn live() -> (lambda_harness::RuntimeApi, Ledger) {
-        let api = lambda_harness::RuntimeApi::start().await.unwrap();
-        let ledger = Ledger::new(crate::cfn::relay::harness_client(api.addr));
-        (api, ledger)
+    #[tokio::test]
+    async fn an_answer_is_claimed_once_read_back_and_given_back() {
+        let l = live::start().await;
+        let ledger = Ledger::new(l.store.clone());
+        let k = key("arn:stack/s/1", "Roster", "req-1");
+        assert_eq!(ledger.answered(&k).await, Ok(None), "nothing recorded yet");
+        assert_eq!(ledger.claim(&k, "SUCCESS", 1_000).await, Ok(true), "the first copy answers");
+        assert_eq!(ledger.claim(&k, "FAILED", 2_000).await, Ok(false), "a second copy does not");
+        assert_eq!(ledger.answered(&k).await, Ok(Some(Entry { value: "SUCCESS".into(), at_ms: 1_000 })));
+        ledger.unclaim(&k).await.unwrap();
+        assert_eq!(ledger.answered(&k).await, Ok(None), "an answer not delivered is given back");
+        assert_eq!(ledger.claim(&k, "FAILED", 3_000).await, Ok(true));
+        // DynamoDB's TTL drops the record after Lambda could still deliver a copy (6 hours).
+        let items = l.moto.scan("state").await.unwrap();
+        assert_eq!(items[0]["expires"]["N"], ((3_000 + KEEP_MS) / 1000).to_string());
+    }
+
+    #[tokio::test]
+    async fn a_failed_updates_record_counts_while_it_is_fresh() {
+        let l = live::start().await;
+        let ledger = Ledger::new(l.store.clone());
+        let now = 100 * KEEP_MS;
+        let k = failed_key("s", "A");
+        ledger.record_failed_update(&k, "digest", now).await.unwrap();
+        assert_eq!(ledger.failed_update(&k, now + 5_400_000).await, Ok(Some("digest".into())), "90 minutes later");
+        assert_eq!(ledger.failed_update(&k, now + FAILED_FRESH_MS).await, Ok(Some("digest".into())));
+        assert_eq!(ledger.failed_update(&k, now + FAILED_FRESH_MS + 1).await, Ok(None));
+        assert_eq!(ledger.failed_update(&failed_key("s", "B"), now).await, Ok(None));
+        ledger.record_failed_update(&k, "newer", now + 1).await.unwrap();
+        assert_eq!(ledger.failed_update(&k, now + 1).await, Ok(Some("newer".into())), "the last failed Update counts");
     }
 
     #[tokio::test]
     async fn a_ledger_that_cannot_be_reached_says_why() {
-        let (api, ledger) = live().await;
-        drop(api);
-        let e = ledger.answered(lambda_harness::FUNCTION_ARN, "cr-answered-1").await.unwrap_err();
-        assert!(e.contains("dispatch failure") && e.contains("onnect"), "{e}");
-    }
-
-    #[tokio::test]
-    async fn a_record_is_read_back_from_the_functions_tags_and_old_records_are_pruned() {
-        let (api, ledger) = live().await;
-        let f = lambda_harness::FUNCTION_ARN;
-        let now = 100 * KEEP_MS;
-        assert_eq!(ledger.answered(f, "cr-answered-1").await, Ok(None), "nothing recorded yet");
-        api.tag_function(f, "team", "contact-center");
-        api.tag_function(f, "cr-answered-old", &format!("SUCCESS {}", now - KEEP_MS - 1));
-        api.tag_function(f, "cr-failed-old", "unreadable");
-        api.tag_function(f, "cr-answered-recent", &format!("FAILED {}", now - KEEP_MS));
-        // Recorded through a qualified ARN (an alias): the tag is on the function itself.
-        let entry = Entry { value: "SUCCESS".into(), at_ms: now };
-        ledger.record(&format!("{f}:live"), "cr-answered-1", &entry).await.unwrap();
-        assert_eq!(ledger.answered(f, "cr-answered-1").await, Ok(Some(entry)));
-        let tags = api.function_tags().get(f).cloned().unwrap_or_default();
-        let keys: Vec<&str> = tags.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["cr-answered-1", "cr-answered-recent", "team"], "the stale and unreadable records went, the rest stayed");
-
-        // A failed Update's record counts while it is fresh.
-        let failed = Entry { value: "digest".into(), at_ms: now };
-        ledger.record(f, "cr-failed-x", &failed).await.unwrap();
-        assert_eq!(ledger.failed_update(f, "cr-failed-x", now + 5_400_000).await, Ok(Some("digest".into())), "90 minutes later");
-        assert_eq!(ledger.failed_update(f, "cr-failed-x", now + FAILED_FRESH_MS).await, Ok(Some("digest".into())));
-        assert_eq!(ledger.failed_update(f, "cr-failed-x", now + FAILED_FRESH_MS + 1).await, Ok(None));
-        assert_eq!(ledger.failed_update(f, "cr-failed-y", now).await, Ok(None));
+        let ledger = Ledger::new(Store::new(live::client("http://127.0.0.1:9"), "state"));
+        let e = ledger.answered("answer#1").await.unwrap_err();
+        assert!(e.to_string().starts_with("DynamoDB GetItem failed: ") && e.to_string().contains("onnect"), "{e}");
     }
 
     #[test]
@@ -241,15 +195,15 @@ mod tests {
         assert_ne!(a, key("arn:stack/s/1", "Other", "req-1"));
         // The separator matters: moving a character from one part to the next is another event.
         assert_ne!(key("ab", "c", "d"), key("a", "bc", "d"));
-        assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 16, "{a}");
-        assert!(a.len() <= 128, "a Lambda tag key has at most 128 characters");
+        assert!(a.starts_with("answer#") && a.len() == 7 + 16, "{a}");
     }
 
     #[test]
     fn a_failed_updates_record_is_per_resource_and_its_digest_ignores_key_order() {
         assert_eq!(failed_key("s", "A"), failed_key("s", "A"));
         assert_ne!(failed_key("s", "A"), failed_key("s", "B"));
-        assert!(failed_key("s", "A").starts_with(FAILED_PREFIX));
+        assert!(failed_key("s", "A").starts_with("failed#"));
+        assert_ne!(failed_key("s", "A"), key("s", "A", ""), "never an answer's key");
         let a: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"Name": "x", "P": {"a": 1, "b": [1, 2]}}"#).unwrap();
         let b: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"P": {"b": [1, 2], "a": 1}, "Name": "x"}"#).unwrap();
         let c: serde_json::Map<String, serde_json::Value> = serde_json::from_str(r#"{"P": {"b": [2, 1], "a": 1}, "Name": "x"}"#).unwrap();
@@ -259,10 +213,6 @@ mod tests {
         assert_ne!(props_digest(&a), props_digest(&d), "1 is not \"1\"");
         assert_eq!(update_digest(&a, &c), update_digest(&b, &c));
         assert_ne!(update_digest(&a, &c), update_digest(&c, &a), "new and old are not interchangeable");
-        assert!(update_digest(&a, &c).len() <= 256, "a Lambda tag value has at most 256 characters");
-        let now = 10 * KEEP_MS;
-        let old = HashMap::from([(failed_key("s", "A"), format!("abc {}", now - KEEP_MS - 1))]);
-        assert_eq!(stale(&old, now).len(), 1, "failed records are pruned too");
     }
 
     #[test]
@@ -274,35 +224,13 @@ mod tests {
     }
 
     #[test]
-    fn tags_go_on_the_function_not_its_version_or_alias() {
-        let f = "arn:aws:lambda:us-east-1:123456789012:function:connect-user-resource";
-        assert_eq!(unqualified(f), f);
-        assert_eq!(unqualified(&format!("{f}:live")), f);
-        assert_eq!(unqualified(&format!("{f}:$LATEST")), f);
-        assert_eq!(unqualified("connect-user-resource"), "connect-user-resource");
-    }
-
-    #[test]
-    fn records_round_trip_and_only_old_or_unreadable_ones_of_ours_are_stale() {
+    fn records_round_trip_and_expire_after_lambda_keeps_events() {
         let e = Entry { value: "FAILED".into(), at_ms: 1_000 };
-        assert_eq!(parse(&value(&e)), Some(e));
-        assert_eq!(parse("SUCCESS"), None);
-        assert_eq!(parse("SUCCESS soon"), None);
-        let now = 10 * KEEP_MS;
-        let tags: HashMap<String, String> = [
-            (format!("{PREFIX}old"), format!("SUCCESS {}", now - KEEP_MS - 1)),
-            (format!("{PREFIX}edge"), format!("SUCCESS {}", now - KEEP_MS)),
-            (format!("{PREFIX}new"), format!("FAILED {}", now - 1)),
-            (format!("{PREFIX}junk"), "x".into()),
-            ("team".into(), "SUCCESS 0".into()),
-        ]
-        .into_iter()
-        .collect();
-        assert_eq!(stale(&tags, now), vec![format!("{PREFIX}junk"), format!("{PREFIX}old")]);
-        // Longer than Lambda keeps an asynchronous event (6 hours), not much longer (a function has 50 tags).
+        assert_eq!(entry(&attributes(&e)), Some(e));
+        assert_eq!(entry(&Attributes::from([("value".to_string(), "x".to_string())])), None);
+        assert_eq!(entry(&Attributes::from([("value".to_string(), "x".to_string()), ("at_ms".to_string(), "soon".to_string())])), None);
         let hour = 3_600_000;
-        let at = |age: u64| HashMap::from([(format!("{PREFIX}x"), format!("SUCCESS {}", now - age))]);
-        assert!(stale(&at(6 * hour + 59 * 60_000), now).is_empty(), "6 h 59 min old: kept");
-        assert_eq!(stale(&at(7 * hour + 60_000), now).len(), 1, "7 h 1 min old: dropped");
+        assert_eq!(expiry(0), Some(7 * 3600), "longer than Lambda keeps an asynchronous event (6 hours)");
+        assert_eq!(expiry(hour), Some(8 * 3600));
     }
 }

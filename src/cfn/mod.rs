@@ -43,7 +43,6 @@ pub struct Ctx {
 #[derive(Clone)]
 struct RollbackProbe {
     ledger: ledger::Ledger,
-    function_arn: String,
     key: String,
     old_digest: String,
 }
@@ -57,14 +56,14 @@ impl Ctx {
 
     /// Whether this Update is CloudFormation's rollback of an Update this function answered FAILED: its
     /// OldResourceProperties are then properties that were refused or only partly applied, not the resource's
-    /// state. One Lambda ListTags call; ask only when the answer changes what to do. False when unknown.
+    /// state. One read of the state table; ask only when the answer changes what to do. False when unknown.
     pub async fn rolls_back_failed_update(&self) -> bool {
         let Some(p) = &self.rollback_probe else { return false };
-        match p.ledger.failed_update(&p.function_arn, &p.key, deadline::now_ms()).await {
+        match p.ledger.failed_update(&p.key, deadline::now_ms()).await {
             Ok(Some(d)) => d == p.old_digest,
             Ok(None) => false,
             Err(e) => {
-                tracing::warn!(error = %e, "could not read whether the previous Update failed (lambda:ListTags)");
+                tracing::warn!(error = %e, "could not read whether the previous Update failed (the state table)");
                 false
             }
         }
@@ -121,10 +120,15 @@ impl<R: CustomResource> Protocol<R> {
     }
 
     /// Lets resources continue past one invocation (without it, a [`Outcome::Continue`] answers FAILED).
-    /// The same Lambda client keeps the [`ledger`] of answered chains.
     pub fn with_relay(mut self, relay: relay::Relay) -> Protocol<R> {
-        self.ledger = Some(ledger::Ledger::new(relay.client().clone()));
         self.relay = Some(relay);
+        self
+    }
+
+    /// Keeps the [`ledger`] of answered events and failed Updates in `store`. Without it, a duplicated event is
+    /// worked on and answered again, and a refused Update's rollback is refused too.
+    pub fn with_store(mut self, store: crate::store::Store) -> Protocol<R> {
+        self.ledger = Some(ledger::Ledger::new(store));
         self
     }
 
@@ -152,7 +156,7 @@ impl<R: CustomResource> Protocol<R> {
             // layout limit where the binary nests it in the runtime's.
             let result = Box::pin(self.answer(item, echo, &invocation, work_deadline, delivery_deadline).instrument(span)).await;
             match result {
-                Ok(status) => statuses.push(status),
+                Ok(answered) => statuses.push(answered.label()),
                 Err(e) => {
                     failed += 1;
                     last_error = e;
@@ -172,9 +176,7 @@ impl<R: CustomResource> Protocol<R> {
         invocation: &Invocation,
         work_deadline: Instant,
         delivery_deadline: Instant,
-    ) -> Result<String, String> {
-        // Whether this answer belongs to a chain of invocations, which may have copies (see [`ledger`]).
-        let mut chained = false;
+    ) -> Result<Answered, String> {
         // An Update's properties, recorded if it is answered FAILED (see [`ledger::failed_key`]).
         let mut failed_update = None;
         let ledger_key = ledger::key(&echo.stack_id, &echo.logical_resource_id, &echo.request_id);
@@ -195,6 +197,17 @@ impl<R: CustomResource> Protocol<R> {
                         "event received"
                     );
                 }
+                if req.continuation.is_some() && now >= marker.give_up_at_ms {
+                    // The chain has answered by now (it gives up at this time at the latest), or CloudFormation
+                    // times the event out: an answer from here could only contradict it.
+                    tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
+                    return Ok(Answered::Expired);
+                }
+                // Lambda may deliver any event twice, CloudFormation's own too: a copy whose event was answered does
+                // nothing at all.
+                if self.already_answered(&ledger_key, "before any work").await {
+                    return Ok(Answered::Duplicate);
+                }
                 if let Some(late) = too_late(&req, &marker, now) {
                     tracing::error!(
                         waited_s = (now - marker.started_ms) / 1000,
@@ -202,30 +215,17 @@ impl<R: CustomResource> Protocol<R> {
                     );
                     late
                 } else {
-                    if req.continuation.is_some() && now >= marker.give_up_at_ms {
-                        // The chain has answered by now (it gives up at this time at the latest), or CloudFormation
-                        // times the event out: an answer from here could only contradict it.
-                        tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
-                        return Ok("EXPIRED".into());
-                    }
-                    if req.continuation.is_some() {
-                        chained = true;
-                        if self.already_answered(invocation, &ledger_key, "before any work").await {
-                            return Ok("ANSWERED".into());
-                        }
-                    }
-                    let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
                     if req.request_type == RequestType::Update {
                         failed_update = req.old_properties.as_ref().map(|old| ledger::update_digest(&req.properties, old));
                     }
-                    let probe = self.rollback_probe(&req, invocation);
+                    let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
+                    let probe = self.rollback_probe(&req);
                     let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe).await;
                     match (outcome, req) {
                         (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
-                            chained = true;
                             let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
                             match self.relay(&req, &marker, invocation, &progress, delivery_deadline).await {
-                                Ok(()) => return Ok("CONTINUED".into()),
+                                Ok(()) => return Ok(Answered::Continued),
                                 Err(reason) => Outcome::Failed { reason, physical_resource_id: made },
                             }
                         }
@@ -237,27 +237,17 @@ impl<R: CustomResource> Protocol<R> {
                 }
             }
         };
-        if chained {
-            // A copy of this chain may have answered while this one worked; then its answer stands.
-            if self.already_answered(invocation, &ledger_key, "before answering").await {
-                return Ok("ANSWERED".into());
-            }
-            self.record(
-                invocation,
-                &ledger_key,
-                outcome.status(),
-                "the answer (a duplicated continuation could answer again)",
-                delivery_deadline,
-            )
-            .await;
+        // A copy of this event may have answered while this one worked; then its answer stands.
+        let claimed = self.claim(&ledger_key, outcome.status(), delivery_deadline).await;
+        if claimed == Claim::Lost {
+            return Ok(Answered::Duplicate);
         }
         if let (Some(digest), Outcome::Failed { .. }) = (failed_update, &outcome) {
-            let key = ledger::failed_key(&echo.stack_id, &echo.logical_resource_id);
-            self.record(invocation, &key, &digest, "a failed Update (so that its rollback knows)", delivery_deadline).await;
+            self.record_failed_update(&echo, &digest, delivery_deadline).await;
         }
         let Some(url) = echo.response_url.clone() else {
             tracing::error!(status = outcome.status(), "event has no ResponseURL; nothing can be answered");
-            return Ok("UNANSWERABLE".into());
+            return Ok(Answered::Unanswerable);
         };
         let body = response::body(&echo, &outcome);
         let target = response::redact_url(&url);
@@ -269,54 +259,78 @@ impl<R: CustomResource> Protocol<R> {
         match response::deliver(&self.http, &url, body, budget).await {
             Ok(attempts) => {
                 tracing::info!(status = outcome.status(), reason, target = %target, attempts, "response delivered");
-                Ok(outcome.status().to_string())
+                Ok(Answered::Sent(outcome.status()))
             }
             Err(e) => {
                 tracing::error!(status = outcome.status(), target = %target, error = %e, "response not delivered");
+                if claimed == Claim::Won {
+                    // Not delivered: the claim goes, so that a retry of the event can answer.
+                    if let Some(l) = &self.ledger {
+                        if let Err(e) = l.unclaim(&ledger_key).await {
+                            tracing::warn!(error = %e, "could not give the answer's claim back");
+                        }
+                    }
+                }
                 Err(e.to_string())
             }
         }
     }
 
-    /// Whether another invocation of this chain answered the event (a failed look is logged and counts as no).
-    async fn already_answered(&self, invocation: &Invocation, key: &str, when: &str) -> bool {
-        let Some(ledger) = self.ledger.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
-            return false;
-        };
-        match ledger.answered(&invocation.function_arn, key).await {
+    /// Whether the event was answered already (a failed look is logged and counts as no).
+    async fn already_answered(&self, key: &str, when: &str) -> bool {
+        let Some(ledger) = &self.ledger else { return false };
+        match ledger.answered(key).await {
             Ok(Some(e)) => {
-                tracing::warn!(status = %e.value, answered_at_ms = e.at_ms, when, "another invocation of this chain answered the event already; this one does nothing more");
+                tracing::warn!(status = %e.value, answered_at_ms = e.at_ms, when, "a copy of this event answered it already; this one does nothing more");
                 true
             }
             Ok(None) => false,
             Err(e) => {
-                tracing::warn!(error = %e, "could not read which events were answered (lambda:ListTags); going on");
+                tracing::warn!(error = %e, "could not read whether the event was answered (the state table); going on");
                 false
             }
         }
     }
 
-    /// Records on the function's tags, unless the response's own time would be cut into (the answer matters more).
-    async fn record(&self, invocation: &Invocation, key: &str, value: &str, what: &str, delivery_deadline: Instant) {
-        let Some(ledger) = self.ledger.as_ref().filter(|_| !invocation.function_arn.is_empty()) else {
-            return;
-        };
+    /// Claims the answer before it is sent, unless that would cut into the response's own time (the answer
+    /// matters more than the record).
+    async fn claim(&self, key: &str, status: &str, delivery_deadline: Instant) -> Claim {
+        let Some(ledger) = &self.ledger else { return Claim::Unknown };
         let room = record_room(delivery_deadline.saturating_duration_since(Instant::now()));
-        let entry = ledger::Entry { value: value.to_string(), at_ms: deadline::now_ms() };
-        match tokio::time::timeout(room, ledger.record(&invocation.function_arn, key, &entry)).await {
+        match tokio::time::timeout(room, ledger.claim(key, status, deadline::now_ms())).await {
+            Ok(Ok(true)) => Claim::Won,
+            Ok(Ok(false)) => {
+                tracing::warn!("a copy of this event answered it while this one worked; its answer stands");
+                Claim::Lost
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not record the answer (the state table); answering all the same");
+                Claim::Unknown
+            }
+            Err(_) => {
+                tracing::warn!("no time left to record the answer (the response comes first)");
+                Claim::Unknown
+            }
+        }
+    }
+
+    async fn record_failed_update(&self, echo: &Echo, digest: &str, delivery_deadline: Instant) {
+        let Some(ledger) = &self.ledger else { return };
+        let key = ledger::failed_key(&echo.stack_id, &echo.logical_resource_id);
+        let room = record_room(delivery_deadline.saturating_duration_since(Instant::now()));
+        match tokio::time::timeout(room, ledger.record_failed_update(&key, digest, deadline::now_ms())).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, what, "could not record (lambda:TagResource)"),
-            Err(_) => tracing::warn!(what, "no time left to record (the response comes first)"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not record the failed Update (so that its rollback knows)"),
+            Err(_) => tracing::warn!("no time left to record the failed Update (the response comes first)"),
         }
     }
 
     /// For an Update: where its resource can look whether it rolls back a failed Update.
-    fn rollback_probe(&self, req: &Request, invocation: &Invocation) -> Option<RollbackProbe> {
+    fn rollback_probe(&self, req: &Request) -> Option<RollbackProbe> {
         // Only an Update has OldResourceProperties (and only an Update asks).
-        let ledger = self.ledger.clone().filter(|_| !invocation.function_arn.is_empty())?;
+        let ledger = self.ledger.clone()?;
         Some(RollbackProbe {
             ledger,
-            function_arn: invocation.function_arn.clone(),
             key: ledger::failed_key(&req.stack_id, &req.logical_resource_id),
             // A rollback swaps the failed Update's properties: its old ones are the failed new ones, and back.
             old_digest: ledger::update_digest(req.old_properties.as_ref()?, &req.properties),
@@ -390,6 +404,45 @@ impl<R: CustomResource> Protocol<R> {
     }
 }
 
+/// What became of one event in this invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answered {
+    /// The response was delivered with this Status.
+    Sent(&'static str),
+    /// The work goes on in a new invocation, which answers.
+    Continued,
+    /// A copy of the event answered it (before this one worked, or while it did): nothing more is done.
+    Duplicate,
+    /// A continuation that came after its chain's give-up time: nothing is done.
+    Expired,
+    /// The event has no ResponseURL.
+    Unanswerable,
+}
+
+impl Answered {
+    /// As the invocation's own result lists it.
+    fn label(self) -> &'static str {
+        match self {
+            Answered::Sent(status) => status,
+            Answered::Continued => "CONTINUED",
+            Answered::Duplicate => "ANSWERED",
+            Answered::Expired => "EXPIRED",
+            Answered::Unanswerable => "UNANSWERABLE",
+        }
+    }
+}
+
+/// Whether this invocation may send the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// Recorded as this invocation's.
+    Won,
+    /// A copy of the event claimed it first.
+    Lost,
+    /// No record could be written (no store, an error, no time): answer all the same.
+    Unknown,
+}
+
 /// The answer to an event whose first invocation comes too late to start work (see [`clock`]): it waited in
 /// Lambda's queue until CloudFormation has given up on it, or nearly. No call is made for it.
 fn too_late(req: &Request, marker: &continuation::Marker, now_ms: u64) -> Option<Outcome> {
@@ -407,7 +460,7 @@ fn too_late(req: &Request, marker: &continuation::Marker, now_ms: u64) -> Option
     )))
 }
 
-/// What recording on the function's tags leaves the response's PUT (or half the time left, when less).
+/// What recording in the state table leaves the response's PUT (or half the time left, when less).
 const PUT_ROOM: Duration = Duration::from_millis(1500);
 
 /// How long a record may take when `left` remains before the response must be delivered: all but the response

@@ -24,10 +24,6 @@ impl Relay {
         Relay { client }
     }
 
-    pub fn client(&self) -> &aws_sdk_lambda::Client {
-        &self.client
-    }
-
     /// Queues `payload` for `function` (the ARN this invocation was invoked as). A few quick attempts within
     /// `deadline`: Lambda accepts an asynchronous event in milliseconds or not at all.
     pub async fn send(&self, function: &str, payload: Vec<u8>, deadline: Instant) -> Result<(), RelayError> {

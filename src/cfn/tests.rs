@@ -16,6 +16,10 @@ impl CustomResource for Toy {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Outcome::failed("unreachable")
             }
+            "slow" => {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                Outcome::Success { physical_resource_id: "toy-slow".into(), data: Default::default() }
+            }
             "hang-after-progress" => {
                 ctx.record_physical_id("made-something");
                 tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -323,9 +327,9 @@ fn the_release_profile_unwinds_so_panics_are_caught() {
 
 #[tokio::test]
 async fn a_rollback_is_told_from_another_update_by_the_failed_updates_record() {
-    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let store = crate::store::live::start().await;
     let rx = Receiver::start().await.unwrap();
-    let p = relaying(&runtime);
+    let p = protocol().with_store(store.store.clone());
     let update = |new: Value, old: Value| {
         let mut e = events::update("Toy", "http://placeholder", "toy-1", new, old);
         e["ResponseURL"] = json!(rx.url("r"));
@@ -345,7 +349,7 @@ async fn a_rollback_is_told_from_another_update_by_the_failed_updates_record() {
         json!({"responses": ["FAILED"]}),
         "the same direction again is no rollback"
     );
-    // Without the function's tags (no Lambda client) nothing is known: refused.
+    // Without a state table nothing is known: refused.
     let plain = protocol();
     let mut e = update(c.clone(), b.clone());
     e["ResponseURL"] = json!(rx.url("plain"));
@@ -355,22 +359,62 @@ async fn a_rollback_is_told_from_another_update_by_the_failed_updates_record() {
 
 #[tokio::test]
 async fn a_continuation_of_an_event_another_copy_answered_does_nothing() {
+    let store = crate::store::live::start().await;
     let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
     let rx = Receiver::start().await.unwrap();
-    let p = relaying(&runtime);
+    let p = relaying(&runtime).with_store(store.store.clone());
     let mut e = create("long");
     e["ResponseURL"] = json!(rx.url("r"));
     assert_eq!(p.handle(e.clone(), invocation(30_000)).await.unwrap(), json!({"responses": ["CONTINUED"]}));
     let next = runtime.invoked()[0].clone();
-    // Another copy of the chain answered meanwhile (its record is on the function's tags).
+    // Another copy of the chain answered meanwhile.
     let key = ledger::key(e["StackId"].as_str().unwrap(), "Toy", e["RequestId"].as_str().unwrap());
-    runtime.tag_function(FUNCTION, &key, &format!("FAILED {}", deadline::now_ms()));
+    ledger::Ledger::new(store.store.clone()).claim(&key, "FAILED", deadline::now_ms()).await.unwrap();
     assert_eq!(p.handle(next.clone(), invocation(30_000)).await.unwrap(), json!({"responses": ["ANSWERED"]}));
     assert!(rx.for_name("r").is_empty(), "no answer that could contradict the first");
     assert_eq!(runtime.invoked().len(), 1, "and no further continuation");
-    // Without the function's ARN (no ledger to read) the same continuation works on.
-    let unknown = Invocation { deadline_ms: deadline::now_ms() + 30_000, function_arn: String::new() };
-    assert_ne!(p.handle(next, unknown).await.unwrap(), json!({"responses": ["ANSWERED"]}));
+    // Without a state table the same continuation works on.
+    assert_ne!(relaying(&runtime).handle(next, invocation(30_000)).await.unwrap(), json!({"responses": ["ANSWERED"]}));
+}
+
+#[tokio::test]
+async fn a_second_copy_of_an_answered_event_does_nothing_and_of_two_copies_at_once_one_answers() {
+    let store = crate::store::live::start().await;
+    let rx = Receiver::start().await.unwrap();
+    let p = protocol().with_store(store.store.clone());
+    // The panicking mode tells whether the resource ran again.
+    let mut e = create("ok");
+    e["ResponseURL"] = json!(rx.url("r"));
+    assert_eq!(p.handle(e.clone(), invocation(30_000)).await.unwrap(), json!({"responses": ["SUCCESS"]}));
+    let mut again = e.clone();
+    again["ResourceProperties"]["Mode"] = json!("panic");
+    assert_eq!(p.handle(again, invocation(30_000)).await.unwrap(), json!({"responses": ["ANSWERED"]}), "Lambda delivered it twice");
+    assert_eq!(rx.for_name("r").len(), 1, "answered once");
+
+    // Two copies at once: both work, and the one that claims the answer second does not send it.
+    let mut slow = create("slow");
+    slow["ResponseURL"] = json!(rx.url("s"));
+    let key = ledger::key(slow["StackId"].as_str().unwrap(), "Toy", slow["RequestId"].as_str().unwrap());
+    let (first, ()) = tokio::join!(p.handle(slow.clone(), invocation(30_000)), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ledger::Ledger::new(store.store.clone()).claim(&key, "SUCCESS", deadline::now_ms()).await.unwrap();
+    });
+    assert_eq!(first.unwrap(), json!({"responses": ["ANSWERED"]}));
+    assert!(rx.for_name("s").is_empty(), "the copy that claimed first sends the answer, not this one");
+}
+
+#[tokio::test]
+async fn an_answer_that_could_not_be_delivered_gives_its_claim_back() {
+    let store = crate::store::live::start().await;
+    let rx = Receiver::start().await.unwrap();
+    let p = protocol().with_store(store.store.clone());
+    let mut e = create("ok");
+    e["ResponseURL"] = json!(rx.url("r"));
+    rx.fail_next(&[403]);
+    assert!(p.handle(e.clone(), invocation(30_000)).await.is_err(), "undelivered: Lambda may retry");
+    let key = ledger::key(e["StackId"].as_str().unwrap(), "Toy", e["RequestId"].as_str().unwrap());
+    assert_eq!(ledger::Ledger::new(store.store.clone()).answered(&key).await, Ok(None));
+    assert_eq!(p.handle(e, invocation(30_000)).await.unwrap(), json!({"responses": ["SUCCESS"]}), "the retry answers");
 }
 
 #[test]

@@ -6,12 +6,13 @@
 //! - `run`: carrying the plan out with the single resource's calls, paced per operation;
 //! - `source`, `csv`, `s3`: entries kept in an S3 file (Connect's bulk-upload CSV, JSON, JSON lines).
 //!
-//! Every invocation re-reads what the set holds from Connect (SearchUsers by the holder tag), so nothing but
-//! the protocol's continuation marker is carried between invocations, and a repeated invocation finds less
-//! (or nothing) to do. Work that does not fit one invocation ends in [`Outcome::Continue`]; the protocol core
+//! Every invocation re-reads whom the set holds (its records in the state table, `held`, and SearchUsers by the
+//! holder tag for their settings), so nothing but the protocol's continuation marker is carried between
+//! invocations, and a repeated invocation finds less (or nothing) to do. Work that does not fit one invocation ends in [`Outcome::Continue`]; the protocol core
 //! hands it on.
 
 pub mod csv;
+pub mod held;
 pub mod plan;
 pub mod props;
 pub mod run;
@@ -45,6 +46,8 @@ pub struct ConnectUserSet {
     connect: Connect,
     secrets: Secrets,
     files: s3::Files,
+    /// Where the set records the users it holds (see [`held`]); without it, only Connect's search says.
+    store: Option<crate::store::Store>,
 }
 
 /// Why the wanted set could not be made ready.
@@ -117,7 +120,12 @@ fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String
 
 impl ConnectUserSet {
     pub fn new(connect: Connect, secrets: Secrets, files: s3::Files) -> ConnectUserSet {
-        ConnectUserSet { connect, secrets, files }
+        ConnectUserSet { connect, secrets, files, store: None }
+    }
+
+    pub fn with_store(mut self, store: Option<crate::store::Store>) -> ConnectUserSet {
+        self.store = store;
+        self
     }
 
     /// The Connect client of one invocation, every call paced under the set's rate.
@@ -273,9 +281,10 @@ impl ConnectUserSet {
         b.finish()
     }
 
-    /// Reads every user the set holds in `instance_id` (all pages) into the plan, page by page; returns how
-    /// many. With `ids_only` (a Delete, which compares no settings) the settings are dropped at once.
-    async fn held(
+    /// Reads every user the search shows the set holding in `instance_id` (all pages) into the plan, page by
+    /// page; returns each one's id, name and whether its tags say the set created it. With `ids_only` (a
+    /// Delete, which compares no settings) the settings are dropped at once.
+    async fn searched(
         &self,
         connect: &Connect,
         instance_id: &str,
@@ -283,8 +292,8 @@ impl ConnectUserSet {
         ids_only: bool,
         planner: &mut plan::Planner<'_>,
         deadline: Instant,
-    ) -> Result<usize, crate::user::api::ApiError> {
-        let mut count = 0;
+    ) -> Result<HashMap<String, (String, bool)>, crate::user::api::ApiError> {
+        let mut seen = HashMap::new();
         let mut token = None;
         loop {
             let page = connect.search_tagged(instance_id, translate::HOLDER_TAG, holder, token, deadline).await?;
@@ -292,14 +301,77 @@ impl ConnectUserSet {
                 if ids_only {
                     u.settings = Settings::empty();
                 }
-                count += 1;
+                seen.insert(u.user_id.clone(), (u.username.clone(), plan::created_by_set(&u)));
                 planner.held(u);
             }
             match page.next {
                 Some(t) => token = Some(t),
-                None => return Ok(count),
+                None => return Ok(seen),
             }
         }
+    }
+
+    /// The users the set's records hold that the search did not show (it may be behind), planned as the search
+    /// would have shown them: one recorded as brought to its wanted entry has nothing to do; one no longer wanted
+    /// (or any, for a Delete) is planned from its record alone, since a delete or release reads the user itself
+    /// first anyway; any other is read (DescribeUser). Records of users gone, or held by another resource by
+    /// now, are dropped. Users the search showed without a record are recorded. Returns how each recorded user
+    /// is held.
+    #[allow(clippy::too_many_arguments)]
+    async fn recorded(
+        &self,
+        held: &held::Held,
+        connect: &Connect,
+        instance_id: &str,
+        holder: &str,
+        ids_only: bool,
+        seen: &HashMap<String, (String, bool)>,
+        planner: &mut plan::Planner<'_>,
+        deadline: Instant,
+    ) -> Result<HashMap<String, held::Hold>, Stop> {
+        let records =
+            held.all().await.map_err(|e| Stop::Failed(format!("reading the users the set holds failed: {e}; nothing was changed")))?;
+        let mut holds = HashMap::new();
+        for r in &records {
+            if let Some(h) = r.hold {
+                holds.insert(r.user_id.clone(), h);
+            }
+            if seen.contains_key(&r.user_id) || planner.held_as_recorded(&r.name, &r.user_id, r.given) {
+                continue;
+            }
+            if ids_only || planner.wanted(&r.name).is_none() {
+                planner.held(held::as_recorded(r, holder));
+                continue;
+            }
+            match connect.describe_user(instance_id, &r.user_id, Duration::ZERO, deadline).await {
+                Ok(Some(mut u)) if u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder) => {
+                    tracing::info!(user_id = %r.user_id, "a user the set holds is not in the search's index yet: read itself");
+                    if ids_only {
+                        u.settings = Settings::empty();
+                    }
+                    planner.held(u);
+                }
+                Ok(found) => {
+                    tracing::info!(user_id = %r.user_id, gone = found.is_none(), "a recorded user is gone or held by another resource now: its record is dropped");
+                    holds.remove(&r.user_id);
+                    if let Err(e) = held.forget(&r.user_id).await {
+                        tracing::warn!(error = %e, "could not drop a record of the set");
+                    }
+                }
+                Err(e) => return Err(stop_of("reading a user the set holds", &e)),
+            }
+        }
+        let unrecorded: Vec<(&String, &(String, bool))> = seen.iter().filter(|(id, _)| !holds.contains_key(*id)).collect();
+        for (id, (name, created)) in unrecorded {
+            let hold = if *created { held::Hold::Created } else { held::Hold::TakenOver };
+            match held.record(id, name, hold, None).await {
+                Ok(()) => {
+                    holds.insert(id.clone(), hold);
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record a user the set holds"),
+            }
+        }
+        Ok(holds)
     }
 
     /// Passwords of the entries to create, read before any write; every entry that lacks one is named.
@@ -409,11 +481,21 @@ impl ConnectUserSet {
         let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(id.clone()) };
 
         let mut planner = plan::Planner::new(wanted, previous, &marker);
-        let held_count = match self.held(&connect, instance_id, &holder, wanted.is_none(), &mut planner, ctx.deadline).await {
-            Ok(n) => n,
+        let seen = match self.searched(&connect, instance_id, &holder, wanted.is_none(), &mut planner, ctx.deadline).await {
+            Ok(seen) => seen,
             Err(e) if e.deferred => return cont("reading the users the set holds did not fit this invocation".into()),
             Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
         };
+        let records = self.store.as_ref().map(|s| held::Held::new(s.clone(), &id));
+        let holds = match &records {
+            Some(h) => match self.recorded(h, &connect, instance_id, &holder, wanted.is_none(), &seen, &mut planner, ctx.deadline).await {
+                Ok(holds) => holds,
+                Err(Stop::Failed(why)) => return failed(why),
+                Err(Stop::Deferred(_)) => return cont("reading the users the set holds did not fit this invocation".into()),
+            },
+            None => HashMap::new(),
+        };
+        let held_count = seen.len().max(holds.len());
         let taken = if planner.needs_names() {
             match connect.list_users(instance_id, ctx.deadline).await {
                 Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
@@ -464,6 +546,8 @@ impl ConnectUserSet {
             marker: &marker,
             passwords: &passwords,
             checked: &checked,
+            held: records.as_ref(),
+            holds: &holds,
             deadline: ctx.deadline,
             continue_by: ctx.continue_by,
         };

@@ -157,6 +157,25 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// The wanted entry of a name, if any.
+    pub fn wanted(&self, name: &str) -> Option<&'a Entry> {
+        self.by_name.get(name).map(|&i| &self.wanted[i])
+    }
+
+    /// A held user the set's record shows brought to exactly its wanted entry (see [`crate::roster::held`]),
+    /// planned without a read: nothing to do. `false` when that cannot be told (then the user is read).
+    pub fn held_as_recorded(&mut self, name: &str, user_id: &str, given: Option<u64>) -> bool {
+        let Some(&i) = self.by_name.get(name) else { return false };
+        let e = &self.wanted[i];
+        if self.done[i] || given != Some(e.given) || e.props.import.as_ref().is_some_and(|t| t.user_id != user_id) {
+            return false;
+        }
+        self.done[i] = true;
+        self.ids.insert(name.to_string(), user_id.to_string());
+        self.out.unchanged += 1;
+        true
+    }
+
     /// Whether some wanted entry is not held and not imported: the names of the instance's users must then be
     /// read, to refuse a Name that belongs to someone else.
     pub fn needs_names(&self) -> bool {
@@ -254,6 +273,17 @@ pub fn entry_changes(e: &Entry, old: Option<&OldEntry>, actual: &Actual, marker:
         }
     }
     Ok(changes)
+}
+
+/// How the set holds a user after `made` (calls made on it, in order), when they change it: the request marker
+/// added (the entry no longer imports the user: the set owns it) or removed (it imports the user again).
+pub fn hold_after(made: &[Change]) -> Option<crate::roster::held::Hold> {
+    use crate::roster::held::Hold;
+    made.iter().rev().find_map(|c| match c {
+        Change::Tag(tags) if tags.contains_key(MARKER_TAG) => Some(Hold::Created),
+        Change::Untag(keys) if keys.iter().any(|k| k == MARKER_TAG) => Some(Hold::TakenOver),
+        _ => None,
+    })
 }
 
 /// The reserved tags a release removes: the set's own records on the user.

@@ -2,6 +2,7 @@
 //! operation, different kinds of work side by side, until the plan is done, a call fails, or the invocation's
 //! time for starting work is over (the rest is left for the next invocation, which re-reads and re-plans).
 
+use crate::roster::held::{Held, Hold};
 use crate::roster::plan::{self, Work, ENTRY_TAG};
 use crate::roster::props::SetProps;
 use crate::user::api::{ApiError, Connect};
@@ -51,6 +52,10 @@ pub struct Exec<'a> {
     pub passwords: &'a HashMap<String, String>,
     /// The take-overs of the plan, checked before any write, by entry index.
     pub checked: &'a HashMap<usize, TakeOver>,
+    /// Where the set records whom it holds (none: Connect's search alone says).
+    pub held: Option<&'a Held>,
+    /// How the set's records say it holds each user (by id).
+    pub holds: &'a HashMap<String, Hold>,
     pub deadline: Instant,
     pub continue_by: Instant,
 }
@@ -114,6 +119,19 @@ pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
     ran
 }
 
+/// Records how the set holds a user (or that it no longer does). A record that cannot be written is logged: the
+/// user's own tags still say the same, and the next invocation that sees the user in a search records it.
+async fn note(x: &Exec<'_>, user_id: &str, name: &str, hold: Option<Hold>, given: Option<u64>) {
+    let Some(held) = x.held else { return };
+    let r = match hold {
+        Some(h) => held.record(user_id, name, h, given).await,
+        None => held.forget(user_id).await,
+    };
+    if let Err(e) = r {
+        tracing::warn!(error = %e, user_id, "could not update the set's record of a user");
+    }
+}
+
 fn failed_or_deferred(what: String, e: &ApiError) -> Done {
     if e.deferred {
         Done::Deferred
@@ -135,13 +153,16 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
             let Some(checked) = x.checked.get(&i).cloned() else { return Done::Failed("internal error: a take-over not checked".into()) };
             let records = BTreeMap::from([(ENTRY_TAG.to_string(), e.digest.clone())]);
             match user::make_take_over(x.connect, target, checked, &records, x.deadline).await {
-                Ok(before) => Done::Report(Report {
-                    name: e.props.name.clone(),
-                    user_id: before.user_id,
-                    action: "imported",
-                    calls: vec![],
-                    outcome: "ok".into(),
-                }),
+                Ok(before) => {
+                    note(x, &before.user_id, &e.props.name, Some(Hold::TakenOver), Some(e.given)).await;
+                    Done::Report(Report {
+                        name: e.props.name.clone(),
+                        user_id: before.user_id,
+                        action: "imported",
+                        calls: vec![],
+                        outcome: "ok".into(),
+                    })
+                }
                 Err(TakeOverError::Deferred) => Done::Deferred,
                 Err(TakeOverError::Refused(why)) => Done::Failed(format!("{}: {why}", e.what())),
             }
@@ -184,22 +205,32 @@ async fn let_go(user: &Actual, planned: &'static str, x: &Exec<'_>) -> Done {
         Ok(fresh) => fresh,
         Err(done) => return done,
     };
+    // Deleted only when every witness says the set created it: the user's own tags, the set's record (when it
+    // has one), and the previous entries (an entry that imported it).
     let imported = x.previous.get(&user.username).is_some_and(|o| o.import_given);
-    if plan::created_by_set(&user) && !imported {
+    let recorded_as_taken_over = x.holds.get(&user.user_id) == Some(&Hold::TakenOver);
+    if plan::created_by_set(&user) && !imported && !recorded_as_taken_over {
         return match x.connect.delete_user(x.instance_id, &user.user_id, x.deadline).await {
-            Ok(existed) => Done::Report(Report {
-                name: user.username.clone(),
-                user_id: user.user_id.clone(),
-                action: "deleted",
-                calls: vec!["DescribeUser", "DeleteUser"],
-                outcome: if existed { "ok".into() } else { "already gone".into() },
-            }),
+            Ok(existed) => {
+                note(x, &user.user_id, &user.username, None, None).await;
+                Done::Report(Report {
+                    name: user.username.clone(),
+                    user_id: user.user_id.clone(),
+                    action: "deleted",
+                    calls: vec!["DescribeUser", "DeleteUser"],
+                    outcome: if existed { "ok".into() } else { "already gone".into() },
+                })
+            }
             Err(err) => failed_or_deferred(format!("{} ({})", user.username, user.user_id), &err),
         };
     }
     let keys = plan::release_keys(&user);
     let changes = if keys.is_empty() { vec![] } else { vec![Change::Untag(keys)] };
-    apply(&user.username, None, &user, &changes, "released", x).await
+    let done = apply(&user.username, None, &user, &changes, "released", x).await;
+    if matches!(done, Done::Report(_)) {
+        note(x, &user.user_id, &user.username, None, None).await;
+    }
+    done
 }
 
 /// The user itself, read again before it is deleted or released: a search page may show it as it was (Connect's
@@ -219,9 +250,13 @@ async fn confirmed(user: &Actual, planned: &'static str, x: &Exec<'_>) -> Result
         Ok(Some(fresh)) if fresh.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(x.holder) => Ok(fresh),
         Ok(Some(_)) => {
             tracing::warn!(user_id = %user.user_id, "a user the set's search showed as held is not held by it: left as it is");
+            note(x, &user.user_id, &user.username, None, None).await;
             Err(report("left", "not held by this set (any more): left as it is"))
         }
-        Ok(None) => Err(report(planned, "already gone")),
+        Ok(None) => {
+            note(x, &user.user_id, &user.username, None, None).await;
+            Err(report(planned, "already gone"))
+        }
         Err(err) => Err(failed_or_deferred(format!("{} ({})", user.username, user.user_id), &err)),
     }
 }
@@ -237,7 +272,25 @@ async fn apply(
 ) -> Done {
     let id = PhysicalId { instance_id: x.instance_id.to_string(), user_id: user.user_id.clone() };
     let calls: Vec<&'static str> = changes.iter().map(Change::operation).collect();
-    match user::apply_all(x.connect, &id, &user.arn, changes, x.deadline).await {
+    let result = user::apply_all(x.connect, &id, &user.arn, changes, x.deadline).await;
+    if let Some(e) = entry {
+        // An entry that stopped or started importing the user changes how the set holds it, from the call that
+        // made the change on, whatever came after it; a user brought to its entry in full records which.
+        let (made, given) = match &result {
+            Ok(()) => (changes, Some(e.given)),
+            Err((done, _)) => (&changes[..*done], None),
+        };
+        let now = plan::hold_after(made);
+        let hold = now.or_else(|| x.holds.get(&user.user_id).copied()).unwrap_or(if plan::created_by_set(user) {
+            Hold::Created
+        } else {
+            Hold::TakenOver
+        });
+        if now.is_some() || given.is_some() {
+            note(x, &user.user_id, name, Some(hold), given).await;
+        }
+    }
+    match result {
         Ok(()) => Done::Report(Report { name: name.to_string(), user_id: user.user_id.clone(), action, calls, outcome: "ok".into() }),
         Err((done, e)) => {
             let what = entry.map(|e| e.what()).unwrap_or_else(|| name.to_string());
@@ -277,6 +330,8 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
         }
         Err(err) => return failed_or_deferred(what, &err),
     };
+    // Recorded at once, before anything else can fail: a search right after may not show the user yet.
+    note(x, &user_id, &e.props.name, Some(Hold::Created), None).await;
     if adopted {
         // The other invocation finishes it (and the next read of this one would too).
         return Done::Report(Report {
@@ -299,5 +354,6 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
             return Done::Failed(format!("{what}: {}; the user was created without its proficiencies", user::reason(&err)));
         }
     }
+    note(x, &user_id, &e.props.name, Some(Hold::Created), Some(e.given)).await;
     Done::Report(Report { name: e.props.name.clone(), user_id, action: "created", calls, outcome: "ok".into() })
 }

@@ -451,3 +451,42 @@ async fn hierarchy_groups_have_paths_and_a_fixture_cannot_loop() {
     let err = connect_emulator::fixture::Fixture::parse(&f.to_string()).unwrap_err();
     assert!(err.contains("a cycle"), "{err}");
 }
+
+/// SearchUsers is an index that can be behind the writes: with a lag set, it answers from the users as they were
+/// that long ago (a user just created is missing, one just deleted or re-tagged still shows as it was), while
+/// DescribeUser and ListUsers answer from the users as they are.
+#[tokio::test]
+async fn search_answers_from_an_index_behind_the_writes() {
+    let (e, c) = emu(Config::default()).await;
+    let (before, _) = create(&c, "before").await;
+    let names = |out: &aws_sdk_connect::operation::search_users::SearchUsersOutput| -> Vec<String> {
+        let mut n: Vec<String> = out.users().iter().filter_map(|u| u.username().map(str::to_string)).collect();
+        n.sort();
+        n
+    };
+    let all = c.search_users().instance_id(IID).send().await.unwrap();
+    let fixture = names(&all);
+    // A minute of lag: far longer than the test, so nothing written after this is seen.
+    control(&e.endpoint(), "POST", "search-lag", Some(json!({"lag_ms": 60_000}))).await.unwrap();
+    let (after, arn) = create(&c, "after").await;
+    c.delete_user().instance_id(IID).user_id(&before).send().await.unwrap();
+    c.tag_resource().resource_arn(&arn).tags("team", "late").send().await.unwrap();
+    let seen = c.search_users().instance_id(IID).send().await.unwrap();
+    assert_eq!(names(&seen), fixture, "the index has the deleted user and not the new one");
+    c.describe_user().instance_id(IID).user_id(&after).send().await.expect("DescribeUser is current");
+    let listed = c.list_users().instance_id(IID).send().await.unwrap();
+    assert!(listed.user_summary_list().iter().any(|u| u.username() == Some("after")), "ListUsers is current");
+    // Once the lag has passed the index shows the writes: 200 ms of lag, waited out.
+    control(&e.endpoint(), "POST", "search-lag", Some(json!({"lag_ms": 200}))).await.unwrap();
+    let (late, _) = create(&c, "late").await;
+    assert!(!names(&c.search_users().instance_id(IID).send().await.unwrap()).contains(&"late".to_string()));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let caught_up = c.search_users().instance_id(IID).send().await.unwrap();
+    assert!(names(&caught_up).contains(&"late".to_string()) && !names(&caught_up).contains(&"before".to_string()));
+    let tagged = caught_up.users().iter().find(|u| u.username() == Some("after")).unwrap();
+    assert_eq!(tagged.tags().and_then(|t| t.get("team")).map(String::as_str), Some("late"));
+    // Off: current again.
+    control(&e.endpoint(), "POST", "search-lag", Some(json!({"lag_ms": 0}))).await.unwrap();
+    c.delete_user().instance_id(IID).user_id(&late).send().await.unwrap();
+    assert!(!names(&c.search_users().instance_id(IID).send().await.unwrap()).contains(&"late".to_string()));
+}

@@ -1,6 +1,7 @@
 //! One integration test binary (faster to build than many), with a module per concern.
 
 mod cargo_lambda;
+mod consistency;
 mod emulator;
 mod export;
 mod import;

@@ -36,7 +36,7 @@ async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
 
 #[tokio::test]
 async fn a_stack_created_again_under_the_same_name_never_touches_the_first_ones_users() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let first = roster(names(3));
     let a = bed.send(events::for_set(events::create(LOGICAL, "x", first.clone()))).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
@@ -78,7 +78,7 @@ async fn a_stack_created_again_under_the_same_name_never_touches_the_first_ones_
 
 #[tokio::test]
 async fn a_single_users_stack_created_again_cannot_take_the_first_ones_user() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let created = bed.create("Agent", soft_phone("solo.agent")).await;
     assert_eq!(created.status(), "SUCCESS", "{}", created.reason());
     let before = bed.user(&created.user_id()).await.unwrap();
@@ -108,7 +108,7 @@ async fn tag_as_earlier_version(bed: &Bed, holder_value: &str) {
 
 #[tokio::test]
 async fn a_set_an_earlier_version_created_keeps_its_users_and_a_new_stack_of_its_name_does_not_see_them() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let first = roster(names(3));
     let a = bed.send(events::for_set(events::create(LOGICAL, "x", first.clone()))).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
@@ -149,7 +149,7 @@ async fn a_set_an_earlier_version_created_keeps_its_users_and_a_new_stack_of_its
 
 #[tokio::test]
 async fn a_user_an_earlier_version_imported_is_released_by_its_resource() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let props = crate::import::legacy();
     let c = bed.create("Agent", props.clone()).await;
     assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
@@ -165,7 +165,7 @@ async fn a_user_an_earlier_version_imported_is_released_by_its_resource() {
 /// A refusal is never taken for work left for later, whatever the names in it say.
 #[tokio::test]
 async fn wrong_imports_among_many_changes_refuse_the_update_before_any_write() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let first = roster(names(3));
     let a = bed.send(events::for_set(events::create(LOGICAL, "x", first.clone()))).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());

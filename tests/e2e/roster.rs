@@ -51,7 +51,7 @@ async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
 }
 
 /// Operation counts of a call log (only the calls that succeeded).
-fn counts(log: &[Value]) -> BTreeMap<String, usize> {
+pub fn counts(log: &[Value]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for c in log.iter().filter(|c| c["status"] == 200) {
         *out.entry(c["operation"].as_str().unwrap_or("").to_string()).or_default() += 1;
@@ -59,8 +59,21 @@ fn counts(log: &[Value]) -> BTreeMap<String, usize> {
     out
 }
 
-fn throttled(log: &[Value]) -> usize {
+pub fn throttled(log: &[Value]) -> usize {
     log.iter().filter(|c| c["error"] == "ThrottlingException").count()
+}
+
+/// The function's ledger, on the bed's state table.
+pub fn ledger(bed: &Bed) -> connect_user_resource::cfn::ledger::Ledger {
+    let endpoint = &bed.moto.as_ref().expect("a bed with a store").endpoint;
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+        .endpoint_url(endpoint)
+        .build();
+    let store = connect_user_resource::store::Store::new(aws_sdk_dynamodb::Client::from_conf(config), STATE_TABLE);
+    connect_user_resource::cfn::ledger::Ledger::new(store)
 }
 
 /// A user's settings without what differs between two users made from the same entry at different times.
@@ -78,7 +91,7 @@ fn comparable(u: &Value) -> Value {
 
 #[tokio::test]
 async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let first = roster(names(5));
     let a = bed.send(create(first.clone())).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
@@ -148,7 +161,7 @@ async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls(
 
 #[tokio::test]
 async fn users_the_set_does_not_hold_are_refused_unless_imported_and_then_only_released() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let mut legacy = agent("legacy.agent");
     let refused = bed.send(create(roster(vec![agent("new.one"), legacy.clone(), agent("veteran.agent")]))).await;
     assert_eq!(refused.status(), "FAILED");
@@ -184,7 +197,7 @@ async fn users_the_set_does_not_hold_are_refused_unless_imported_and_then_only_r
 
 #[tokio::test]
 async fn bad_input_and_impossible_changes_fail_once_before_any_call() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     // A set's properties on a single user, a user's on a set, and a bad entry: each one FAILED, no call.
     let single = bed.send(events::create("One", "x", roster(names(1)))).await;
     assert_eq!(single.status(), "FAILED");
@@ -223,7 +236,7 @@ async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
     let secrets = secrets_client(&m.endpoint);
     let map = json!({"agents": {"agent00": "Secr3tPassw0rd0", "agent01": "Secr3tPassw0rd1"}});
     secrets.create_secret().name("roster-passwords").secret_string(map.to_string()).send().await.unwrap();
-    let bed = Bed::start_with(Default::default(), &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &m.endpoint)]).await;
+    let bed = Bed::with_store_and(Default::default(), &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &m.endpoint)]).await;
     bed.secret("Secr3tPassw0rd0");
     bed.secret("Secr3tPassw0rd1");
     let users: Vec<Value> = names(2)
@@ -260,7 +273,7 @@ async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
 
 #[tokio::test]
 async fn a_password_the_instance_cannot_take_fails_before_any_write() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     // CONNECT_MANAGED: an entry without a password (and no PasswordSecretId) is refused, not created half-way.
     let mut users = names(3);
     users[2].as_object_mut().unwrap().remove("Password");
@@ -308,11 +321,8 @@ async fn at_ten_per_second(bed: &Bed, n: usize) -> Value {
 
 #[tokio::test]
 async fn a_long_roster_continues_across_invocations_and_answers_once() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let props = at_ten_per_second(&bed, 50).await;
-    // A record older than Lambda keeps an event, and one of the function's own tags.
-    bed.runtime.tag_function(lambda_harness::FUNCTION_ARN, "cr-answered-0000000000000000", "SUCCESS 1");
-    bed.runtime.tag_function(lambda_harness::FUNCTION_ARN, "team", "contact-center");
     // 50 creates at 10/s take 5 s; each invocation may start work for about 1.6 s of its 3 s.
     let a = bed.send_chain(create(props.clone()), Duration::from_secs(3), Duration::from_secs(60)).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
@@ -330,13 +340,12 @@ async fn a_long_roster_continues_across_invocations_and_answers_once() {
         assert_eq!(c["ResourceType"], "Custom::ConnectUserSet");
     }
 
-    // The chain's answer is on record (a tag on the function) ...
-    let tags = bed.runtime.function_tags();
-    let recorded: Vec<&String> =
-        tags.values().flat_map(|t| t.iter()).filter(|(k, _)| k.starts_with("cr-answered-")).map(|(_, v)| v).collect();
-    assert_eq!(recorded.len(), 1, "the stale record is pruned when a new one is written: {tags:?}");
-    assert_eq!(tags[lambda_harness::FUNCTION_ARN]["team"], "contact-center", "other tags are left alone");
-    assert!(recorded[0].starts_with("SUCCESS "), "{recorded:?}");
+    // The chain's answer is on record (in the state table), beside the set's records of its 50 users ...
+    let state = bed.state().await;
+    let answers: Vec<&Value> = state.iter().filter(|i| i["pk"]["S"].as_str().is_some_and(|k| k.starts_with("answer#"))).collect();
+    assert_eq!(answers.len(), 1, "{state:?}");
+    assert_eq!(answers[0]["value"]["S"], "SUCCESS");
+    assert_eq!(state.iter().filter(|i| i["sk"]["S"].as_str().is_some_and(|k| k.starts_with("user#"))).count(), 50);
     // ... so the first continuation delivered again after the answer does nothing: no call, no second answer.
     bed.clear_calls().await;
     let result = bed.runtime.invoke(continued[0].clone(), Duration::from_secs(10)).await;
@@ -355,7 +364,7 @@ async fn a_long_roster_continues_across_invocations_and_answers_once() {
 /// continuations that were queued anyway must neither act nor answer SUCCESS after it.
 #[tokio::test]
 async fn a_continuation_queued_although_invoke_failed_does_not_contradict_the_failed_answer() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     // 150 creates at 10/s take 15 s: more than a 10 s invocation, which then tries to continue.
     let props = at_ten_per_second(&bed, 150).await;
     bed.runtime.invoke_lies(Some(503));
@@ -388,7 +397,7 @@ async fn a_continuation_queued_although_invoke_failed_does_not_contradict_the_fa
 /// record and stays silent.
 #[tokio::test]
 async fn a_copy_that_finishes_after_another_answered_stays_silent() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let props = at_ten_per_second(&bed, 30).await;
     let mut event = create(props);
     let (url, name) = bed.url();
@@ -406,7 +415,7 @@ async fn a_copy_that_finishes_after_another_answered_stays_silent() {
         event["LogicalResourceId"].as_str().unwrap(),
         event["RequestId"].as_str().unwrap(),
     );
-    bed.runtime.tag_function(lambda_harness::FUNCTION_ARN, &key, &format!("FAILED {}", lambda_harness::now_ms()));
+    ledger(&bed).claim(&key, "FAILED", lambda_harness::now_ms()).await.unwrap();
     let result = tokio::time::timeout(Duration::from_secs(25), pending).await.ok().and_then(Result::ok);
     assert!(matches!(&result, Some(InvocationResult::Response(v)) if v["responses"][0] == "ANSWERED"), "{result:?}");
     assert_eq!(bed.users().await.len(), 30, "it did its work");
@@ -415,7 +424,7 @@ async fn a_copy_that_finishes_after_another_answered_stays_silent() {
 
 #[tokio::test]
 async fn under_connects_throttle_the_set_paces_itself_instead_of_being_throttled() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 2.0, "burst": 5}))).await;
     let a = bed.send_chain(create(roster(names(14))), Duration::from_secs(30), Duration::from_secs(60)).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
@@ -428,7 +437,7 @@ async fn under_connects_throttle_the_set_paces_itself_instead_of_being_throttled
 
 #[tokio::test]
 async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let old = roster(names(6));
     assert_eq!(bed.send(create(old.clone())).await.status(), "SUCCESS");
     let before: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
@@ -506,7 +515,7 @@ async fn the_roster_example_deploys_as_written() {
     let secrets = secrets_client(&m.endpoint);
     let map = json!({"agents": {"ana.silva": "Secr3tPassw0rdA", "ben.okafor": "Secr3tPassw0rdB", "chen.wei": "Secr3tPassw0rdC"}});
     let arn = secrets.create_secret().name("example-roster").secret_string(map.to_string()).send().await.unwrap().arn.unwrap();
-    let bed = Bed::start_with(Default::default(), &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &m.endpoint)]).await;
+    let bed = Bed::with_store_and(Default::default(), &[("AWS_ENDPOINT_URL_SECRETS_MANAGER", &m.endpoint)]).await;
     for p in ["Secr3tPassw0rdA", "Secr3tPassw0rdB", "Secr3tPassw0rdC"] {
         bed.secret(p);
     }
@@ -536,7 +545,7 @@ async fn the_roster_example_deploys_as_written() {
 
 #[tokio::test]
 async fn a_roster_that_cannot_finish_before_service_timeout_answers_failed_in_time_and_its_rollback_cleans_up() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     let mut props = at_ten_per_second(&bed, 60).await;
     props["ServiceTimeout"] = json!("4");
     let sent = lambda_harness::now_ms();
@@ -560,7 +569,7 @@ async fn a_roster_that_cannot_finish_before_service_timeout_answers_failed_in_ti
 /// count their time from when CloudFormation signed the ResponseURL (X-Amz-Date).
 #[tokio::test]
 async fn a_queued_event_counts_from_cloudformations_clock_and_writes_nothing_after_it_gives_up() {
-    let bed = Bed::start().await;
+    let bed = Bed::with_store().await;
     // A user's event that waited two hours: CloudFormation gave up on it long ago. No call at all.
     let (url, name) = bed.url_signed_at(lambda_harness::now_ms() - 7_200_000);
     let mut late = events::create("Agent", "x", soft_phone("late.agent"));

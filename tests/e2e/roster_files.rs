@@ -37,7 +37,13 @@ impl Files {
         s3.create_bucket().bucket(BUCKET).send().await.unwrap();
         let on = aws_sdk_s3::types::VersioningConfiguration::builder().status(aws_sdk_s3::types::BucketVersioningStatus::Enabled).build();
         s3.put_bucket_versioning().bucket(BUCKET).versioning_configuration(on).send().await.unwrap();
-        let env = [("AWS_ENDPOINT_URL_S3", moto.endpoint.as_str()), ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint.as_str())];
+        moto.state_table(STATE_TABLE).await.unwrap();
+        let env = [
+            ("AWS_ENDPOINT_URL_S3", moto.endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.as_str()),
+            ("STATE_TABLE", STATE_TABLE),
+        ];
         let bed = Bed::start_with(connect_emulator::Config::default(), &env).await;
         Files { moto, s3, bed }
     }

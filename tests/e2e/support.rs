@@ -29,6 +29,8 @@ pub const STACK_NAME: &str = "connect-users";
 pub const STACK_GUID: &str = "5b9c8f10-1111-11ef-9a3b-0a1b2c3d4e5f";
 pub use lambda_harness::events::holder;
 pub const HOLDER_TAG: &str = "connect-user-resource:holder";
+/// The name of the function's state table in the tests.
+pub const STATE_TABLE: &str = "state";
 
 pub fn connect_client(endpoint: &str) -> aws_sdk_connect::Client {
     let config = aws_sdk_connect::Config::builder()
@@ -48,6 +50,8 @@ pub struct Bed {
     pub lambda: LambdaProcess,
     pub connect: aws_sdk_connect::Client,
     seq: AtomicUsize,
+    /// moto's DynamoDB holding the function's state table, for a bed started with one.
+    pub moto: Option<lambda_harness::moto::Moto>,
     /// Every password sent and every ResponseURL signature handed out: none may appear in the function's output,
     /// which `Drop` checks for every test that starts a `Bed`, so that a new test cannot forget it.
     secrets: std::sync::Mutex<Vec<String>>,
@@ -124,7 +128,27 @@ impl Bed {
         env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let lambda = LambdaProcess::spawn(std::path::Path::new(env!("CARGO_BIN_EXE_connect-user-resource")), &env).expect("lambda");
         let connect = connect_client(&emulator.endpoint());
-        Bed { emulator, receiver, runtime, lambda, connect, seq: AtomicUsize::new(0), secrets: Default::default() }
+        Bed { emulator, receiver, runtime, lambda, connect, seq: AtomicUsize::new(0), moto: None, secrets: Default::default() }
+    }
+
+    /// A bed whose function keeps its state in a table (as deployed: template.yaml creates it), on moto.
+    pub async fn with_store() -> Bed {
+        Self::with_store_and(connect_emulator::Config::default(), &[]).await
+    }
+
+    pub async fn with_store_and(config: connect_emulator::Config, extra_env: &[(&str, &str)]) -> Bed {
+        let moto = lambda_harness::moto::start().await.expect("moto_server (make test installs it)");
+        moto.state_table(STATE_TABLE).await.expect("the state table");
+        let mut env = vec![("STATE_TABLE", STATE_TABLE), ("AWS_ENDPOINT_URL_DYNAMODB", moto.endpoint.as_str())];
+        env.extend_from_slice(extra_env);
+        let mut bed = Self::start_with(config, &env).await;
+        bed.moto = Some(moto);
+        bed
+    }
+
+    /// The items of the function's state table, as DynamoDB JSON.
+    pub async fn state(&self) -> Vec<Value> {
+        self.moto.as_ref().expect("a bed with a store").scan(STATE_TABLE).await.expect("scan")
     }
 
     /// Records a value that must never reach the function's output.

@@ -218,3 +218,37 @@ fn an_entry_that_imports_again_gives_up_ownership_before_anything_else() {
     let p = plan(Some(&s), &HashMap::new(), vec![h], None, MARKER).unwrap();
     assert_eq!(kinds(&p), vec!["update"]);
 }
+
+#[test]
+fn the_hold_follows_the_last_ownership_call_made() {
+    use crate::roster::held::Hold;
+    let tag = |k: &str| Change::Tag(BTreeMap::from([(k.to_string(), "v".to_string())]));
+    let untag = |k: &str| Change::Untag(vec![k.to_string()]);
+    assert_eq!(hold_after(&[]), None);
+    assert_eq!(hold_after(&[Change::RoutingProfile("rp".into()), tag(ENTRY_TAG)]), None, "settings and the entry's record");
+    assert_eq!(hold_after(&[Change::RoutingProfile("rp".into()), tag(MARKER_TAG)]), Some(Hold::Created));
+    assert_eq!(hold_after(&[untag(MARKER_TAG), Change::RoutingProfile("rp".into())]), Some(Hold::TakenOver));
+    assert_eq!(hold_after(&[untag(MARKER_TAG), tag(MARKER_TAG)]), Some(Hold::Created), "the last one counts");
+    assert_eq!(hold_after(&[tag(MARKER_TAG), untag(MARKER_TAG)]), Some(Hold::TakenOver));
+    assert_eq!(hold_after(&[untag(ENTRY_TAG)]), None);
+}
+
+#[test]
+fn a_user_recorded_as_brought_to_its_entry_needs_no_read() {
+    let mut imp = user("c");
+    imp["ImportId"] = json!(format!("{I}:u-c"));
+    let s = set(vec![user("a"), user("b"), imp]);
+    let prev = HashMap::new();
+    let mut p = Planner::new(Some(&s), &prev, MARKER);
+    assert!(p.wanted("a").is_some() && p.wanted("z").is_none());
+    assert!(!p.held_as_recorded("a", "u-a", None), "no digest recorded: read it");
+    assert!(!p.held_as_recorded("a", "u-a", Some(s.entries[0].given ^ 1)), "another entry: read it");
+    assert!(!p.held_as_recorded("z", "u-z", Some(1)), "not wanted: not this way");
+    assert!(!p.held_as_recorded("c", "u-other", Some(s.entries[2].given)), "an import of another user: read it");
+    assert!(p.held_as_recorded("a", "u-a", Some(s.entries[0].given)));
+    assert!(!p.held_as_recorded("a", "u-a", Some(s.entries[0].given)), "once");
+    assert!(p.held_as_recorded("c", "u-c", Some(s.entries[2].given)));
+    let (plan, ids) = p.finish(Some(&HashMap::new())).unwrap();
+    assert_eq!((plan.unchanged, kinds(&plan)), (2, vec!["create"]), "b is still to be created");
+    assert_eq!(ids, BTreeMap::from([("a".to_string(), "u-a".to_string()), ("c".to_string(), "u-c".to_string())]));
+}

@@ -1,0 +1,258 @@
+//! State that must outlast an invocation, in one DynamoDB table (named by `STATE_TABLE`; template.yaml and the
+//! CDK provider create it): strongly consistent reads and conditional writes, which neither Connect's search
+//! index (eventually consistent) nor the function's own tags (no conditional write, 50 at most) give.
+//!
+//! Items are string attributes under a partition key `pk` and a sort key `sk`; `expires` (epoch seconds) lets
+//! DynamoDB's TTL remove what no longer matters. The store knows nothing of CloudFormation or Connect: the
+//! protocol core keeps its answers here ([`crate::cfn::ledger`]) and a roster the users it holds.
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The environment variable that names the table.
+pub const TABLE_ENV: &str = "STATE_TABLE";
+/// The TTL attribute (epoch seconds).
+pub const EXPIRES: &str = "expires";
+
+/// How long one call may take, all attempts included: a store that cannot be reached must not cost an answer
+/// its time.
+const CALL_TIMEOUT: Duration = Duration::from_secs(4);
+const ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// DynamoDB answered with an error (its code and message).
+    #[error("DynamoDB {operation} failed: {code}: {message}")]
+    Service { operation: &'static str, code: String, message: String },
+    /// No answer (network, timeout).
+    #[error("DynamoDB {operation} failed: {why}")]
+    Unreachable { operation: &'static str, why: String },
+}
+
+/// An item's attributes other than its keys.
+pub type Attributes = HashMap<String, String>;
+
+#[derive(Clone)]
+pub struct Store {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+fn error<E: ProvideErrorMetadata + std::error::Error + 'static>(operation: &'static str, e: &SdkError<E>) -> (StoreError, bool) {
+    match e {
+        SdkError::ServiceError(ctx) => {
+            let code = ctx.err().code().unwrap_or("UnknownError").to_string();
+            let retry = ctx.raw().status().is_server_error()
+                || matches!(code.as_str(), "ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded");
+            (StoreError::Service { operation, code, message: ctx.err().message().unwrap_or_default().to_string() }, retry)
+        }
+        other => (StoreError::Unreachable { operation, why: aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string() }, true),
+    }
+}
+
+/// Runs `call` up to [`ATTEMPTS`] times while its errors are worth retrying, within [`CALL_TIMEOUT`].
+async fn attempts<T, E, F, Fut>(operation: &'static str, call: F) -> Result<T, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E>>>,
+{
+    let run = async {
+        let mut wait = Duration::from_millis(50);
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let (err, retry) = error(operation, &e);
+                    if !retry || attempt >= ATTEMPTS {
+                        return Err(err);
+                    }
+                }
+            }
+            tokio::time::sleep(wait).await;
+            wait *= 4;
+            attempt += 1;
+        }
+    };
+    tokio::time::timeout(CALL_TIMEOUT, run)
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Unreachable { operation, why: format!("no answer within {CALL_TIMEOUT:?}") }))
+}
+
+fn item(pk: &str, sk: &str, attrs: &Attributes, expires_s: Option<u64>) -> HashMap<String, AttributeValue> {
+    let mut m: HashMap<String, AttributeValue> = attrs.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect();
+    m.insert("pk".into(), AttributeValue::S(pk.into()));
+    m.insert("sk".into(), AttributeValue::S(sk.into()));
+    if let Some(t) = expires_s {
+        m.insert(EXPIRES.into(), AttributeValue::N(t.to_string()));
+    }
+    m
+}
+
+/// The string attributes of an item, without its keys and its expiry.
+fn attributes(raw: &HashMap<String, AttributeValue>) -> Attributes {
+    raw.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "pk" | "sk" | EXPIRES))
+        .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
+        .collect()
+}
+
+fn keys(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_string(), AttributeValue::S(pk.into())), ("sk".to_string(), AttributeValue::S(sk.into()))])
+}
+
+impl Store {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Store {
+        Store { client, table: table.into() }
+    }
+
+    /// The item, read strongly consistently (what any invocation wrote before is there).
+    pub async fn get(&self, pk: &str, sk: &str) -> Result<Option<Attributes>, StoreError> {
+        let out =
+            attempts("GetItem", || self.client.get_item().table_name(&self.table).set_key(Some(keys(pk, sk))).consistent_read(true).send())
+                .await?;
+        Ok(out.item().map(attributes))
+    }
+
+    /// Writes the item only if none exists under its keys: `Ok(false)` when another writer was first.
+    pub async fn put_new(&self, pk: &str, sk: &str, attrs: &Attributes, expires_s: Option<u64>) -> Result<bool, StoreError> {
+        let r = attempts("PutItem", || {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item(pk, sk, attrs, expires_s)))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+        })
+        .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(StoreError::Service { code, .. }) if code == "ConditionalCheckFailedException" => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the item, replacing any under its keys.
+    pub async fn put(&self, pk: &str, sk: &str, attrs: &Attributes, expires_s: Option<u64>) -> Result<(), StoreError> {
+        attempts("PutItem", || self.client.put_item().table_name(&self.table).set_item(Some(item(pk, sk, attrs, expires_s))).send())
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes the item (nothing to remove is fine).
+    pub async fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        attempts("DeleteItem", || self.client.delete_item().table_name(&self.table).set_key(Some(keys(pk, sk))).send()).await.map(|_| ())
+    }
+
+    /// Every item under `pk` (all pages), read strongly consistently: (sort key, attributes).
+    pub async fn query(&self, pk: &str) -> Result<Vec<(String, Attributes)>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = attempts("Query", || {
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", AttributeValue::S(pk.into()))
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start.clone())
+                    .send()
+            })
+            .await?;
+            for raw in page.items() {
+                if let Some(sk) = raw.get("sk").and_then(|v| v.as_s().ok()) {
+                    out.push((sk.clone(), attributes(raw)));
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod live {
+    //! The store against moto's DynamoDB (started by the harness from the project's venv), for unit tests.
+    use super::*;
+
+    pub(crate) struct LiveStore {
+        pub store: Store,
+        pub moto: lambda_harness::moto::Moto,
+    }
+
+    pub(crate) fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+            .endpoint_url(endpoint)
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    pub(crate) async fn start() -> LiveStore {
+        let moto = lambda_harness::moto::start().await.expect("moto_server (make venv installs it)");
+        moto.state_table("state").await.expect("the state table");
+        LiveStore { store: Store::new(client(&moto.endpoint), "state"), moto }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(pairs: &[(&str, &str)]) -> Attributes {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[tokio::test]
+    async fn items_are_written_read_queried_and_removed_and_the_first_writer_wins() {
+        let live = live::start().await;
+        let s = &live.store;
+        assert_eq!(s.get("a", "1").await, Ok(None));
+        assert_eq!(s.put_new("a", "1", &attrs(&[("status", "SUCCESS")]), Some(123)).await, Ok(true));
+        assert_eq!(s.put_new("a", "1", &attrs(&[("status", "FAILED")]), None).await, Ok(false), "the second writer loses");
+        assert_eq!(s.get("a", "1").await, Ok(Some(attrs(&[("status", "SUCCESS")]))), "keys and expiry are not attributes");
+        s.put("a", "1", &attrs(&[("status", "FAILED")]), None).await.unwrap();
+        assert_eq!(s.get("a", "1").await, Ok(Some(attrs(&[("status", "FAILED")]))), "put replaces");
+        for i in 0..3 {
+            s.put("set", &format!("user#{i}"), &attrs(&[("name", &format!("n{i}"))]), None).await.unwrap();
+        }
+        let all = s.query("set").await.unwrap();
+        assert_eq!(all.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["user#0", "user#1", "user#2"]);
+        assert_eq!(all[1].1, attrs(&[("name", "n1")]));
+        s.delete("set", "user#1").await.unwrap();
+        s.delete("set", "user#9").await.unwrap();
+        assert_eq!(s.query("set").await.unwrap().len(), 2);
+        assert_eq!(s.query("other").await, Ok(vec![]));
+    }
+
+    #[tokio::test]
+    async fn a_query_follows_every_page() {
+        let live = live::start().await;
+        // Items of about 40 KB: DynamoDB (and moto) answer at most 1 MB a page.
+        let big = "x".repeat(40_000);
+        for i in 0..40 {
+            live.store.put("p", &format!("{i:03}"), &attrs(&[("blob", &big)]), None).await.unwrap();
+        }
+        assert_eq!(live.store.query("p").await.unwrap().len(), 40);
+    }
+
+    #[tokio::test]
+    async fn a_table_that_does_not_exist_or_cannot_be_reached_says_so() {
+        let live = live::start().await;
+        let missing = Store::new(live::client(&live.moto.endpoint), "missing");
+        let e = missing.get("a", "1").await.unwrap_err();
+        assert!(matches!(&e, StoreError::Service { code, .. } if code == "ResourceNotFoundException"), "{e}");
+        let nowhere = Store::new(live::client("http://127.0.0.1:9"), "state");
+        let e = nowhere.put("a", "1", &Attributes::new(), None).await.unwrap_err();
+        assert!(matches!(e, StoreError::Unreachable { operation: "PutItem", .. }), "{e}");
+    }
+}
