@@ -608,3 +608,21 @@ async fn a_queued_event_counts_from_cloudformations_clock_and_writes_nothing_aft
         assert_eq!(c["CustomResourceContinuation"]["StartedMs"], json!(signed / 1000 * 1000), "{c}");
     }
 }
+
+/// Lambda delivers CloudFormation's own event twice: the second copy finds the answer on record and neither
+/// works nor answers again (not only continuations are copied).
+#[tokio::test]
+async fn cloudformations_event_delivered_twice_is_worked_on_and_answered_once() {
+    let bed = Bed::with_store().await;
+    let mut event = create(roster(names(3)));
+    let (url, name) = bed.url();
+    set_url(&mut event, &url);
+    let first = bed.runtime.invoke(event.clone(), Duration::from_secs(30)).await;
+    assert!(matches!(&first, Some(InvocationResult::Response(r)) if r["responses"][0] == "SUCCESS"), "{first:?}");
+    bed.clear_calls().await;
+    let second = bed.runtime.invoke(event, Duration::from_secs(30)).await;
+    assert!(matches!(&second, Some(InvocationResult::Response(r)) if r["responses"][0] == "ANSWERED"), "{second:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(bed.call_log().await, Vec::<Value>::new(), "the copy made no call");
+    assert_eq!(bed.receiver.for_name(&name).len(), 1, "and sent no second answer");
+}
