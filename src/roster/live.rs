@@ -307,3 +307,105 @@ async fn a_connect_failure_is_failed_with_the_sets_id_and_says_how_far_it_got() 
     assert!(reason.contains("InvalidParameterException") && reason.contains("CloudFormation's rollback"), "{reason}");
     assert_eq!(count(&live, "CreateUser").await, 2, "the other user is still made: the rollback Delete removes both");
 }
+
+/// A set that records whom it holds in the state table (moto's DynamoDB), as deployed.
+async fn recording(live: &Live) -> (ConnectUserSet, crate::store::live::LiveStore) {
+    let store = crate::store::live::start().await;
+    let s = set(live).with_store(Some(store.store.clone()));
+    (s, store)
+}
+
+async fn records(store: &crate::store::live::LiveStore) -> BTreeMap<String, held::Record> {
+    let h = held::Held::new(store.store.clone(), &set_id());
+    h.all().await.unwrap().into_iter().map(|r| (r.name.clone(), r)).collect()
+}
+
+#[tokio::test]
+async fn a_set_records_whom_it_holds_and_how_and_forgets_whom_it_lets_go() {
+    let live = Live::start().await;
+    let (s, store) = recording(&live).await;
+    let imported = json!({"Name": "legacy.agent", "ImportId": format!("{IID}:{LEGACY_ID}")});
+    let first = roster(&[entry("set.a"), entry("set.b"), imported.clone()]);
+    let (id, _) = success(create(&s, first.clone()).await);
+    let r = records(&store).await;
+    assert_eq!(r.keys().collect::<Vec<_>>(), ["legacy.agent", "set.a", "set.b"]);
+    assert_eq!(r["set.a"].hold, Some(held::Hold::Created));
+    assert_eq!(r["legacy.agent"].hold, Some(held::Hold::TakenOver));
+    assert_eq!(r["legacy.agent"].user_id, LEGACY_ID);
+    let entries = SetProps::parse(first.as_object().unwrap()).unwrap();
+    assert_eq!(r["set.a"].given, Some(entries.entries[0].given), "created in full: the entry is recorded");
+    assert_eq!(r["legacy.agent"].given, Some(entries.entries[2].given));
+
+    // legacy.agent loses ImportId (the set owns it now), set.b changes, set.a goes.
+    let mut b = entry("set.b");
+    b["RoutingProfileId"] = json!(RP_SALES);
+    let second = roster(&[b, json!({"Name": "legacy.agent"})]);
+    success(update(&s, &id, second.clone(), first.clone()).await);
+    let r = records(&store).await;
+    assert_eq!(r.keys().collect::<Vec<_>>(), ["legacy.agent", "set.b"], "set.a deleted and forgotten");
+    assert_eq!(r["legacy.agent"].hold, Some(held::Hold::Created), "handed to the set");
+    let entries2 = SetProps::parse(second.as_object().unwrap()).unwrap();
+    assert_eq!(r["set.b"].given, Some(entries2.entries[0].given), "brought to its new entry");
+
+    // ImportId back (a rollback of that Update): ownership given back before anything else.
+    success(update(&s, &id, first.clone(), second.clone()).await);
+    assert_eq!(records(&store).await["legacy.agent"].hold, Some(held::Hold::TakenOver));
+    assert!(users(&live).await["legacy.agent"]["Tags"].get(translate::MARKER_TAG).is_none());
+
+    // The set's Delete: set.a and set.b deleted, legacy.agent released; no record left.
+    clear(&live).await;
+    success(delete(&s, &id, first).await);
+    assert_eq!(sorted(writes(&live).await), ["DeleteUser", "DeleteUser", "UntagResource"]);
+    assert!(records(&store).await.is_empty());
+    assert!(users(&live).await.contains_key("legacy.agent"));
+}
+
+#[tokio::test]
+async fn a_user_recorded_as_taken_over_is_released_even_if_its_tags_say_the_set_made_it() {
+    let live = Live::start().await;
+    let (s, store) = recording(&live).await;
+    let props = roster(&[entry("set.a")]);
+    let (id, _) = success(create(&s, props.clone()).await);
+    let a = records(&store).await["set.a"].clone();
+    held::Held::new(store.store.clone(), &set_id()).record(&a.user_id, "set.a", held::Hold::TakenOver, None).await.unwrap();
+    clear(&live).await;
+    success(delete(&s, &id, props).await);
+    assert_eq!(writes(&live).await, ["UntagResource"], "released: the witnesses disagree, so nobody is deleted");
+    assert!(users(&live).await.contains_key("set.a"));
+}
+
+#[tokio::test]
+async fn a_search_that_is_behind_is_made_good_by_the_records() {
+    let live = Live::start().await;
+    let (s, store) = recording(&live).await;
+    live.control("POST", "search-lag", Some(json!({"lag_ms": 60_000}))).await;
+    let first = roster(&[entry("set.a"), entry("set.b"), entry("set.c")]);
+    let (id, data) = success(create(&s, first.clone()).await);
+    let ids: BTreeMap<String, String> = serde_json::from_str(&data["UserIds"]).unwrap();
+
+    // The same roster again: the search shows none of them; the records say each is as its entry wants.
+    clear(&live).await;
+    let (_, again) = success(create(&s, first.clone()).await);
+    assert_eq!(again, data, "not refused as someone else's");
+    assert_eq!(live.calls().await.iter().filter(|(op, _)| op != "SearchUsers").count(), 0, "nothing read user by user, nothing written");
+
+    // One entry changed: that user alone is read, then changed; one removed: deleted after reading it.
+    clear(&live).await;
+    let mut b = entry("set.b");
+    b["RoutingProfileId"] = json!(RP_SALES);
+    let second = roster(&[entry("set.a"), b]);
+    success(update(&s, &id, second.clone(), first.clone()).await);
+    assert_eq!(sorted(writes(&live).await), ["DeleteUser", "UpdateUserRoutingProfile"]);
+    assert_eq!(count(&live, "DescribeUser").await, 2, "set.b to plan it, set.c to confirm before deleting it");
+    assert_eq!(users(&live).await["set.b"]["Id"], ids["set.b"].as_str());
+
+    // A record of a user gone meanwhile, or held by another resource by now, is dropped; the user is not touched.
+    let h = held::Held::new(store.store.clone(), &set_id());
+    h.record(VETERAN_ID, "veteran.agent", held::Hold::Created, None).await.unwrap();
+    h.record("0f6a2c1e-0000-0000-0000-000000000000", "ghost", held::Hold::Created, None).await.unwrap();
+    clear(&live).await;
+    success(delete(&s, &id, second).await);
+    assert_eq!(writes(&live).await, ["DeleteUser"; 2], "set.a and set.b; veteran.agent is not the set's");
+    assert!(users(&live).await.contains_key("veteran.agent"));
+    assert!(records(&store).await.is_empty(), "{:?}", records(&store).await);
+}

@@ -18,6 +18,7 @@ pub(crate) const SP_MANAGER: &str = "5830ffcf-dcb3-423e-8d16-19cfa5bd7a92";
 pub(crate) const HG_EMEA: &str = "a8e0f0bb-4a9a-412f-8992-bd18de9c8f82";
 pub(crate) const HG_TIER1: &str = "3b1c2d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
 pub(crate) const LEGACY_ID: &str = "0f6a2c1e-5d3b-4a7e-9c10-2b8d4e6f1a01";
+pub(crate) const VETERAN_ID: &str = "7c3e9b52-1f4d-4e8a-b6a0-5d2c8e1f3b02";
 pub(crate) const PASSWORD: &str = "Sup3rSecretPassw0rd";
 
 pub(crate) struct Live {
