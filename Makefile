@@ -61,22 +61,24 @@ $(VENV)/.ready: requirements-dev.txt
 # mutants excluded as equivalent, with why) are in .cargo/mutants.toml. MUTANTS_FILES narrows a run, e.g.
 # make mutants MUTANTS_FILES="-f src/user/planner.rs". Prints caught / missed / unviable and the missed mutants.
 MUTANTS := .tools/bin/cargo-mutants
-MUTANTS_FILES ?= -f 'src/cfn/**/*.rs' -f 'src/user/**/*.rs' -f 'src/roster/**/*.rs' -f src/pace.rs -f src/dispatch.rs
+MUTANTS_FILES ?= -f 'src/cfn/**/*.rs' -f 'src/user/**/*.rs' -f 'src/roster/**/*.rs' -f src/pace.rs -f src/dispatch.rs -f src/store.rs
 $(MUTANTS):
 	$(CARGO) install --locked --root .tools cargo-mutants --version 27.1.0
 
 # Most unit tests wait on loopback servers and timers, not the CPU: six at a time halve a mutant's test run.
-mutants: $(MUTANTS)
-	RUST_TEST_THREADS=6 $(MUTANTS) mutants --no-shuffle $(MUTANTS_FILES) || true
+# The state table's tests start moto_server from the venv (MOTO_SERVER: the copy of the tree cargo-mutants
+# builds in has no venv of its own).
+mutants: $(MUTANTS) venv
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server RUST_TEST_THREADS=6 $(MUTANTS) mutants --no-shuffle $(MUTANTS_FILES) || true
 	@echo "missed:"; cat mutants.out/missed.txt
 	@echo "caught: $$(wc -l < mutants.out/caught.txt)  missed: $$(wc -l < mutants.out/missed.txt)  unviable: $$(wc -l < mutants.out/unviable.txt)  timeout: $$(wc -l < mutants.out/timeout.txt)"
 
 # One user per resource (cr-bench), then a 2,000-user roster at a raised rate (50 requests/s, burst 50: the same
-# ratios as at Connect's default quota, in minutes) with peak memory at 10,000 entries.
+# ratios as at Connect's default quota, in minutes) with peak memory at 20,000 entries (the most a set takes).
 bench: release venv
 	$(CARGO) run -q --release -p lambda-harness --bin cr-bench -- --binary $(BIN)
-	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 50 --burst 50 --timeout 20 --memory 10000 --label roster-raised-rate
-	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 50 --burst 50 --timeout 20 --memory 10000 --source csv --label roster-csv-raised-rate
+	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 50 --burst 50 --timeout 20 --memory 20000 --label roster-raised-rate
+	$(CARGO) run -q --release -p lambda-harness --bin roster-bench -- --binary $(BIN) --users 2000 --rate 50 --burst 50 --timeout 20 --memory 20000 --source csv --label roster-csv-raised-rate
 
 # The roster at Connect's default quota (2 requests/s, burst 5) and the function's 300 s timeout: about 35 minutes.
 bench-roster-full: release

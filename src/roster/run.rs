@@ -205,8 +205,8 @@ async fn let_go(user: &Actual, planned: &'static str, x: &Exec<'_>) -> Done {
         Ok(fresh) => fresh,
         Err(done) => return done,
     };
-    // Deleted only when every witness says the set created it: the user's own tags, the set's record (when it
-    // has one), and the previous entries (an entry that imported it).
+    // Deleted only when every witness says the set created it: the user's own tags as read now (not as a search
+    // page showed them), the set's record (when it has one), and the previous entries (an entry that imported it).
     let imported = x.previous.get(&user.username).is_some_and(|o| o.import_given);
     let recorded_as_taken_over = x.holds.get(&user.user_id) == Some(&Hold::TakenOver);
     if plan::created_by_set(&user) && !imported && !recorded_as_taken_over {

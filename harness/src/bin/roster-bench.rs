@@ -85,31 +85,41 @@ fn csv_roster(users: usize, changed: usize) -> String {
     out
 }
 
-/// Where the rosters come from: inline, or files in S3.
+/// Where the rosters come from (inline, or files in S3), and the function's state table (as deployed), both on
+/// moto.
 struct Rosters {
-    moto: Option<lambda_harness::moto::Moto>,
+    moto: lambda_harness::moto::Moto,
+    csv: bool,
     uploads: usize,
 }
 
 impl Rosters {
     async fn new(csv: bool) -> Result<Rosters, String> {
-        let moto = if csv {
-            let m = lambda_harness::moto::start().await.map_err(|e| e.to_string())?;
-            m.versioned_bucket("bench").await.map_err(|e| e.to_string())?;
-            Some(m)
-        } else {
-            None
-        };
-        Ok(Rosters { moto, uploads: 0 })
+        let moto = lambda_harness::moto::start().await.map_err(|e| e.to_string())?;
+        moto.state_table("state").await.map_err(|e| e.to_string())?;
+        if csv {
+            moto.versioned_bucket("bench").await.map_err(|e| e.to_string())?;
+        }
+        Ok(Rosters { moto, csv, uploads: 0 })
     }
 
     fn env(&self) -> Vec<(String, String)> {
-        self.moto.iter().map(|m| ("AWS_ENDPOINT_URL_S3".to_string(), m.endpoint.clone())).collect()
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL_DYNAMODB".to_string(), self.moto.endpoint.clone()),
+            ("STATE_TABLE".to_string(), "state".to_string()),
+        ];
+        if self.csv {
+            env.push(("AWS_ENDPOINT_URL_S3".to_string(), self.moto.endpoint.clone()));
+        }
+        env
     }
 
     /// The set's properties for `users` entries of which the first `changed` moved to another routing profile.
     async fn props(&mut self, users: usize, rate: f64, burst: u32, changed: usize) -> Result<Value, String> {
-        let Some(m) = &self.moto else { return Ok(roster(users, rate, burst, changed)) };
+        if !self.csv {
+            return Ok(roster(users, rate, burst, changed));
+        }
+        let m = &self.moto;
         self.uploads += 1;
         let key = format!("roster-{users}.csv");
         let version = m.put_object("bench", &key, csv_roster(users, changed).as_bytes()).await.map_err(|e| e.to_string())?;
