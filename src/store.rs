@@ -20,6 +20,9 @@ pub const EXPIRES: &str = "expires";
 /// its time.
 const CALL_TIMEOUT: Duration = Duration::from_secs(4);
 const ATTEMPTS: u32 = 3;
+/// Items per page of a query: small pages answer well within [`CALL_TIMEOUT`] (a page may hold up to 1 MB, which
+/// a slow server, moto's for one, may take seconds to assemble for a set of 20,000 users).
+const PAGE: i32 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -159,6 +162,7 @@ impl Store {
                     .key_condition_expression("pk = :pk")
                     .expression_attribute_values(":pk", AttributeValue::S(pk.into()))
                     .consistent_read(true)
+                    .limit(PAGE)
                     .set_exclusive_start_key(start.clone())
                     .send()
             })

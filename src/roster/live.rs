@@ -409,3 +409,28 @@ async fn a_search_that_is_behind_is_made_good_by_the_records() {
     assert!(users(&live).await.contains_key("veteran.agent"));
     assert!(records(&store).await.is_empty(), "{:?}", records(&store).await);
 }
+
+/// A failure stops every kind of work from starting more: what is under way finishes, nothing new begins.
+#[tokio::test]
+async fn a_failure_stops_the_other_kinds_of_work_from_starting_more() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let names: Vec<String> = (0..20).map(|i| format!("set.{i:02}")).collect();
+    let first = roster(&names.iter().map(|n| entry(n)).collect::<Vec<_>>());
+    let (id, _) = success(create(&s, first.clone()).await);
+    let mut moved: Vec<Value> = names.iter().map(|n| entry(n)).collect();
+    for e in &mut moved {
+        e["RoutingProfileId"] = json!(RP_SALES);
+    }
+    moved.push(entry("set.new"));
+    // Each change takes 300 ms; the one create fails at once.
+    for _ in 0..20 {
+        live.control("POST", "faults", Some(json!({"operation": "UpdateUserRoutingProfile", "delay_ms": 300}))).await;
+    }
+    live.fault("CreateUser", "InvalidParameterException", 1).await;
+    clear(&live).await;
+    let (reason, _) = failure(update(&s, &id, roster(&moved), first).await);
+    assert!(reason.contains("CreateUser failed: InvalidParameterException"), "{reason}");
+    let changed = count(&live, "UpdateUserRoutingProfile").await;
+    assert!(changed <= run::PER_KIND, "only the changes under way when it failed were made: {changed}");
+}

@@ -104,10 +104,8 @@ impl Rosters {
     }
 
     fn env(&self) -> Vec<(String, String)> {
-        let mut env = vec![
-            ("AWS_ENDPOINT_URL_DYNAMODB".to_string(), self.moto.endpoint.clone()),
-            ("STATE_TABLE".to_string(), "state".to_string()),
-        ];
+        let mut env =
+            vec![("AWS_ENDPOINT_URL_DYNAMODB".to_string(), self.moto.endpoint.clone()), ("STATE_TABLE".to_string(), "state".to_string())];
         if self.csv {
             env.push(("AWS_ENDPOINT_URL_S3".to_string(), self.moto.endpoint.clone()));
         }

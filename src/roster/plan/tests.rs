@@ -252,3 +252,38 @@ fn a_user_recorded_as_brought_to_its_entry_needs_no_read() {
     assert_eq!((plan.unchanged, kinds(&plan)), (2, vec!["create"]), "b is still to be created");
     assert_eq!(ids, BTreeMap::from([("a".to_string(), "u-a".to_string()), ("c".to_string(), "u-c".to_string())]));
 }
+
+#[test]
+fn proficiencies_an_entry_stops_mentioning_are_read_so_that_they_can_be_removed() {
+    let mut skilled = user("a");
+    skilled["UserProficiencies"] = json!([{"AttributeName": "Language", "AttributeValue": "English", "Level": 2}]);
+    let s = set(vec![user("a")]);
+    let old = previous(vec![skilled]);
+    assert!(mentions_proficiencies(&old["a"]));
+    assert!(!mentions_proficiencies(&previous(vec![user("a")])["a"]));
+    // The user carries the new entry's record, which says nothing of proficiencies: they must be read.
+    let h = held(&s.entries[0], "u-a", true, Some(&s.entries[0].digest));
+    assert!(known(&s.entries[0], old.get("a"), &h).is_none());
+    let p = plan(Some(&s), &old, vec![h.clone()], None, MARKER).unwrap();
+    assert!(matches!(p.work.as_slice(), [Work::Read { .. }]), "{:?}", p.work);
+    // An entry that never mentioned them leaves them alone: known without a read.
+    assert!(known(&s.entries[0], previous(vec![user("a")]).get("a"), &h).is_some());
+}
+
+#[test]
+fn the_sets_records_ride_on_the_users_own_tag_call() {
+    let mut tagged = user("a");
+    tagged["Tags"] = json!({"team": "blue"});
+    let s = set(vec![tagged]);
+    // Held with another team and an email the entry changes (so its record changes too).
+    let mut h = held(&s.entries[0], "u-a", true, Some("stale-digest"));
+    h.settings.tags.insert("team".into(), "red".into());
+    let mut filled = h.clone();
+    filled.settings.identity_info.email = Some("old@example.com".into());
+    let changes = entry_changes(&s.entries[0], None, &filled, MARKER).unwrap();
+    let tag_calls: Vec<&Change> = changes.iter().filter(|c| matches!(c, Change::Tag(_))).collect();
+    assert_eq!(tag_calls.len(), 1, "one TagResource for the user's tag and the set's record: {changes:?}");
+    let Change::Tag(t) = tag_calls[0] else { unreachable!() };
+    assert_eq!(t.get("team").map(String::as_str), Some("blue"));
+    assert_eq!(t.get(ENTRY_TAG), Some(&s.entries[0].digest));
+}
