@@ -434,3 +434,58 @@ async fn a_failure_stops_the_other_kinds_of_work_from_starting_more() {
     let changed = count(&live, "UpdateUserRoutingProfile").await;
     assert!(changed <= run::PER_KIND, "only the changes under way when it failed were made: {changed}");
 }
+
+/// Two copies of one event at work at once (Lambda delivers at least once): a user one creates, the other finds
+/// taken (DuplicateResourceException) and takes as the set's own, since it carries the set's holder. A user of
+/// that name that is not the set's is refused instead.
+#[tokio::test]
+async fn a_copy_at_work_at_the_same_time_adopts_what_the_other_created_and_nothing_else() {
+    let live = Live::start().await;
+    let s = set(&live);
+    let e = events::create(LOGICAL, "https://x", roster(&[entry("set.a"), entry("set.b"), entry("set.c")]));
+    // The first copy's CreateUser calls land 300 ms late: the second copy, 50 ms behind, finds no user yet.
+    for _ in 0..3 {
+        live.control("POST", "faults", Some(json!({"operation": "CreateUser", "delay_ms": 300}))).await;
+    }
+    let (first, second) = (ctx(e.clone()), ctx(e.clone()));
+    let (one, two) = tokio::join!(CustomResource::create(&s, &first), async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        CustomResource::create(&s, &second).await
+    });
+    let ((_, a), (_, b)) = (success(one), success(two));
+    assert_eq!(a, b, "both answer the same state");
+    let made: Vec<String> = users(&live).await.keys().filter(|n| n.starts_with("set.")).cloned().collect();
+    assert_eq!(made, ["set.a", "set.b", "set.c"], "each once");
+    let dup = live.control("GET", "calls", None).await["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["error"] == "DuplicateResourceException")
+        .count();
+    assert_eq!(dup, 3, "the late copy met every user taken, and adopted it");
+
+    // A name taken meanwhile by someone else (here: Connect says so, and no user of the set's has it).
+    live.fault("CreateUser", "DuplicateResourceException", 1).await;
+    let (reason, _) = failure(CustomResource::create(&s, &ctx(events::create("Other", "https://x", roster(&[entry("set.z")])))).await);
+    assert!(
+        reason.contains("(set.z): Name: a user named set.z was created in the instance by someone else while the set worked"),
+        "{reason}"
+    );
+}
+
+/// A record that claims a user another resource holds by now (a stale record) never makes the set touch it.
+#[tokio::test]
+async fn a_record_never_makes_the_set_touch_a_user_another_resource_holds() {
+    let live = Live::start().await;
+    let (s, store) = recording(&live).await;
+    let other = events::create("Other", "https://x", roster(&[entry("other.a")]));
+    success(CustomResource::create(&s, &ctx(other)).await);
+    let theirs = users(&live).await["other.a"]["Id"].as_str().unwrap().to_string();
+    let props = roster(&[entry("set.a")]);
+    let (id, _) = success(create(&s, props.clone()).await);
+    held::Held::new(store.store.clone(), &set_id()).record(&theirs, "other.a", held::Hold::Created, None).await.unwrap();
+    clear(&live).await;
+    success(delete(&s, &id, props).await);
+    assert_eq!(writes(&live).await, ["DeleteUser"], "set.a only");
+    assert!(users(&live).await.contains_key("other.a"), "the other set's user is left as it is");
+}
