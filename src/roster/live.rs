@@ -488,4 +488,16 @@ async fn a_record_never_makes_the_set_touch_a_user_another_resource_holds() {
     success(delete(&s, &id, props).await);
     assert_eq!(writes(&live).await, ["DeleteUser"], "set.a only");
     assert!(users(&live).await.contains_key("other.a"), "the other set's user is left as it is");
+
+    // Nor does a record make it the set's when an entry names it: the user itself says whose it is.
+    let mut wants = entry("other.a");
+    wants["RoutingProfileId"] = json!(RP_SALES);
+    let claims = roster(&[wants]);
+    let (id, _) = success(create(&s, roster(&[])).await);
+    held::Held::new(store.store.clone(), &set_id()).record(&theirs, "other.a", held::Hold::Created, None).await.unwrap();
+    clear(&live).await;
+    let (reason, _) = failure(update(&s, &id, claims, roster(&[])).await);
+    assert!(reason.contains("not held by this set: other.a"), "{reason}");
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+    assert!(records(&store).await.is_empty(), "the stale record is dropped");
 }
