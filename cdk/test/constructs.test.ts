@@ -52,7 +52,7 @@ test('the function is deployed as the architecture recorded beside its zip, and 
   assert.throws(() => new ConnectUserProvider(stack(), 'Provider', { codePath: fakeZip('riscv') }), /says "riscv", which is not arm64 or x86_64/);
 });
 
-const builtZip = path.join(__dirname, '..', '..', 'target', 'lambda', 'connect-user-resource', 'bootstrap.zip');
+const builtZip = path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'connect-user-resource', 'bootstrap.zip');
 test('the zip make build made is deployed as the architecture of its binary', { skip: !fs.existsSync(builtZip) && 'no zip: make build makes it (make test does)' }, () => {
   const s = stack();
   new ConnectUserProvider(s, 'Provider', { codePath: builtZip });
