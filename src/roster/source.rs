@@ -333,7 +333,6 @@ fn json_each(text: &str, f: &mut dyn FnMut(Origin, Map<String, Value>)) -> Vec<S
         }
     }
     let kind = match text.trim_start().chars().next() {
-        Some('[') => None,
         Some('{') => Some("an object"),
         Some('"') => Some("a string"),
         Some('t' | 'f') => Some("a boolean"),
