@@ -397,34 +397,14 @@ fn json_roster(entries: Vec<Value>) -> String {
 async fn an_agent_whose_import_id_was_dropped_and_restored_survives_the_stacks_delete() {
     let f = Files::start().await;
     let bed = &f.bed;
-    let (v1, _) = f
-        .put(
-            "team/agents.json",
-            json_roster(vec![
-                legacy_entry(true),
-                json!({"Name": "made.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]}),
-            ]),
-        )
-        .await;
-    let (v2, _) = f
-        .put(
-            "team/agents.json",
-            json_roster(vec![
-                legacy_entry(false),
-                json!({"Name": "made.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]}),
-            ]),
-        )
-        .await;
-    let (v3, _) = f
-        .put(
-            "team/agents.json",
-            json_roster(vec![
-                legacy_entry(true),
-                json!({"Name": "made.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]}),
-            ]),
-        )
-        .await;
-    let (p1, p2, p3) = (source("team/agents.json", &v1), source("team/agents.json", &v2), source("team/agents.json", &v3));
+    // Three versions of one file: the agent taken over, then without ImportId, then with it again.
+    let mut p = Vec::new();
+    for import in [true, false, true] {
+        let made = json!({"Name": "made.one", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]});
+        let (v, _) = f.put("team/agents.json", json_roster(vec![legacy_entry(import), made])).await;
+        p.push(source("team/agents.json", &v));
+    }
+    let (p1, p2, p3) = (p[0].clone(), p[1].clone(), p[2].clone());
     let c = bed.send(create(p1.clone())).await;
     assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
     let u = bed.send(update(p2.clone(), p1)).await;
