@@ -47,12 +47,26 @@ fn error<E: ProvideErrorMetadata + std::error::Error + 'static>(operation: &'sta
     match e {
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or("UnknownError").to_string();
-            let retry = ctx.raw().status().is_server_error()
-                || matches!(code.as_str(), "ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded");
+            let retry = retryable(ctx.raw().status().is_server_error(), &code);
             (StoreError::Service { operation, code, message: ctx.err().message().unwrap_or_default().to_string() }, retry)
         }
         other => (StoreError::Unreachable { operation, why: aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string() }, true),
     }
+}
+
+/// Whether a service error is worth another attempt: the server's own trouble, or throttling.
+fn retryable(server_error: bool, code: &str) -> bool {
+    server_error || matches!(code, "ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded")
+}
+
+/// Whether failed attempt number `attempt` (from 1) is followed by another.
+fn again(retry: bool, attempt: u32) -> bool {
+    retry && attempt < ATTEMPTS
+}
+
+/// Where a query's next page starts: nowhere when DynamoDB gave no key, or an empty one.
+fn next_start(key: Option<&HashMap<String, AttributeValue>>) -> Option<HashMap<String, AttributeValue>> {
+    key.filter(|k| !k.is_empty()).cloned()
 }
 
 /// Runs `call` up to [`ATTEMPTS`] times while its errors are worth retrying, within [`CALL_TIMEOUT`].
@@ -70,7 +84,7 @@ where
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let (err, retry) = error(operation, &e);
-                    if !retry || attempt >= ATTEMPTS {
+                    if !again(retry, attempt) {
                         return Err(err);
                     }
                 }
@@ -172,9 +186,9 @@ impl Store {
                     out.push((sk.clone(), attributes(raw)));
                 }
             }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
+            start = next_start(page.last_evaluated_key());
+            if start.is_none() {
+                return Ok(out);
             }
         }
     }
@@ -247,6 +261,36 @@ mod tests {
             live.store.put("p", &format!("{i:03}"), &attrs(&[("blob", &big)]), None).await.unwrap();
         }
         assert_eq!(live.store.query("p").await.unwrap().len(), 40);
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_tried_again_up_to_three_attempts() {
+        assert!(retryable(true, "InternalServerError"));
+        for code in ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"] {
+            assert!(retryable(false, code), "{code}");
+        }
+        assert!(!retryable(false, "ConditionalCheckFailedException"));
+        assert!(!retryable(false, "ResourceNotFoundException"));
+        assert!(again(true, 1) && again(true, 2));
+        assert!(!again(true, 3), "three attempts in all");
+        assert!(!again(false, 1), "a final error is final");
+    }
+
+    #[test]
+    fn a_query_ends_where_dynamodb_gives_no_next_key() {
+        assert_eq!(next_start(None), None);
+        assert_eq!(next_start(Some(&HashMap::new())), None, "an empty key is no key");
+        let k = HashMap::from([("pk".to_string(), AttributeValue::S("p".into()))]);
+        assert_eq!(next_start(Some(&k)), Some(k.clone()));
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_cannot_be_reached_is_tried_three_times() {
+        let nowhere = Store::new(live::client("http://127.0.0.1:9"), "state");
+        let t0 = std::time::Instant::now();
+        assert!(matches!(nowhere.get("a", "1").await, Err(StoreError::Unreachable { .. })));
+        // Two waits, of 50 and 200 ms, between three attempts (a lower bound: sleeps never end early).
+        assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
     }
 
     #[tokio::test]
