@@ -299,6 +299,8 @@ mod tests {
         let missing = Store::new(live::client(&live.moto.endpoint), "missing");
         let e = missing.get("a", "1").await.unwrap_err();
         assert!(matches!(&e, StoreError::Service { code, .. } if code == "ResourceNotFoundException"), "{e}");
+        let e = missing.put_new("a", "1", &Attributes::new(), None).await.unwrap_err();
+        assert!(matches!(&e, StoreError::Service { code, .. } if code == "ResourceNotFoundException"), "an error, never a lost race: {e}");
         let nowhere = Store::new(live::client("http://127.0.0.1:9"), "state");
         let e = nowhere.put("a", "1", &Attributes::new(), None).await.unwrap_err();
         assert!(matches!(e, StoreError::Unreachable { operation: "PutItem", .. }), "{e}");
