@@ -65,10 +65,11 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
     let files = Files::new(aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).build()));
     let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).build()?;
     let resources = ConnectResources {
-        user: ConnectUserResource::new(connect.clone(), secrets.clone()),
+        user: ConnectUserResource::new(connect.clone(), secrets.clone()).with_store(store.clone()),
         set: ConnectUserSet::new(connect, secrets, files).with_store(store.clone()),
     };
-    let protocol = Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay);
+    let stacks = crate::cfn::stack::Stacks::new(aws_sdk_cloudformation::Client::new(&config));
+    let protocol = Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay).with_stacks(stacks);
     Ok(match store {
         Some(s) => protocol.with_store(s),
         None => protocol,

@@ -41,6 +41,8 @@ export const CONNECT_ACTIONS = [
 
 /** The state table operations the function calls; template.yaml grants the same (a test keeps them equal). */
 export const STATE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+/** What the function may do to read its stacks' status. */
+export const STACK_ACTIONS = ['cloudformation:DescribeStacks'];
 
 export interface ConnectUserProviderProps {
   /** An existing ServiceToken (for example the export of a template.yaml stack); no function is created then. */
@@ -139,6 +141,15 @@ export class ConnectUserProvider extends Construct {
       new iam.PolicyStatement({ sid: 'StateTable', actions: STATE_ACTIONS, resources: [this.stateTable.tableArn] }),
     );
     const stack = Stack.of(this);
+    // The status of the stack an event comes from (a rollback puts a take-over back, a deletion does not): any
+    // stack of this account and region, since the function serves every stack that uses its service token.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'StackStatus',
+        actions: STACK_ACTIONS,
+        resources: [`arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/*`],
+      }),
+    );
     const instance = props.connectInstanceId ?? '*';
     const instanceArn = `arn:${stack.partition}:connect:${stack.region}:${stack.account}:instance/${instance}`;
     this.function.addToRolePolicy(

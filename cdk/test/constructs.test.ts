@@ -7,7 +7,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet, STATE_ACTIONS } from '../lib';
+import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet, STACK_ACTIONS, STATE_ACTIONS } from '../lib';
 import { GuideStack } from '../examples/guide';
 
 /** A stand-in for the cargo-lambda zip: synthesis only needs a file to hash, and its recorded architecture. */
@@ -103,6 +103,19 @@ test('the provider keeps its state in a table of its own, as template.yaml does'
   const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
   const fromTemplate = [...yaml.matchAll(/^\s+- (dynamodb:\w+)\s*$/gm)].map((m) => m[1]).sort();
   assert.deepEqual(fromTemplate, [...STATE_ACTIONS].sort());
+});
+
+test('the provider may read its stacks status, as template.yaml allows, and nothing more of CloudFormation', () => {
+  const s = stack();
+  new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const t = Template.fromStack(s);
+  const st = policyStatements(t).find((x) => x.Sid === 'StackStatus');
+  assert.deepEqual([st.Action].flat(), [...STACK_ACTIONS]);
+  const resource = JSON.stringify(st.Resource);
+  assert.ok(resource.includes(':cloudformation:') && resource.includes(':stack/*'), resource);
+  const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  const fromTemplate = [...yaml.matchAll(/^\s+- (cloudformation:\w+)\s*$/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(fromTemplate, [...STACK_ACTIONS].sort());
 });
 
 test('a user synthesizes PascalCase properties with string values', () => {

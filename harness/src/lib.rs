@@ -203,6 +203,11 @@ struct RuntimeState {
     /// When set, the Invoke API queues the invocation and still answers this status: Lambda's "reported failed
     /// but queued", the case that makes a continuation a duplicate.
     invoke_lies: Option<u16>,
+    /// What CloudFormation's DescribeStacks answers as the stack's status (`None`: AccessDenied, a role without
+    /// `cloudformation:DescribeStacks`); `UPDATE_IN_PROGRESS` until a test says otherwise.
+    stack_status: Option<Option<String>>,
+    /// The StackName of each DescribeStacks, in order.
+    described: Vec<String>,
 }
 
 /// The Runtime API (`/2018-06-01/runtime/...`) on loopback.
@@ -251,6 +256,7 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .route("/2015-03-31/functions/{name}/invocations", post(invoke_api))
+            .route("/", post(cloudformation_api))
             .fallback(|| async { StatusCode::NOT_FOUND })
             .with_state((state.clone(), notify.clone(), started));
         let (addr, stop) = serve(app).await?;
@@ -295,6 +301,16 @@ impl RuntimeApi {
     /// to the function, as Lambda would, each with `timeout`; `None` only records them.
     pub fn auto_deliver(&self, timeout: Option<Duration>) {
         lock(&self.state).auto_deliver = timeout;
+    }
+
+    /// What DescribeStacks answers from now on as the stack's status (`None`: AccessDenied).
+    pub fn stack_status(&self, status: Option<&str>) {
+        lock(&self.state).stack_status = Some(status.map(str::to_string));
+    }
+
+    /// The StackName of every DescribeStacks the function made.
+    pub fn described_stacks(&self) -> Vec<String> {
+        lock(&self.state).described.clone()
     }
 
     /// From now on the Invoke API queues each invocation but answers `status` (`None`: 202 again).
@@ -369,6 +385,42 @@ async fn fail(State((state, _, _)): State<RtState>, Path(id): Path<String>, body
     finish(&state, &id, InvocationResult::Error(serde_json::from_slice(&body).unwrap_or(Value::Null)))
 }
 
+/// CloudFormation's DescribeStacks (the query protocol: a form-encoded POST, an XML answer), as a function uses it
+/// to tell a rollback from a deletion. The Runtime API's address serves it (`AWS_ENDPOINT_URL_CLOUDFORMATION`).
+async fn cloudformation_api(State((state, _, _)): State<RtState>, body: Bytes) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let xml = |status: StatusCode, body: String| (status, [("content-type", "text/xml")], body).into_response();
+    let error = |status: StatusCode, code: &str, message: &str| {
+        xml(
+            status,
+            format!(
+                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+            ),
+        )
+    };
+    if form.get("Action").map(String::as_str) != Some("DescribeStacks") {
+        return error(StatusCode::BAD_REQUEST, "InvalidAction", "this test endpoint serves DescribeStacks only");
+    }
+    let Some(name) = form.get("StackName").cloned() else {
+        return error(StatusCode::BAD_REQUEST, "ValidationError", "StackName is required here");
+    };
+    let status = {
+        let mut g = lock(&state);
+        g.described.push(name.clone());
+        g.stack_status.clone().unwrap_or_else(|| Some("UPDATE_IN_PROGRESS".into()))
+    };
+    let Some(status) = status else {
+        return error(StatusCode::FORBIDDEN, "AccessDenied", "User is not authorized to perform: cloudformation:DescribeStacks");
+    };
+    let stack_name = name.split('/').nth(1).unwrap_or(&name).to_string();
+    xml(
+        StatusCode::OK,
+        format!(
+            "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><DescribeStacksResult><Stacks><member><StackName>{stack_name}</StackName><StackId>{name}</StackId><CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>{status}</StackStatus></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>"
+        ),
+    )
+}
+
 /// Lambda's Invoke API, asynchronous invocations only (`X-Amz-Invocation-Type: Event`), as a function uses it to
 /// continue its own work: recorded, delivered when auto-delivery is on, answered 202.
 async fn invoke_api(State((state, notify, _)): State<RtState>, Path(_name): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
@@ -425,6 +477,8 @@ pub fn lambda_env(runtime: SocketAddr, connect_endpoint: &str) -> Vec<(String, S
         ("AWS_ENDPOINT_URL_CONNECT", connect_endpoint.to_string()),
         // The function continues long work by invoking itself; the Runtime API serves Lambda's Invoke API too.
         ("AWS_ENDPOINT_URL_LAMBDA", format!("http://{runtime}")),
+        // ... and CloudFormation's DescribeStacks, to tell a rollback from a deletion.
+        ("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://{runtime}")),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_DEFAULT_REGION", "us-east-1".into()),
         ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE".into()),

@@ -12,6 +12,7 @@ pub mod event;
 pub mod ledger;
 pub mod relay;
 pub mod response;
+pub mod stack;
 
 pub use event::{Request, RequestType};
 pub use response::Outcome;
@@ -38,6 +39,8 @@ pub struct Ctx {
     progress: Arc<Mutex<Option<String>>>,
     /// Where to look whether this Update rolls back a failed one (see [`Ctx::rolls_back_failed_update`]).
     rollback_probe: Option<RollbackProbe>,
+    /// Where to read the stack's status (see [`Ctx::stack_phase`]).
+    stacks: Option<stack::Stacks>,
 }
 
 #[derive(Clone)]
@@ -51,7 +54,7 @@ impl Ctx {
     pub fn new(request: Request, deadline: Instant) -> Ctx {
         let continue_by = deadline - deadline.saturating_duration_since(Instant::now()).div_f64(5.0).min(Duration::from_secs(15));
         let round = request.continuation.map(|m| m.round).unwrap_or(0);
-        Ctx { request, deadline, continue_by, round, progress: Arc::new(Mutex::new(None)), rollback_probe: None }
+        Ctx { request, deadline, continue_by, round, progress: Arc::new(Mutex::new(None)), rollback_probe: None, stacks: None }
     }
 
     /// Whether this Update is CloudFormation's rollback of an Update this function answered FAILED: its
@@ -68,6 +71,19 @@ impl Ctx {
             }
         }
     }
+    /// Whether CloudFormation is rolling the stack back (one DescribeStacks on the request's StackId). `None` when
+    /// that cannot be read (no permission, no client, unreachable): the caller then does what is safe without it.
+    pub async fn stack_phase(&self) -> Option<stack::Phase> {
+        let stacks = self.stacks.as_ref()?;
+        match stacks.phase(&self.request.stack_id, self.deadline).await {
+            Ok(p) => Some(p),
+            Err(why) => {
+                tracing::warn!(why = %why, "the stack's status could not be read");
+                None
+            }
+        }
+    }
+
     pub fn record_physical_id(&self, id: &str) {
         if let Ok(mut g) = self.progress.lock() {
             *g = Some(id.to_string());
@@ -90,6 +106,7 @@ pub struct Protocol<R> {
     budget: deadline::Policy,
     relay: Option<relay::Relay>,
     ledger: Option<ledger::Ledger>,
+    stacks: Option<stack::Stacks>,
 }
 
 /// What Lambda says about one invocation.
@@ -116,7 +133,7 @@ pub enum HandlerError {
 
 impl<R: CustomResource> Protocol<R> {
     pub fn new(resource: R, http: reqwest::Client, budget: deadline::Policy) -> Protocol<R> {
-        Protocol { resource: Arc::new(resource), http, budget, relay: None, ledger: None }
+        Protocol { resource: Arc::new(resource), http, budget, relay: None, ledger: None, stacks: None }
     }
 
     /// Lets resources continue past one invocation (without it, a [`Outcome::Continue`] answers FAILED).
@@ -129,6 +146,12 @@ impl<R: CustomResource> Protocol<R> {
     /// worked on and answered again, and a refused Update's rollback is refused too.
     pub fn with_store(mut self, store: crate::store::Store) -> Protocol<R> {
         self.ledger = Some(ledger::Ledger::new(store));
+        self
+    }
+
+    /// Lets resources read their stack's status ([`Ctx::stack_phase`]).
+    pub fn with_stacks(mut self, stacks: stack::Stacks) -> Protocol<R> {
+        self.stacks = Some(stacks);
         self
     }
 
@@ -373,6 +396,7 @@ impl<R: CustomResource> Protocol<R> {
     async fn run(&self, req: Request, work_deadline: Instant, rollback_probe: Option<RollbackProbe>) -> (Outcome, Option<Request>) {
         let mut ctx = Ctx::new(req, work_deadline);
         ctx.rollback_probe = rollback_probe;
+        ctx.stacks = self.stacks.clone();
         let progress = ctx.progress.clone();
         let existing = ctx.request.physical_resource_id.clone();
         let resource = self.resource.clone();

@@ -340,21 +340,27 @@ async fn a_set_records_whom_it_holds_and_how_and_forgets_whom_it_lets_go() {
     let mut b = entry("set.b");
     b["RoutingProfileId"] = json!(RP_SALES);
     let second = roster(&[b, json!({"Name": "legacy.agent"})]);
-    success(update(&s, &id, second.clone(), first.clone()).await);
+    let (id2, _) = success(update(&s, &id, second.clone(), first.clone()).await);
+    assert_ne!(id2, id);
     let r = records(&store).await;
-    assert_eq!(r.keys().collect::<Vec<_>>(), ["legacy.agent", "set.b"], "set.a deleted and forgotten");
+    assert!(r["set.a"].leaving && !r["set.b"].leaving && !r["legacy.agent"].leaving, "set.a waits for the stack to commit");
     assert_eq!(r["legacy.agent"].hold, Some(held::Hold::Created), "handed to the set");
     let entries2 = SetProps::parse(second.as_object().unwrap()).unwrap();
     assert_eq!(r["set.b"].given, Some(entries2.entries[0].given), "brought to its new entry");
+    // The cleanup Delete of the replaced id.
+    success(delete(&s, &id, first.clone()).await);
+    let r = records(&store).await;
+    assert_eq!(r.keys().collect::<Vec<_>>(), ["legacy.agent", "set.b"], "set.a deleted and forgotten");
 
-    // ImportId back (a rollback of that Update): ownership given back before anything else.
-    success(update(&s, &id, first.clone(), second.clone()).await);
+    // ImportId back (a later Update): ownership given back before anything else.
+    let (id3, _) = success(update(&s, &id2, first.clone(), second.clone()).await);
+    assert_eq!(id3, id, "the names of the first roster: its id");
     assert_eq!(records(&store).await["legacy.agent"].hold, Some(held::Hold::TakenOver));
     assert!(users(&live).await["legacy.agent"]["Tags"].get(translate::MARKER_TAG).is_none());
 
     // The set's Delete: set.a and set.b deleted, legacy.agent released; no record left.
     clear(&live).await;
-    success(delete(&s, &id, first).await);
+    success(delete(&s, &id3, first).await);
     assert_eq!(sorted(writes(&live).await), ["DeleteUser", "DeleteUser", "UntagResource"]);
     assert!(records(&store).await.is_empty());
     assert!(users(&live).await.contains_key("legacy.agent"));
@@ -394,10 +400,15 @@ async fn a_search_that_is_behind_is_made_good_by_the_records() {
     let mut b = entry("set.b");
     b["RoutingProfileId"] = json!(RP_SALES);
     let second = roster(&[entry("set.a"), b]);
-    success(update(&s, &id, second.clone(), first.clone()).await);
-    assert_eq!(sorted(writes(&live).await), ["DeleteUser", "UpdateUserRoutingProfile"]);
-    assert_eq!(count(&live, "DescribeUser").await, 2, "set.b to plan it, set.c to confirm before deleting it");
+    let (id2, _) = success(update(&s, &id, second.clone(), first.clone()).await);
+    assert_eq!(sorted(writes(&live).await), ["UpdateUserRoutingProfile"], "set.c waits for the stack to commit");
+    assert_eq!(count(&live, "DescribeUser").await, 1, "set.b to plan it");
     assert_eq!(users(&live).await["set.b"]["Id"], ids["set.b"].as_str());
+    clear(&live).await;
+    success(delete(&s, &id, first.clone()).await);
+    assert_eq!(writes(&live).await, ["DeleteUser"], "the cleanup Delete of the replaced id: set.c");
+    assert_eq!(count(&live, "DescribeUser").await, 1, "set.c, to confirm before deleting it");
+    let id = id2;
 
     // A record of a user gone meanwhile, or held by another resource by now, is dropped; the user is not touched.
     let h = held::Held::new(store.store.clone(), &set_id());

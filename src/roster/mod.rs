@@ -19,7 +19,7 @@ pub mod run;
 pub mod s3;
 pub mod source;
 
-use crate::cfn::{Ctx, CustomResource, Outcome};
+use crate::cfn::{Ctx, CustomResource, Outcome, RequestType};
 use crate::pace::Pacer;
 use crate::user::api::{ApiError, Connect, Named, Secrets};
 use crate::user::planner::TakeOver;
@@ -48,6 +48,17 @@ pub struct ConnectUserSet {
     files: s3::Files,
     /// Where the set records the users it holds (see [`held`]); without it, only Connect's search says.
     store: Option<crate::store::Store>,
+    /// Where a take-over keeps the agent's state (see [`crate::user::before`]).
+    before: Option<crate::user::before::Before>,
+}
+
+/// How the set's records say it holds its users.
+#[derive(Default)]
+struct Holds {
+    /// Created or taken over, by user id.
+    how: HashMap<String, held::Hold>,
+    /// Users taken out of the roster by an Update, waiting for the cleanup Delete.
+    leaving: std::collections::HashSet<String>,
 }
 
 /// Why the wanted set could not be made ready.
@@ -71,9 +82,30 @@ pub fn physical_id(instance_id: &str, holder: &str) -> String {
     format!("{instance_id}:set:{holder}")
 }
 
-/// The instance of a set's physical id.
+/// The instance and holder of a set's physical id (whatever roster digest follows them, see [`roster_id`]).
 pub fn parse_physical_id(id: &str) -> Option<(&str, &str)> {
-    id.split_once(":set:").filter(|(i, h)| !i.is_empty() && !h.is_empty())
+    let (i, rest) = id.split_once(":set:")?;
+    let h = rest.split_once('#').map_or(rest, |(h, _)| h);
+    Some((i, h)).filter(|(i, h)| !i.is_empty() && !h.is_empty())
+}
+
+/// `<base>#<digest of the roster's names>`: the id a set answers when it keeps its records in the state table.
+/// It changes exactly when the roster's names change, so that CloudFormation sends a Delete for the id it
+/// replaced only after the whole stack update succeeded (its cleanup), or for the new id after a rollback; the
+/// users an Update takes out wait for that Delete. A function of the names alone, so that every invocation of
+/// one Update answers the same id, and a rollback to the old roster answers the old id again.
+pub fn roster_id<'a>(base: &str, names: impl Iterator<Item = &'a str>) -> String {
+    let mut sum: u64 = 0;
+    for n in names {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in n.to_lowercase().bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // A sum, so that the order of the entries does not matter.
+        sum = sum.wrapping_add(h);
+    }
+    format!("{base}#{sum:016x}")
 }
 
 /// The holder a set acts as in `instance_id`: the one its physical id names when that is this resource's and the
@@ -120,10 +152,11 @@ fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String
 
 impl ConnectUserSet {
     pub fn new(connect: Connect, secrets: Secrets, files: s3::Files) -> ConnectUserSet {
-        ConnectUserSet { connect, secrets, files, store: None }
+        ConnectUserSet { connect, secrets, files, store: None, before: None }
     }
 
     pub fn with_store(mut self, store: Option<crate::store::Store>) -> ConnectUserSet {
+        self.before = store.clone().map(crate::user::before::Before::new);
         self.store = store;
         self
     }
@@ -328,13 +361,22 @@ impl ConnectUserSet {
         seen: &HashMap<String, (String, bool)>,
         planner: &mut plan::Planner<'_>,
         deadline: Instant,
-    ) -> Result<HashMap<String, held::Hold>, Stop> {
+    ) -> Result<Holds, Stop> {
         let records =
             held.all().await.map_err(|e| Stop::Failed(format!("reading the users the set holds failed: {e}; nothing was changed")))?;
-        let mut holds = HashMap::new();
+        let mut holds = Holds::default();
         for r in &records {
             if let Some(h) = r.hold {
-                holds.insert(r.user_id.clone(), h);
+                holds.how.insert(r.user_id.clone(), h);
+            }
+            if r.leaving {
+                if planner.wanted(&r.name).is_some() {
+                    // Taken out by an Update that did not commit (or wanted again): it stays, as it was.
+                    tracing::info!(user_id = %r.user_id, "a user taken out of the roster is wanted again");
+                    held.mark(r, false).await.map_err(|e| Stop::Failed(format!("recording a user the set holds failed: {e}")))?;
+                } else {
+                    holds.leaving.insert(r.user_id.clone());
+                }
             }
             if seen.contains_key(&r.user_id) || planner.held_as_recorded(&r.name, &r.user_id, r.given) {
                 continue;
@@ -353,7 +395,7 @@ impl ConnectUserSet {
                 }
                 Ok(found) => {
                     tracing::info!(user_id = %r.user_id, gone = found.is_none(), "a recorded user is gone or held by another resource now: its record is dropped");
-                    holds.remove(&r.user_id);
+                    holds.how.remove(&r.user_id);
                     if let Err(e) = held.forget(&r.user_id).await {
                         tracing::warn!(error = %e, "could not drop a record of the set");
                     }
@@ -361,17 +403,59 @@ impl ConnectUserSet {
                 Err(e) => return Err(stop_of("reading a user the set holds", &e)),
             }
         }
-        let unrecorded: Vec<(&String, &(String, bool))> = seen.iter().filter(|(id, _)| !holds.contains_key(*id)).collect();
+        let unrecorded: Vec<(&String, &(String, bool))> = seen.iter().filter(|(id, _)| !holds.how.contains_key(*id)).collect();
         for (id, (name, created)) in unrecorded {
             let hold = if *created { held::Hold::Created } else { held::Hold::TakenOver };
             match held.record(id, name, hold, None).await {
                 Ok(()) => {
-                    holds.insert(id.clone(), hold);
+                    holds.how.insert(id.clone(), hold);
                 }
                 Err(e) => tracing::warn!(error = %e, "could not record a user the set holds"),
             }
         }
         Ok(holds)
+    }
+
+    /// The cleanup Delete of a replaced id: the users recorded as leaving, planned from their records alone.
+    async fn leaving(&self, held: &held::Held, holder: &str, planner: &mut plan::Planner<'_>) -> Result<Holds, String> {
+        let records = held.all().await.map_err(|e| format!("reading the users the set holds failed: {e}; nothing was changed"))?;
+        let mut holds = Holds::default();
+        for r in records.iter().filter(|r| r.leaving) {
+            if let Some(h) = r.hold {
+                holds.how.insert(r.user_id.clone(), h);
+            }
+            holds.leaving.insert(r.user_id.clone());
+            planner.held(held::as_recorded(r, holder));
+        }
+        tracing::info!(
+            action = "cleanup",
+            leaving = holds.leaving.len(),
+            "the Delete of a replaced id: only the users taken out of the roster"
+        );
+        Ok(holds)
+    }
+
+    /// The physical id a Create or Update answers (see [`roster_id`]): the roster's, or, for CloudFormation's
+    /// rollback to the properties an id replaced, that id again (an id from before 0.3 has no roster digest).
+    /// A rollback of a failed Update keeps the id CloudFormation holds (the failed Update answered no other).
+    async fn answer_id(&self, ctx: &Ctx, held: &held::Held, base: &str, set: &SetProps) -> Result<String, crate::store::StoreError> {
+        let r = &ctx.request;
+        let own = roster_id(base, set.entries.iter().map(|e| e.props.name.as_str()));
+        let Some(incoming) = r.physical_resource_id.as_deref().filter(|_| r.request_type == RequestType::Update) else {
+            return Ok(own);
+        };
+        if incoming == own || parse_physical_id(incoming).map(|(i, h)| physical_id(i, h)).as_deref() != Some(base) {
+            return Ok(own);
+        }
+        if let Some((prior, digest)) = held.prior(incoming).await? {
+            if digest == crate::cfn::ledger::props_digest(&r.properties) {
+                return Ok(prior);
+            }
+        }
+        if ctx.rolls_back_failed_update().await {
+            return Ok(incoming.to_string());
+        }
+        Ok(own)
     }
 
     /// Passwords of the entries to create, read before any write; every entry that lacks one is named.
@@ -475,27 +559,65 @@ impl ConnectUserSet {
         let r = &ctx.request;
         let holder = set_holder(r, instance_id);
         let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
-        let id = physical_id(instance_id, &holder);
+        let base = physical_id(instance_id, &holder);
         let started = Instant::now();
-        let failed = |reason: String| Outcome::Failed { reason, physical_resource_id: Some(id.clone()) };
-        let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(id.clone()) };
+        let records = self.store.as_ref().map(|s| held::Held::new(s.clone(), &base));
+        // A failed or unfinished Update keeps the id CloudFormation holds; a failed Create reports the set.
+        let kept_id = match r.request_type {
+            RequestType::Create => base.clone(),
+            _ => r.physical_resource_id.clone().unwrap_or_else(|| base.clone()),
+        };
+        let failed = |reason: String| Outcome::Failed { reason, physical_resource_id: Some(kept_id.clone()) };
+        let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(kept_id.clone()) };
+        let id = match (&records, wanted) {
+            (Some(h), Some(set)) => match self.answer_id(ctx, h, &base, set).await {
+                Ok(id) => id,
+                Err(e) => return failed(format!("reading the set's state failed: {e}; nothing was changed")),
+            },
+            // A Delete answers the id it was sent; without a state table a set keeps one id, as before 0.3.
+            (_, None) => kept_id.clone(),
+            (None, Some(_)) => base.clone(),
+        };
+        // Users taken out of the roster wait for the Delete of the id this Update replaces (see `roster_id`).
+        let keep_leaving = r.request_type == RequestType::Update && records.is_some() && Some(&id) != r.physical_resource_id.as_ref();
+        let cleanup = match (&records, wanted) {
+            (Some(h), None) => match h.live().await {
+                Ok(live) => live.is_some_and(|l| Some(&l) != r.physical_resource_id.as_ref()),
+                Err(e) => return failed(format!("reading the set's state failed: {e}; nothing was changed")),
+            },
+            _ => false,
+        };
 
         let mut planner = plan::Planner::new(wanted, previous, &marker);
-        let seen = match self.searched(&connect, instance_id, &holder, wanted.is_none(), &mut planner, ctx.deadline).await {
-            Ok(seen) => seen,
-            Err(e) if e.deferred => return cont("reading the users the set holds did not fit this invocation".into()),
-            Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
+        let (seen, holds) = match (&records, cleanup) {
+            (Some(h), true) => {
+                // The cleanup of a replaced id: only the users the Update that replaced it took out, from their
+                // records (a delete or release reads each user first).
+                match self.leaving(h, &holder, &mut planner).await {
+                    Ok(holds) => (HashMap::new(), holds),
+                    Err(why) => return failed(why),
+                }
+            }
+            _ => {
+                let seen = match self.searched(&connect, instance_id, &holder, wanted.is_none(), &mut planner, ctx.deadline).await {
+                    Ok(seen) => seen,
+                    Err(e) if e.deferred => return cont("reading the users the set holds did not fit this invocation".into()),
+                    Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
+                };
+                let holds = match &records {
+                    Some(h) => {
+                        match self.recorded(h, &connect, instance_id, &holder, wanted.is_none(), &seen, &mut planner, ctx.deadline).await {
+                            Ok(holds) => holds,
+                            Err(Stop::Failed(why)) => return failed(why),
+                            Err(Stop::Deferred(_)) => return cont("reading the users the set holds did not fit this invocation".into()),
+                        }
+                    }
+                    None => Holds::default(),
+                };
+                (seen, holds)
+            }
         };
-        let records = self.store.as_ref().map(|s| held::Held::new(s.clone(), &id));
-        let holds = match &records {
-            Some(h) => match self.recorded(h, &connect, instance_id, &holder, wanted.is_none(), &seen, &mut planner, ctx.deadline).await {
-                Ok(holds) => holds,
-                Err(Stop::Failed(why)) => return failed(why),
-                Err(Stop::Deferred(_)) => return cont("reading the users the set holds did not fit this invocation".into()),
-            },
-            None => HashMap::new(),
-        };
-        let held_count = seen.len().max(holds.len());
+        let held_count = seen.len().max(holds.how.len());
         let taken = if planner.needs_names() {
             match connect.list_users(instance_id, ctx.deadline).await {
                 Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
@@ -547,7 +669,12 @@ impl ConnectUserSet {
             passwords: &passwords,
             checked: &checked,
             held: records.as_ref(),
-            holds: &holds,
+            holds: &holds.how,
+            leaving: &holds.leaving,
+            keep_leaving,
+            before: self.before.as_ref(),
+            ctx,
+            phase: tokio::sync::OnceCell::new(),
             deadline: ctx.deadline,
             continue_by: ctx.continue_by,
         };
@@ -581,6 +708,8 @@ impl ConnectUserSet {
             imported = actions.get("imported").copied().unwrap_or(0),
             deleted = actions.get("deleted").copied().unwrap_or(0),
             released = actions.get("released").copied().unwrap_or(0),
+            put_back = actions.get("put back").copied().unwrap_or(0),
+            kept_until_cleanup = actions.get("kept").copied().unwrap_or(0),
             unchanged = set_plan.unchanged + actions.get("unchanged").copied().unwrap_or(0),
             deferred = ran.deferred,
             failed = ran.failures.len(),
@@ -609,13 +738,33 @@ impl ConnectUserSet {
             return cont(so_far);
         }
         let Some(set) = wanted else {
+            if let (Some(h), false) = (&records, cleanup) {
+                // The set is gone: a later Create under the same stack and logical id starts afresh.
+                if let Err(e) = h.forget_live().await {
+                    tracing::warn!(error = %e, "could not drop the set's record of its physical id");
+                }
+            }
             return Outcome::Success { physical_resource_id: id, data: Default::default() };
         };
+        if let Some(h) = &records {
+            // Recorded before the answer: the Delete of the id this one replaces must find it, or it would take
+            // itself for the set's own Delete.
+            let incoming = r.physical_resource_id.as_deref().filter(|i| r.request_type == RequestType::Update && **i != id);
+            let recorded = async {
+                if let (Some(incoming), Some(old)) = (incoming, r.old_properties.as_ref()) {
+                    h.set_prior(&id, incoming, &crate::cfn::ledger::props_digest(old)).await?;
+                }
+                h.set_live(&id).await
+            };
+            if let Err(e) = recorded.await {
+                return failed(format!("recording the set's physical id failed: {e}; the users taken out of the roster are kept"));
+            }
+        }
         // The resulting state: every entry's user id, from what was held and what this invocation made.
         let mut ids = held_ids;
         for rep in &ran.reports {
             match rep.action {
-                "deleted" | "released" | "left" => {
+                "deleted" | "released" | "put back" | "left" | "kept" => {
                     ids.remove(&rep.name);
                 }
                 _ => {

@@ -56,6 +56,16 @@ pub struct Exec<'a> {
     pub held: Option<&'a Held>,
     /// How the set's records say it holds each user (by id).
     pub holds: &'a HashMap<String, Hold>,
+    /// Users recorded as taken out of the roster already (by id).
+    pub leaving: &'a std::collections::HashSet<String>,
+    /// This Update answers a new physical id: the users it takes out are kept, recorded as leaving, until the
+    /// Delete of the id it replaces (the stack committed) or of the new one (a rollback put them back).
+    pub keep_leaving: bool,
+    /// Where a take-over keeps the agent's state before its first write, for a rollback to put back.
+    pub before: Option<&'a crate::user::before::Before>,
+    /// The request (its stack's status is read once, and only when a release could put a user back).
+    pub ctx: &'a crate::cfn::Ctx,
+    pub phase: tokio::sync::OnceCell<Option<crate::cfn::stack::Phase>>,
     pub deadline: Instant,
     pub continue_by: Instant,
 }
@@ -152,7 +162,8 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
             let Some(target) = e.props.import.as_ref() else { return Done::Failed("internal error: no ImportId".into()) };
             let Some(checked) = x.checked.get(&i).cloned() else { return Done::Failed("internal error: a take-over not checked".into()) };
             let records = BTreeMap::from([(ENTRY_TAG.to_string(), e.digest.clone())]);
-            match user::make_take_over(x.connect, target, checked, &records, x.deadline).await {
+            let keep = x.before.map(|b| user::Keep { before: b, holder: x.holder, mentioned: &e.immutable.mentioned });
+            match user::make_take_over(x.connect, target, checked, &records, keep, x.deadline).await {
                 Ok(before) => {
                     note(x, &before.user_id, &e.props.name, Some(Hold::TakenOver), Some(e.given)).await;
                     Done::Report(Report {
@@ -193,8 +204,37 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
                 }
             }
         }
+        Work::Delete { user } | Work::Release { user } if x.keep_leaving => keep(&user, x).await,
         Work::Delete { user } => let_go(&user, "deleted", x).await,
         Work::Release { user } => let_go(&user, "released", x).await,
+    }
+}
+
+/// A user the roster no longer holds, kept as it is until the stack commits: recorded as leaving, no call.
+async fn keep(user: &Actual, x: &Exec<'_>) -> Done {
+    let report = Report {
+        name: user.username.clone(),
+        user_id: user.user_id.clone(),
+        action: "kept",
+        calls: vec![],
+        outcome: "kept until the stack's update is complete".into(),
+    };
+    if x.leaving.contains(&user.user_id) {
+        return Done::Report(report);
+    }
+    let Some(held) = x.held else { return Done::Failed("internal error: no state table to keep a user in".into()) };
+    let hold = x.holds.get(&user.user_id).copied().unwrap_or(if plan::created_by_set(user) { Hold::Created } else { Hold::TakenOver });
+    let record = crate::roster::held::Record {
+        user_id: user.user_id.clone(),
+        name: user.username.clone(),
+        hold: Some(hold),
+        given: None,
+        leaving: true,
+    };
+    match held.mark(&record, true).await {
+        Ok(()) => Done::Report(report),
+        // Not recorded, not answered: the next attempt records it, and nothing was changed in Connect.
+        Err(e) => Done::Failed(format!("{} ({}): recording it as taken out of the roster failed: {e}", user.username, user.user_id)),
     }
 }
 
@@ -224,11 +264,20 @@ async fn let_go(user: &Actual, planned: &'static str, x: &Exec<'_>) -> Done {
             Err(err) => failed_or_deferred(format!("{} ({})", user.username, user.user_id), &err),
         };
     }
-    let keys = plan::release_keys(&user);
-    let changes = if keys.is_empty() { vec![] } else { vec![Change::Untag(keys)] };
-    let done = apply(&user.username, None, &user, &changes, "released", x).await;
+    let id = PhysicalId { instance_id: x.instance_id.to_string(), user_id: user.user_id.clone() };
+    let phase = async { *x.phase.get_or_init(|| x.ctx.stack_phase()).await };
+    let (changes, restored) = match user::release_changes(x.connect, x.before, &id, &user, x.holder, phase, x.deadline).await {
+        Ok(c) => c,
+        Err(err) => return failed_or_deferred(format!("{} ({})", user.username, user.user_id), &err),
+    };
+    let done = apply(&user.username, None, &user, &changes, if restored { "put back" } else { "released" }, x).await;
     if matches!(done, Done::Report(_)) {
         note(x, &user.user_id, &user.username, None, None).await;
+        if let Some(b) = x.before {
+            if let Err(e) = b.forget(x.instance_id, &user.user_id, x.holder).await {
+                tracing::warn!(error = %e, "could not drop the user's kept state");
+            }
+        }
     }
     done
 }

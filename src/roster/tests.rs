@@ -15,6 +15,21 @@ fn a_sets_physical_id_names_instance_and_holder_and_is_never_a_users() {
 }
 
 #[test]
+fn a_sets_roster_id_changes_with_its_names_only_and_keeps_instance_and_holder() {
+    let base = physical_id("inst-1", "stack/guid/Agents");
+    let a = roster_id(&base, ["ana", "ben"].into_iter());
+    assert!(a.starts_with("inst-1:set:stack/guid/Agents#") && a.len() == base.len() + 17, "{a}");
+    assert_eq!(parse_physical_id(&a), Some(("inst-1", "stack/guid/Agents")), "the holder without the digest");
+    assert_eq!(roster_id(&base, ["ben", "ana"].into_iter()), a, "the order of the entries does not matter");
+    assert_eq!(roster_id(&base, ["Ana", "BEN"].into_iter()), a, "nor the case of a name (Connect's names are not told apart by it)");
+    assert_ne!(roster_id(&base, ["ana"].into_iter()), a, "a user taken out");
+    assert_ne!(roster_id(&base, ["ana", "ben", "cai"].into_iter()), a, "a user added");
+    assert_ne!(roster_id(&base, ["ana", "bea"].into_iter()), a, "a user renamed");
+    assert_ne!(roster_id(&physical_id("inst-2", "stack/guid/Agents"), ["ana", "ben"].into_iter()), a);
+    assert_eq!(parse_physical_id("inst-1:set:#0123"), None, "no holder");
+}
+
+#[test]
 fn a_set_acts_as_its_stacks_own_holder_unless_an_earlier_version_created_it() {
     use crate::cfn::event::{self, Intake};
     use lambda_harness::events::{self as ev, STACK_ID};

@@ -724,6 +724,9 @@ mod tests {
         // The state table: what the store calls, on that table only.
         assert_eq!(granted("dynamodb:"), called_operations(include_str!("../store.rs")), "left: granted; right: called by the store");
         assert!(template.contains("Resource: !GetAtt StateTable.Arn"), "on the function's own table only");
+        // The stack's status: DescribeStacks, on this account's stacks in this region only.
+        assert_eq!(granted("cloudformation:"), called_operations(include_str!("../cfn/stack.rs")), "left: granted; right: called");
+        assert!(template.contains("Resource: !Sub arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*"));
         // A roster's file: GetObject, which needs GetObjectVersion too when it names a version.
         let mut s3 = called_operations(include_str!("../roster/s3.rs"));
         assert_eq!(s3, ["GetObject".to_string()].into());

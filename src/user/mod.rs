@@ -6,6 +6,7 @@
 //! - `api`: the calls, with retries and error mapping.
 
 pub mod api;
+pub mod before;
 pub mod ids;
 pub mod planner;
 pub mod properties;
@@ -16,6 +17,7 @@ mod live;
 
 use crate::cfn::{Ctx, CustomResource, Outcome};
 use api::{ApiError, Connect, Secrets};
+use before::Before;
 use ids::PhysicalId;
 use planner::{Change, Plan};
 use properties::{Immutable, PasswordSource, UserProps};
@@ -28,6 +30,8 @@ const SETTLE: Duration = Duration::from_secs(3);
 pub struct ConnectUserResource {
     connect: Connect,
     secrets: Secrets,
+    /// Where a take-over keeps the agent's state, for a rollback to put back (none: not kept).
+    before: Option<Before>,
 }
 
 /// A Connect error as a FAILED reason: the operation, the code and the service's message.
@@ -37,7 +41,12 @@ pub fn reason(e: &ApiError) -> String {
 
 impl ConnectUserResource {
     pub fn new(connect: Connect, secrets: Secrets) -> ConnectUserResource {
-        ConnectUserResource { connect, secrets }
+        ConnectUserResource { connect, secrets, before: None }
+    }
+
+    pub fn with_store(mut self, store: Option<crate::store::Store>) -> ConnectUserResource {
+        self.before = store.map(Before::new);
+        self
     }
 
     fn parse(ctx: &Ctx) -> Result<UserProps, Outcome> {
@@ -148,7 +157,9 @@ impl ConnectUserResource {
     async fn import(&self, props: &UserProps, target: &PhysicalId, ctx: &Ctx) -> Outcome {
         let r = &ctx.request;
         let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
-        match take_over(&self.connect, props, target, &holder, &Default::default(), ctx.deadline).await {
+        let mentioned = Immutable::read(&r.properties).mentioned;
+        let keep = self.before.as_ref().map(|b| Keep { before: b, holder: &holder, mentioned: &mentioned });
+        match take_over(&self.connect, props, target, &holder, &Default::default(), keep, ctx.deadline).await {
             Ok(before) => {
                 Outcome::Success { physical_resource_id: target.to_string(), data: translate::data(props, &before.user_id, &before.arn) }
             }
@@ -179,11 +190,23 @@ impl ConnectUserResource {
             tracing::info!(action = "none", "imported user is held by another resource now; left as it is");
             return done();
         }
-        let keys: Vec<String> = actual.marker_tags.keys().cloned().collect();
-        tracing::info!(action = "release", "ImportId is given: the user is kept, only this resource's tags are removed");
-        if !keys.is_empty() {
-            if let Err(e) = self.connect.apply(&id.instance_id, &id.user_id, &actual.arn, &Change::Untag(keys), ctx.deadline).await {
+        let holder = &ours[0];
+        let (changes, restored) =
+            match release_changes(&self.connect, self.before.as_ref(), id, &actual, holder, ctx.stack_phase(), ctx.deadline).await {
+                Ok(c) => c,
+                Err(e) => return Outcome::failed(reason(&e)),
+            };
+        if !restored {
+            tracing::info!(action = "release", "ImportId is given: the user is kept, only this resource's tags are removed");
+        }
+        for change in &changes {
+            if let Err(e) = self.connect.apply(&id.instance_id, &id.user_id, &actual.arn, change, ctx.deadline).await {
                 return Outcome::failed(reason(&e));
+            }
+        }
+        if let Some(b) = &self.before {
+            if let Err(e) = b.forget(&id.instance_id, &id.user_id, holder).await {
+                tracing::warn!(error = %e, "could not drop the user's kept state");
             }
         }
         done()
@@ -223,6 +246,14 @@ fn refused_or_deferred(e: &ApiError) -> TakeOverError {
     }
 }
 
+/// Where a take-over keeps the agent's state before its first write (see [`before`]).
+pub struct Keep<'a> {
+    pub before: &'a Before,
+    pub holder: &'a str,
+    /// What the take-over's properties mention: what it may change, and so what a rollback puts back.
+    pub mentioned: &'a std::collections::BTreeSet<&'static str>,
+}
+
 /// Takes over the existing user `target` for the resource `holder`: [`check_take_over`], then
 /// [`make_take_over`]. Returns the user as it was before. Used by `Custom::ConnectUser`.
 pub async fn take_over(
@@ -231,13 +262,74 @@ pub async fn take_over(
     target: &PhysicalId,
     holder: &str,
     records: &std::collections::BTreeMap<String, String>,
+    keep: Option<Keep<'_>>,
     deadline: Instant,
 ) -> Result<planner::Actual, TakeOverError> {
     let checked = check_take_over(connect, props, target, holder, deadline).await.map_err(|e| match e {
         TakeOverError::Refused(why) => TakeOverError::Refused(format!("{why}; nothing was changed")),
         deferred => deferred,
     })?;
-    make_take_over(connect, target, checked, records, deadline).await
+    make_take_over(connect, target, checked, records, keep, deadline).await
+}
+
+/// The calls that release `actual` from `holder`: first, when its state before the take-over was kept and
+/// CloudFormation is rolling back (`phase`, asked only then), the calls that put every setting back; then the
+/// removal of the reserved tags `keys`. Also whether it is put back (then the kept state is dropped once the
+/// calls are made, as after any release). A stack whose status cannot be read is not rolled back: the settings
+/// stay, as for a release at the stack's Delete.
+pub async fn release_changes<F>(
+    connect: &Connect,
+    before: Option<&Before>,
+    id: &PhysicalId,
+    actual: &planner::Actual,
+    holder: &str,
+    phase: F,
+    deadline: Instant,
+) -> Result<(Vec<Change>, bool), ApiError>
+where
+    F: std::future::Future<Output = Option<crate::cfn::stack::Phase>>,
+{
+    let keys: Vec<String> = actual.marker_tags.keys().cloned().collect();
+    let untag = |mut changes: Vec<Change>| {
+        if !keys.is_empty() {
+            changes.push(Change::Untag(keys.clone()));
+        }
+        changes
+    };
+    let kept = match before {
+        Some(b) => match b.get(&id.instance_id, &id.user_id, holder).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(error = %e, "the user's state before the take-over cannot be read: released as it is");
+                None
+            }
+        },
+        None => None,
+    };
+    let Some(kept) = kept else { return Ok((untag(Vec::new()), false)) };
+    match phase.await {
+        Some(crate::cfn::stack::Phase::RollingBack) => {}
+        Some(crate::cfn::stack::Phase::Other) => return Ok((untag(Vec::new()), false)),
+        None => {
+            tracing::warn!(user_id = %id.user_id, "the stack's status cannot be read: released without putting its settings back");
+            return Ok((untag(Vec::new()), false));
+        }
+    }
+    let mut current = actual.clone();
+    if kept.needs_proficiencies() {
+        current.settings.proficiencies = Some(connect.list_proficiencies(&id.instance_id, &id.user_id, deadline).await?);
+    }
+    match before::restore_changes(&kept, &current) {
+        Ok(back) => {
+            let ops: Vec<&str> = back.iter().map(Change::operation).collect();
+            tracing::info!(action = "restore", user_id = %id.user_id, calls = ?ops, "CloudFormation is rolling back the take-over: the user is put back as it was");
+            Ok((untag(back), true))
+        }
+        Err(why) => {
+            tracing::warn!(why = %why, "the user's kept state cannot be put back: released as it is");
+            Ok((untag(Vec::new()), false))
+        }
+    }
 }
 
 /// Reads the user `target` names and checks it against the template before any write (it exists, its Name and
@@ -281,6 +373,7 @@ pub async fn make_take_over(
     target: &PhysicalId,
     checked: planner::TakeOver,
     records: &std::collections::BTreeMap<String, String>,
+    keep: Option<Keep<'_>>,
     deadline: Instant,
 ) -> Result<planner::Actual, TakeOverError> {
     let planner::TakeOver { before, mut changes } = checked;
@@ -288,6 +381,17 @@ pub async fn make_take_over(
         match changes.last_mut() {
             Some(Change::Tag(tags)) => tags.extend(records.clone()),
             _ => changes.push(Change::Tag(records.clone())),
+        }
+    }
+    let held_already = before.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == keep.as_ref().map(|k| k.holder);
+    if let Some(k) = keep.filter(|_| !held_already) {
+        // Before the first write: what the agent was like, for CloudFormation's rollback of this operation. (A
+        // user this resource holds already is not kept again: that would keep the state it gave it.)
+        if let Err(e) = k.before.keep(&target.instance_id, &before, k.holder, k.mentioned).await {
+            return Err(TakeOverError::Refused(format!(
+                "ImportId: keeping user {}'s settings before the take-over failed ({e}); nothing was changed",
+                before.username
+            )));
         }
     }
     let ops: Vec<&str> = changes.iter().map(Change::operation).collect();

@@ -71,7 +71,7 @@ async fn create_across_continuations_then_an_update_and_a_delete_right_after_are
     bed.clear_calls().await;
     let u = bed
         .send_chain(
-            events::for_set(events::update(LOGICAL, "x", &set_id(), second.clone(), first)),
+            events::for_set(events::update(LOGICAL, "x", &a.physical_id(), second.clone(), first.clone())),
             Duration::from_secs(3),
             Duration::from_secs(60),
         )
@@ -79,7 +79,13 @@ async fn create_across_continuations_then_an_update_and_a_delete_right_after_are
     assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
     let mut w = writes(&bed.call_log().await);
     w.sort();
-    assert_eq!(w, ["CreateUser", "DeleteUser", "UpdateUserIdentityInfo"], "only what changed");
+    assert_eq!(w, ["CreateUser", "UpdateUserIdentityInfo"], "only what changed; the removed user waits for the stack to commit");
+    // CloudFormation's cleanup: the Delete of the id the Update replaced.
+    let c = bed
+        .send_chain(events::for_set(events::delete(LOGICAL, "x", &a.physical_id(), first)), Duration::from_secs(3), Duration::from_secs(60))
+        .await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    assert_eq!(writes(&bed.call_log().await).iter().filter(|w| *w == "DeleteUser").count(), 1, "the removed user, not one more");
     let now = by_name(&bed).await;
     assert!(!now.contains_key("agent02") && now.contains_key("agent30"));
     assert_eq!(now["agent01"]["IdentityInfo"]["LastName"], "Changed");
@@ -91,7 +97,11 @@ async fn create_across_continuations_then_an_update_and_a_delete_right_after_are
 
     // Right after: the Delete removes every one of them.
     let d = bed
-        .send_chain(events::for_set(events::delete(LOGICAL, "x", &set_id(), second)), Duration::from_secs(3), Duration::from_secs(60))
+        .send_chain(
+            events::for_set(events::delete(LOGICAL, "x", &u.physical_id(), second)),
+            Duration::from_secs(3),
+            Duration::from_secs(60),
+        )
         .await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.is_empty(), "{:?}", bed.users().await);

@@ -11,6 +11,7 @@ mod ownership;
 mod promises;
 mod release_panic;
 mod reliability;
+mod rollback;
 mod roster;
 mod roster_files;
 mod secrets;

@@ -17,11 +17,11 @@ fn set_id() -> String {
     format!("{IID}:set:{}", holder(LOGICAL))
 }
 
-fn agent(name: &str) -> Value {
+pub(crate) fn agent(name: &str) -> Value {
     json!({"Name": name, "Password": PASSWORD, "IdentityInfo": {"FirstName": name, "LastName": "Agent", "Email": format!("{name}@example.com")}})
 }
 
-fn roster(users: Vec<Value>) -> Value {
+pub(crate) fn roster(users: Vec<Value>) -> Value {
     json!({
         "InstanceId": IID,
         "Defaults": {"RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT], "PhoneConfig": {"AfterContactWorkTimeLimit": 30}, "Tags": {"team": "support"}},
@@ -29,24 +29,24 @@ fn roster(users: Vec<Value>) -> Value {
     })
 }
 
-fn names(n: usize) -> Vec<Value> {
+pub(crate) fn names(n: usize) -> Vec<Value> {
     (0..n).map(|i| agent(&format!("agent{i:02}"))).collect()
 }
 
-fn create(props: Value) -> Value {
+pub(crate) fn create(props: Value) -> Value {
     events::for_set(events::create(LOGICAL, "x", props))
 }
 
-fn update(props: Value, old: Value) -> Value {
-    events::for_set(events::update(LOGICAL, "x", &set_id(), props, old))
+fn update(id: &str, props: Value, old: Value) -> Value {
+    events::for_set(events::update(LOGICAL, "x", id, props, old))
 }
 
-fn delete(props: Value) -> Value {
-    events::for_set(events::delete(LOGICAL, "x", &set_id(), props))
+fn delete(id: &str, props: Value) -> Value {
+    events::for_set(events::delete(LOGICAL, "x", id, props))
 }
 
 /// The users the set made, by name.
-async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
+pub(crate) async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
     bed.users().await.into_iter().map(|u| (u["Username"].as_str().unwrap_or("").to_string(), u)).collect()
 }
 
@@ -77,7 +77,7 @@ pub fn ledger(bed: &Bed) -> connect_user_resource::cfn::ledger::Ledger {
 }
 
 /// A user's settings without what differs between two users made from the same entry at different times.
-fn comparable(u: &Value) -> Value {
+pub(crate) fn comparable(u: &Value) -> Value {
     let mut v = settings_of(u);
     let o = v.as_object_mut().unwrap();
     for k in ["Id", "Arn", "Password"] {
@@ -96,7 +96,7 @@ async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls(
     let a = bed.send(create(first.clone())).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
     assert_eq!(a.puts.len(), 1);
-    assert_eq!(a.physical_id(), set_id());
+    assert!(a.physical_id().starts_with(&format!("{}#", set_id())), "the set's base id and its roster's digest");
     assert_eq!(a.body["Data"]["Total"], "5");
     let ids: BTreeMap<String, String> = serde_json::from_str(a.body["Data"]["UserIds"].as_str().unwrap()).unwrap();
     let users = by_name(&bed).await;
@@ -123,20 +123,30 @@ async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls(
     second.push(agent("agent05"));
     let second = roster(second);
     bed.clear_calls().await;
-    let u = bed.send(update(second.clone(), first.clone())).await;
+    let u = bed.send(update(&a.physical_id(), second.clone(), first.clone())).await;
     assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
-    assert_eq!(u.physical_id(), set_id(), "the same set");
+    assert_ne!(u.physical_id(), a.physical_id(), "another roster: the removed users wait for the cleanup Delete of the old id");
     assert_eq!(u.body["Data"]["Total"], "5");
     let log = bed.call_log().await;
     let mut w = writes(&log);
     w.sort();
     assert_eq!(
         w,
-        vec!["CreateUser", "CreateUser", "DeleteUser", "DeleteUser", "TagResource", "UpdateUserIdentityInfo", "UpdateUserRoutingProfile"],
-        "only what changed: two creates (added, renamed), two deletes (removed, renamed), agent01's two changes and its new digest"
+        vec!["CreateUser", "CreateUser", "TagResource", "UpdateUserIdentityInfo", "UpdateUserRoutingProfile"],
+        "only what changed: two creates (added, renamed), agent01's two changes and its new digest"
     );
     assert_eq!(counts(&log).get("SearchUsers"), Some(&1), "one page says what the set holds");
-    assert_eq!(counts(&log).get("DescribeUser"), Some(&2), "only the two users to delete are read, to confirm the set holds them");
+    assert_eq!(counts(&log).get("DescribeUser"), None, "no user is read");
+    assert_eq!(by_name(&bed).await.len(), 7, "the removed and the renamed user wait for the stack to commit");
+
+    // CloudFormation's cleanup Delete of the old id: those two go, read first to confirm the set holds them.
+    bed.clear_calls().await;
+    let cleanup = bed.send(delete(&a.physical_id(), first.clone())).await;
+    assert_eq!(cleanup.status(), "SUCCESS", "{}", cleanup.reason());
+    let log = bed.call_log().await;
+    assert_eq!(writes(&log), vec!["DeleteUser", "DeleteUser"]);
+    assert_eq!(counts(&log).get("DescribeUser"), Some(&2));
+    assert_eq!(counts(&log).get("SearchUsers"), None, "the set's records say whom it took out");
     let users = by_name(&bed).await;
     assert_eq!(users.keys().cloned().collect::<Vec<_>>(), vec!["agent00", "agent01", "agent02b", "agent04", "agent05"]);
     assert_eq!(users["agent01"]["RoutingProfileId"], RP_SALES);
@@ -146,16 +156,16 @@ async fn a_roster_is_created_changed_in_place_and_deleted_with_the_fewest_calls(
 
     // The same properties again: nothing to do, and no PhoneConfig call (a page's 30,000 ms are 30 s).
     bed.clear_calls().await;
-    let again = bed.send(update(second.clone(), second.clone())).await;
+    let again = bed.send(update(&u.physical_id(), second.clone(), second.clone())).await;
     assert_eq!(again.status(), "SUCCESS", "{}", again.reason());
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
     assert_eq!(again.body["Data"], u.body["Data"], "the same state gives the same answer");
 
-    let d = bed.send(delete(second)).await;
+    let d = bed.send(delete(&u.physical_id(), second)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.is_empty(), "every user of the set is gone");
     assert_eq!(bed.all_users().await.len(), FIXTURE_USERS.len(), "the instance's own agents are untouched");
-    let again = bed.send(delete(roster(names(5)))).await;
+    let again = bed.send(delete(&u.physical_id(), roster(names(5)))).await;
     assert_eq!(again.status(), "SUCCESS", "a delete never fails because the users are gone");
 }
 
@@ -172,7 +182,7 @@ async fn users_the_set_does_not_hold_are_refused_unless_imported_and_then_only_r
     );
     assert!(refused.reason().contains("nothing was changed"), "{}", refused.reason());
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "nothing changed in Connect");
-    let d = bed.send(delete(roster(vec![]))).await;
+    let d = bed.send(delete(&refused.physical_id(), roster(vec![]))).await;
     assert_eq!(d.status(), "SUCCESS");
 
     // Taken over with ImportId: the entry's settings applied, the user held, then released (not deleted).
@@ -187,7 +197,7 @@ async fn users_the_set_does_not_hold_are_refused_unless_imported_and_then_only_r
     assert_eq!(held["Tags"][HOLDER_TAG], holder(LOGICAL));
     assert!(held["Tags"][MARKER_TAG].is_null(), "imported, not created: the set does not own it");
     assert_eq!(held["PhoneConfig"]["AfterContactWorkTimeLimit"], 30, "the set's Defaults applied to it");
-    let d = bed.send(delete(props)).await;
+    let d = bed.send(delete(&c.physical_id(), props)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     let after = bed.user(LEGACY_ID).await.expect("an imported user is never deleted");
     assert!(after["Tags"][HOLDER_TAG].is_null() && after["Tags"][ENTRY_TAG].is_null(), "released: {after}");
@@ -212,22 +222,24 @@ async fn bad_input_and_impossible_changes_fail_once_before_any_call() {
     assert!(bed.calls().await.is_empty(), "nothing was called: {:?}", bed.calls().await);
 
     let first = roster(names(3));
-    assert_eq!(bed.send(create(first.clone())).await.status(), "SUCCESS");
+    let made = bed.send(create(first.clone())).await;
+    assert_eq!(made.status(), "SUCCESS");
+    let id = made.physical_id();
     let mut changed = names(3);
     changed[2]["Password"] = json!("An0therPassw0rd");
     changed[0]["RoutingProfileId"] = json!(RP_SALES);
     bed.clear_calls().await;
-    let r = bed.send(update(roster(changed.clone()), first.clone())).await;
+    let r = bed.send(update(&id, roster(changed.clone()), first.clone())).await;
     assert_eq!(r.status(), "FAILED");
     assert!(r.reason().contains("Users[2] (agent02): Password: cannot be changed"), "{}", r.reason());
     assert!(!r.reason().contains("An0therPassw0rd"));
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "not even the possible change was made");
     // CloudFormation's rollback (properties swapped) succeeds and writes nothing: nothing had changed.
-    let back = bed.send(update(first.clone(), roster(changed.clone()))).await;
+    let back = bed.send(update(&id, first.clone(), roster(changed.clone()))).await;
     assert_eq!(back.status(), "SUCCESS", "{}", back.reason());
     assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
     // The same change again, by the user: refused again.
-    assert_eq!(bed.send(update(roster(changed), first)).await.status(), "FAILED");
+    assert_eq!(bed.send(update(&id, roster(changed), first)).await.status(), "FAILED");
 }
 
 #[tokio::test]
@@ -261,7 +273,7 @@ async fn passwords_come_from_one_secret_mapping_names_to_passwords() {
     let mut props2 = props.clone();
     props2["Users"] = json!(more);
     bed.clear_calls().await;
-    let r = bed.send(update(props2, props)).await;
+    let r = bed.send(update(&c.physical_id(), props2, props)).await;
     assert_eq!(r.status(), "FAILED");
     assert!(
         r.reason().contains("Users[2] (agent02): PasswordSecretId: secret roster-passwords has no password for agent02"),
@@ -311,7 +323,7 @@ async fn a_password_the_instance_cannot_take_fails_before_any_write() {
 }
 
 /// A roster of `n` told to use 10 requests/s, burst 2, against an emulator that throttles at exactly that.
-async fn at_ten_per_second(bed: &Bed, n: usize) -> Value {
+pub(crate) async fn at_ten_per_second(bed: &Bed, n: usize) -> Value {
     bed.control("POST", "throttle", Some(json!({"operation": "*", "rate": 10.0, "burst": 2}))).await;
     let mut props = roster(names(n));
     props["RequestsPerSecond"] = json!(10);
@@ -355,7 +367,7 @@ async fn a_long_roster_continues_across_invocations_and_answers_once() {
     assert_eq!(bed.call_log().await, Vec::<Value>::new(), "a duplicate does not act twice");
     assert_eq!(bed.receiver.for_name(&name).len(), 1, "a duplicate does not answer again");
 
-    let d = bed.send_chain(delete(props), Duration::from_secs(3), Duration::from_secs(60)).await;
+    let d = bed.send_chain(delete(&a.physical_id(), props), Duration::from_secs(3), Duration::from_secs(60)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.is_empty());
 }
@@ -439,7 +451,9 @@ async fn under_connects_throttle_the_set_paces_itself_instead_of_being_throttled
 async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back() {
     let bed = Bed::with_store().await;
     let old = roster(names(6));
-    assert_eq!(bed.send(create(old.clone())).await.status(), "SUCCESS");
+    let made = bed.send(create(old.clone())).await;
+    assert_eq!(made.status(), "SUCCESS");
+    let id = made.physical_id();
     let before: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
     let ids_before: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, v["Id"].clone())).collect();
 
@@ -453,24 +467,25 @@ async fn a_fault_in_the_middle_fails_and_the_rollback_puts_the_old_roster_back()
     new.push(agent("agent07"));
     let new = roster(new);
     bed.fault("CreateUser", 1, "InvalidRequestException").await;
-    let failed = bed.send(update(new.clone(), old.clone())).await;
+    let failed = bed.send(update(&id, new.clone(), old.clone())).await;
     assert_eq!(failed.status(), "FAILED");
     assert!(failed.reason().contains("CreateUser failed: InvalidRequestException"), "{}", failed.reason());
     assert!(failed.reason().contains("rollback"), "{}", failed.reason());
-    assert_eq!(failed.physical_id(), set_id());
+    assert_eq!(failed.physical_id(), id, "a failed Update keeps the id CloudFormation holds");
 
     // CloudFormation's rollback: an Update back to the old properties.
-    let back = bed.send(update(old.clone(), new)).await;
+    let back = bed.send(update(&id, old.clone(), new)).await;
     assert_eq!(back.status(), "SUCCESS", "{}", back.reason());
     let after: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
     assert_eq!(after, before, "Connect is back to the old roster");
-    // Ids too: the users the failed Update changed in place are the same users. (The one it removed was deleted
-    // during that Update and the rollback created it again: its id is new, until deletions wait for the stack
-    // to commit.)
+    // Ids too: the users the failed Update changed in place are the same users, and the one it took out was
+    // kept (the failed Update answered no new id), so the rollback finds it where it was.
     let ids_now: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, v["Id"].clone())).collect();
-    for name in ["agent00", "agent01", "agent02", "agent03", "agent04"] {
-        assert_eq!(ids_now[name], ids_before[name], "{name} keeps its id");
-    }
+    assert_eq!(ids_now, ids_before, "every user keeps its id");
+    assert_eq!(back.physical_id(), id, "the rollback keeps the id: no cleanup Delete follows, so it deleted what the failed Update made");
+    let d = bed.send(delete(&id, old)).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.users().await.is_empty());
 }
 
 /// A template as JSON, its intrinsic functions as `{"Ref": ...}` objects (cfn-lint's own reader).
@@ -560,7 +575,7 @@ async fn a_roster_that_cannot_finish_before_service_timeout_answers_failed_in_ti
     // The rollback's Delete, given CloudFormation's default wait (4 s leave 2 s of work, less than the reads
     // that confirm each delete need at 10 requests/s).
     props.as_object_mut().unwrap().remove("ServiceTimeout");
-    let d = bed.send(delete(props)).await;
+    let d = bed.send(delete(&a.physical_id(), props)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.is_empty());
 }

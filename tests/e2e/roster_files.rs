@@ -63,12 +63,13 @@ fn create(props: Value) -> Value {
     events::for_set(events::create(LOGICAL, "x", props))
 }
 
-fn update(props: Value, old: Value) -> Value {
-    events::for_set(events::update(LOGICAL, "x", &format!("{IID}:set:{}", holder(LOGICAL)), props, old))
+/// An Update as CloudFormation sends it: to the physical id the set answered last.
+fn update(id: &str, props: Value, old: Value) -> Value {
+    events::for_set(events::update(LOGICAL, "x", id, props, old))
 }
 
-fn delete(props: Value) -> Value {
-    events::for_set(events::delete(LOGICAL, "x", &format!("{IID}:set:{}", holder(LOGICAL)), props))
+fn delete(id: &str, props: Value) -> Value {
+    events::for_set(events::delete(LOGICAL, "x", id, props))
 }
 
 async fn by_name(bed: &Bed) -> BTreeMap<String, Value> {
@@ -120,8 +121,9 @@ async fn a_console_csv_is_created_then_one_changed_row_and_one_removed_row_are_a
     let (version2, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor-Diaz"), row("cai", "Chen")])).await;
     let second = source("team/agents.csv", &version2);
     bed.clear_calls().await;
-    let u = bed.send(update(second.clone(), first.clone())).await;
+    let u = bed.send(update(&c.physical_id(), second.clone(), first.clone())).await;
     assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    assert_eq!(u.physical_id(), c.physical_id(), "the same names: the same id");
     let log = bed.call_log().await;
     assert_eq!(writes(&log), ["UpdateUserIdentityInfo"], "{log:?}");
     let ben_id = by_name(bed).await["ben"]["Id"].clone();
@@ -129,21 +131,35 @@ async fn a_console_csv_is_created_then_one_changed_row_and_one_removed_row_are_a
     assert_eq!(touched, [&ben_id], "only ben's");
     assert_eq!(by_name(bed).await["ben"]["IdentityInfo"]["LastName"], "Okafor-Diaz, Jr.");
 
-    // A row removed: that user is deleted, nobody else is touched.
+    // A row removed: that user waits for the stack to commit (a new id), nobody else is touched.
     let (version3, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor-Diaz")])).await;
     let third = source("team/agents.csv", &version3);
     bed.clear_calls().await;
-    let u = bed.send(update(third.clone(), second.clone())).await;
-    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    let u3 = bed.send(update(&u.physical_id(), third.clone(), second.clone())).await;
+    assert_eq!(u3.status(), "SUCCESS", "{}", u3.reason());
+    assert_ne!(u3.physical_id(), u.physical_id());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new(), "cai is kept until the stack commits");
+    assert_eq!(by_name(bed).await.keys().cloned().collect::<Vec<_>>(), ["ana", "ben", "cai"]);
+
+    // CloudFormation's rollback carries the previous SourceVersion: the previous content is still there to read,
+    // and cai is where it was; the rollback's cleanup Delete of the new id deletes nobody.
+    let r = bed.send(update(&u3.physical_id(), second.clone(), third.clone())).await;
+    assert_eq!(r.status(), "SUCCESS", "{}", r.reason());
+    assert_eq!(r.physical_id(), u.physical_id(), "the id from before");
+    let cleanup = bed.send(delete(&u3.physical_id(), third.clone())).await;
+    assert_eq!(cleanup.status(), "SUCCESS", "{}", cleanup.reason());
+    assert_eq!(by_name(bed).await.keys().cloned().collect::<Vec<_>>(), ["ana", "ben", "cai"]);
+
+    // The same Update again, committed this time: the cleanup Delete of the old id deletes cai alone.
+    bed.clear_calls().await;
+    let u3 = bed.send(update(&r.physical_id(), third.clone(), second.clone())).await;
+    assert_eq!(u3.status(), "SUCCESS", "{}", u3.reason());
+    let cleanup = bed.send(delete(&r.physical_id(), second.clone())).await;
+    assert_eq!(cleanup.status(), "SUCCESS", "{}", cleanup.reason());
     assert_eq!(writes(&bed.call_log().await), ["DeleteUser"]);
     assert_eq!(by_name(bed).await.keys().cloned().collect::<Vec<_>>(), ["ana", "ben"]);
 
-    // CloudFormation's rollback carries the previous SourceVersion: the previous content is still there to read.
-    let r = bed.send(update(second.clone(), third.clone())).await;
-    assert_eq!(r.status(), "SUCCESS", "{}", r.reason());
-    assert_eq!(by_name(bed).await.keys().cloned().collect::<Vec<_>>(), ["ana", "ben", "cai"]);
-
-    let d = bed.send(delete(second)).await;
+    let d = bed.send(delete(&u3.physical_id(), third)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.is_empty());
 }
@@ -166,7 +182,7 @@ async fn json_files_hierarchy_paths_tags_and_inline_users_come_together() {
     assert_eq!(users["ana"]["HierarchyGroupId"], TIER1);
     assert_eq!(users["ana"]["RoutingProfileId"], RP_SALES);
     assert!(users.contains_key("inline"));
-    let d = bed.send(delete(p)).await;
+    let d = bed.send(delete(&c.physical_id(), p)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
 
     // A JSON array.
@@ -175,8 +191,9 @@ async fn json_files_hierarchy_paths_tags_and_inline_users_come_together() {
     let c = bed.send(create(source("agents.json", &v))).await;
     assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
     assert!(by_name(bed).await.contains_key("dee"));
-    let d = bed.send(delete(source("agents.json", &v))).await;
+    let d = bed.send(delete(&c.physical_id(), source("agents.json", &v))).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    assert!(bed.users().await.is_empty());
 
     // The CSV in a form in public use (no email, a hierarchy and a tags column): names, paths and tags resolve.
     let csv = "User Login,Password,First Name,Last Name,Routing Profile Name,Security Profile Name,Hierarchy,Tags\nana,Sup3rSecretPassw0rd,Ana,Silva,sales routing profile,Agent,EMEA/tier 1,site=lisbon|level=2\nben,Sup3rSecretPassw0rd,Ben,Okafor,Basic Routing Profile,Agent,North America,\n";
@@ -198,7 +215,7 @@ async fn json_files_hierarchy_paths_tags_and_inline_users_come_together() {
     assert_eq!(count("ListSecurityProfiles"), 1);
     assert_eq!(count("ListUserHierarchyGroups"), 1);
     assert_eq!(count("DescribeUserHierarchyGroup"), 1, "only the group a path names");
-    let d = bed.send(delete(p)).await;
+    let d = bed.send(delete(&c.physical_id(), p)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
 }
 
@@ -326,7 +343,7 @@ async fn an_etag_pins_content_and_a_content_addressed_key_needs_none() {
     let (_, etag) = f.put("pinned.csv", console_csv(&[row("ana", "A")])).await;
     let c = bed.send(create(source("pinned.csv", &etag))).await;
     assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
-    let d = bed.send(delete(source("pinned.csv", &etag))).await;
+    let d = bed.send(delete(&c.physical_id(), source("pinned.csv", &etag))).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     // A CDK asset: the key holds the content's hash, and SourceVersion repeats it.
     let hash = "5f0c2e9d7a1b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5";
@@ -335,7 +352,7 @@ async fn an_etag_pins_content_and_a_content_addressed_key_needs_none() {
     assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
     // A delete does not read the file: one that is gone since is no reason to fail.
     f.s3.delete_object().bucket(BUCKET).key(format!("assets/{hash}.csv")).send().await.unwrap();
-    let d = bed.send(delete(source(&format!("assets/{hash}.csv"), hash))).await;
+    let d = bed.send(delete(&c.physical_id(), source(&format!("assets/{hash}.csv"), hash))).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.users().await.iter().all(|u| u["Username"] != "ana"));
 }
@@ -407,15 +424,15 @@ async fn an_agent_whose_import_id_was_dropped_and_restored_survives_the_stacks_d
     let (p1, p2, p3) = (p[0].clone(), p[1].clone(), p[2].clone());
     let c = bed.send(create(p1.clone())).await;
     assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
-    let u = bed.send(update(p2.clone(), p1)).await;
+    let u = bed.send(update(&c.physical_id(), p2.clone(), p1)).await;
     assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
     assert!(bed.user(LEGACY_ID).await.unwrap()["Tags"]["connect-user-resource:request"].is_string(), "without ImportId the set owns it");
-    let r = bed.send(update(p3.clone(), p2)).await;
+    let r = bed.send(update(&u.physical_id(), p3.clone(), p2)).await;
     assert_eq!(r.status(), "SUCCESS", "{}", r.reason());
     assert!(bed.user(LEGACY_ID).await.unwrap()["Tags"]["connect-user-resource:request"].is_null(), "ImportId again: only held");
 
     // The stack's Delete does not read the file: the users' own records decide, and they are exact.
-    let d = bed.send(delete(p3)).await;
+    let d = bed.send(delete(&r.physical_id(), p3)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     let after = bed.user(LEGACY_ID).await.expect("the pre-existing agent survives");
     assert!(after["Tags"][HOLDER_TAG].is_null(), "released: {after}");
@@ -440,15 +457,16 @@ async fn an_agent_whose_import_id_a_rollback_restored_survives_the_stacks_delete
         )
         .await;
     let (p1, p2) = (source("team/agents.json", &v1), source("team/agents.json", &v2));
-    assert_eq!(bed.send(create(p1.clone())).await.status(), "SUCCESS");
+    let c = bed.send(create(p1.clone())).await;
+    assert_eq!(c.status(), "SUCCESS");
     // The new user's CreateUser fails (a second later, after the agent's own calls were made).
     bed.control("POST", "faults", Some(json!({"operation": "CreateUser", "error": "InvalidParameterException", "delay_ms": 1000}))).await;
-    let failed = bed.send(update(p2.clone(), p1.clone())).await;
+    let failed = bed.send(update(&c.physical_id(), p2.clone(), p1.clone())).await;
     assert_eq!(failed.status(), "FAILED", "{}", failed.reason());
     assert!(bed.user(LEGACY_ID).await.unwrap()["Tags"]["connect-user-resource:request"].is_string(), "the failed Update took ownership");
-    let rollback = bed.send(update(p1.clone(), p2)).await;
+    let rollback = bed.send(update(&failed.physical_id(), p1.clone(), p2)).await;
     assert_eq!(rollback.status(), "SUCCESS", "{}", rollback.reason());
-    let d = bed.send(delete(p1)).await;
+    let d = bed.send(delete(&rollback.physical_id(), p1)).await;
     assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
     assert!(bed.user(LEGACY_ID).await.is_some(), "the pre-existing agent survives the rollback and the Delete");
 }

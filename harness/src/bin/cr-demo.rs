@@ -104,7 +104,7 @@ async fn run(binary: &std::path::Path, dir: &std::path::Path) -> Result<bool, St
         all_ok &= status == "SUCCESS";
         ids.record(&logical, physical);
         let state = control(&emulator.endpoint(), "GET", "state", None).await.map_err(|e| e.to_string())?;
-        if let Some((_, holder)) = physical.split_once(":set:") {
+        if let Some(holder) = physical.split_once(":set:").map(|(_, h)| h.split('#').next().unwrap_or(h)) {
             // A roster: its users, one line each.
             let members: Vec<String> = state["users"]
                 .as_array()

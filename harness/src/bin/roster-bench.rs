@@ -141,6 +141,8 @@ struct Phase {
     invocations: usize,
     status: String,
     check: String,
+    /// The physical id answered: the next event goes to it, as CloudFormation's would.
+    physical_id: String,
 }
 
 /// The throttle's lower bound for `n` calls of one operation from a full bucket.
@@ -225,6 +227,7 @@ impl Bench {
             invocations: 1 + self.runtime.invoked().len() - before,
             status,
             check: String::new(),
+            physical_id: body["PhysicalResourceId"].as_str().unwrap_or_default().to_string(),
         })
     }
 }
@@ -239,11 +242,11 @@ async fn run(a: &Args) -> Result<String, String> {
     let mut b = Bench::start(&a.binary, Some((a.rate, a.burst)), Duration::from_secs(a.timeout), files.env()).await?;
     let first = files.props(n, a.rate, a.burst, 0).await?;
     let second = files.props(n, a.rate, a.burst, k).await?;
-    let set_id = format!("{IID}:set:{}", events::holder("Roster"));
     let pages = n.div_ceil(100);
     let mut phases = Vec::new();
 
     let mut c = b.phase("Create", events::for_set(events::create("Roster", "x", first.clone())), bound(n, a.rate, a.burst)).await?;
+    let set_id = c.physical_id.clone();
     let users = b.users().await;
     let made = users.len() - fixture_users(&users);
     c.check = format!("{made}/{n} users exist");
@@ -260,6 +263,7 @@ async fn run(a: &Args) -> Result<String, String> {
     let moved =
         users.iter().filter(|u| u["RoutingProfileId"] == RP_SALES && u["Username"].as_str().unwrap_or("").starts_with("agent")).count();
     u.check = format!("{moved}/{k} changed; {} SearchUsers pages", u.calls.get("SearchUsers").copied().unwrap_or(0));
+    let set_id = u.physical_id.clone();
     phases.push(u);
 
     let mut d = b
@@ -320,9 +324,11 @@ async fn run(a: &Args) -> Result<String, String> {
         let props = files.props(m, 1000.0, 1000, 0).await?;
         let bytes = if a.csv { csv_roster(m, 0).len() } else { props.to_string().len() };
         let c = big.phase("Create", events::for_set(events::create("Roster", "x", props.clone())), 0.0).await?;
+        let set_id = c.physical_id.clone();
         let after_create = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
         let changed = files.props(m, 1000.0, 1000, 20).await?;
         let u = big.phase("Update", events::for_set(events::update("Roster", "x", &set_id, changed.clone(), props)), 0.0).await?;
+        let set_id = u.physical_id.clone();
         let after_update = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
         let d = big.phase("Delete", events::for_set(events::delete("Roster", "x", &set_id, changed)), 0.0).await?;
         let after_delete = big.lambda.pid().and_then(lambda_harness::peak_rss_kb);
