@@ -167,6 +167,13 @@ impl Store {
     /// Every item under `pk` (all pages), read strongly consistently: (sort key, attributes).
     pub async fn query(&self, pk: &str) -> Result<Vec<(String, Attributes)>, StoreError> {
         let mut out = Vec::new();
+        self.query_each(pk, &mut |sk, a| out.push((sk, a))).await?;
+        Ok(out)
+    }
+
+    /// [`Store::query`], each item handed to `f` as its page arrives, so that a caller keeping less than the
+    /// attributes (a set's 20,000 records) never holds them all as maps.
+    pub async fn query_each(&self, pk: &str, f: &mut (dyn FnMut(String, Attributes) + Send)) -> Result<(), StoreError> {
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
             let page = attempts("Query", || {
@@ -183,12 +190,12 @@ impl Store {
             .await?;
             for raw in page.items() {
                 if let Some(sk) = raw.get("sk").and_then(|v| v.as_s().ok()) {
-                    out.push((sk.clone(), attributes(raw)));
+                    f(sk.clone(), attributes(raw));
                 }
             }
             start = next_start(page.last_evaluated_key());
             if start.is_none() {
-                return Ok(out);
+                return Ok(());
             }
         }
     }

@@ -117,22 +117,21 @@ impl Held {
 
     /// Every user recorded as held.
     pub async fn all(&self) -> Result<Vec<Record>, StoreError> {
-        Ok(self
-            .store
-            .query(&self.pk)
-            .await?
-            .into_iter()
-            .filter_map(|(sk, a)| {
-                let user_id = sk.strip_prefix(USER)?.to_string();
-                Some(Record {
-                    user_id,
-                    name: a.get("name").cloned().unwrap_or_default(),
-                    hold: a.get("hold").and_then(|h| Hold::parse(h)),
-                    given: a.get("given").and_then(|g| g.parse().ok()),
-                    leaving: a.contains_key("leaving"),
-                })
+        let mut out = Vec::new();
+        self.store
+            .query_each(&self.pk, &mut |sk, mut a| {
+                if let Some(user_id) = sk.strip_prefix(USER) {
+                    out.push(Record {
+                        user_id: user_id.to_string(),
+                        name: a.remove("name").unwrap_or_default(),
+                        hold: a.get("hold").and_then(|h| Hold::parse(h)),
+                        given: a.get("given").and_then(|g| g.parse().ok()),
+                        leaving: a.contains_key("leaving"),
+                    });
+                }
             })
-            .collect())
+            .await?;
+        Ok(out)
     }
 
     pub async fn record(&self, user_id: &str, name: &str, hold: Hold, given: Option<u64>) -> Result<(), StoreError> {

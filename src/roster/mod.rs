@@ -144,7 +144,8 @@ fn pacing(round: u32, (rate, burst): (f64, u32)) -> (f64, u32, u32) {
 fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut d = BTreeMap::from([("Total".to_string(), total.to_string())]);
     let json = serde_json::to_string(ids).unwrap_or_default();
-    if json.len() <= MAX_USER_IDS_BYTES {
+    // A larger roster's ids are not collected (they could never fit).
+    if total <= plan::MAX_ID_ENTRIES && json.len() <= MAX_USER_IDS_BYTES {
         d.insert("UserIds".into(), json);
     }
     d
@@ -246,16 +247,21 @@ impl ConnectUserSet {
             return Err(SetProps::parse(props).err().map(invalid).unwrap_or_else(|| Stop::Failed("InstanceId: required".into())));
         };
         let text = self.files.read(&spec, ctx.deadline).await.map_err(|why| Stop::Failed(format!("{why}; nothing was changed")))?;
-        if let Err(problem) = source::within_limit(&text, spec.format) {
-            tracing::warn!(source = %spec.uri(), problem = %problem, "invalid roster");
-            return Err(Stop::Failed(format!("invalid roster (rows are those of {}): {problem}; nothing was changed", spec.uri())));
-        }
+        let count = match source::within_limit(&text, spec.format) {
+            Ok(n) => n,
+            Err(problem) => {
+                tracing::warn!(source = %spec.uri(), problem = %problem, "invalid roster");
+                return Err(Stop::Failed(format!("invalid roster (rows are those of {}): {problem}; nothing was changed", spec.uri())));
+            }
+        };
         let names =
             if spec.format == source::Format::Csv { Some(self.names(connect, &instance, &[&text], ctx.deadline).await?) } else { None };
         let empty = csv::Names::default();
-        let (items, mut problems) = source::entries(&text, spec.format, names.as_ref().unwrap_or(&empty));
+        let mut problems = Vec::new();
+        let parsed = SetProps::parse_with(props, count, &mut |add| {
+            problems = source::each(&text, spec.format, names.as_ref().unwrap_or(&empty), add);
+        });
         drop(text);
-        let parsed = SetProps::parse_with(props, items);
         if let Err(e) = &parsed {
             problems.extend(e.0.iter().map(ToString::to_string));
         }
@@ -634,6 +640,27 @@ impl ConnectUserSet {
                 return failed(format!("{why}; nothing was changed"));
             }
         };
+        if let (Some(set), RequestType::Update) = (wanted, r.request_type) {
+            // Users an earlier Update took out already (waiting for a cleanup that did not come) were allowed then.
+            let out = set_plan
+                .work
+                .iter()
+                .filter(|w| match w {
+                    plan::Work::Delete { user } | plan::Work::Release { user } => !holds.leaving.contains(&user.user_id),
+                    _ => false,
+                })
+                .count();
+            if let Some(why) = deletion_guard(set, out, held_count) {
+                // CloudFormation's rollback takes out what the failed Update added: never refused.
+                let rolling_back =
+                    ctx.rolls_back_failed_update().await || ctx.stack_phase().await == Some(crate::cfn::stack::Phase::RollingBack);
+                if !rolling_back {
+                    tracing::warn!(action = "reject", taken_out = out, held = held_count, "mass deletion refused");
+                    return failed(format!("{why}; nothing was changed"));
+                }
+                tracing::info!(taken_out = out, "CloudFormation is rolling back: MaxDeletions does not apply");
+            }
+        }
         let creating: Vec<usize> =
             set_plan.work.iter().filter_map(|w| if let plan::Work::Create { entry } = w { Some(*entry) } else { None }).collect();
         let passwords = match wanted {
@@ -675,6 +702,7 @@ impl ConnectUserSet {
             before: self.before.as_ref(),
             ctx,
             phase: tokio::sync::OnceCell::new(),
+            keep_reports: wanted.is_some_and(|w| w.entries.len() <= plan::MAX_ID_ENTRIES),
             deadline: ctx.deadline,
             continue_by: ctx.continue_by,
         };
@@ -696,10 +724,7 @@ impl ConnectUserSet {
                 }
             }
         };
-        let mut actions: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for rep in &ran.reports {
-            *actions.entry(rep.action).or_default() += 1;
-        }
+        let actions = &ran.actions;
         tracing::info!(
             summary = "set",
             round = ctx.round,
@@ -719,8 +744,8 @@ impl ConnectUserSet {
         );
         let so_far = format!(
             "{} of {} users done in this invocation ({} before it matched), {} left",
-            ran.reports.len(),
-            ran.reports.len() + ran.deferred + ran.failures.len(),
+            ran.done,
+            ran.done + ran.deferred + ran.failures.len(),
             set_plan.unchanged,
             ran.deferred
         );
@@ -833,6 +858,25 @@ async fn check_imports(
         return Err(Stop::Deferred("checking the entries that take users over did not fit this invocation".into()));
     }
     Ok(ok)
+}
+
+/// Why an Update that takes `out` of the `held` users out of the roster (deleted, or released when imported) is
+/// refused, if it is: more than `MaxDeletions` allows (by default a tenth of the set, at least 10), or a roster
+/// of no entry at all while the set holds users, unless `MaxDeletions` is given. A truncated file (the console's
+/// export stops at 1,000 rows; a spreadsheet's filter left on) would otherwise deploy as "delete everyone else".
+pub fn deletion_guard(set: &SetProps, out: usize, held: usize) -> Option<String> {
+    if set.entries.is_empty() && held > 0 && set.max_deletions.is_none() {
+        return Some(format!(
+            "MaxDeletions: the roster has no entry, so this Update would take all {held} users of the set out (deleted, or released if imported); if that is what you want, set MaxDeletions to {held} (or -1 for no limit), or delete the set"
+        ));
+    }
+    let limit = props::max_deletions(set.max_deletions, held)?;
+    (out as u64 > limit).then(|| {
+        let how = if set.max_deletions.is_some() { "MaxDeletions" } else { "the default MaxDeletions, a tenth of the set and at least 10," };
+        format!(
+            "MaxDeletions: this Update would take {out} of the set's {held} users out of the roster (deleted, or released if imported), more than {how} allows ({limit}); check the roster (a truncated file?), and if it is right, set MaxDeletions to {out} or more (or -1 for no limit)"
+        )
+    })
 }
 
 /// The Name-to-password map of the set's secret (the whole secret, or its object under `key`).

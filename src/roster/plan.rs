@@ -19,6 +19,10 @@ pub const ENTRY_TAG: &str = "connect-user-resource:entry";
 /// How many names a refusal lists before it counts the rest.
 const MAX_NAMED: usize = 20;
 
+/// The most entries whose ids the answer's `UserIds` can carry (each name and id takes 40 bytes or more of its
+/// 2,500): a larger roster's ids are not collected at all, which spares 20,000 entries' worth of memory.
+pub const MAX_ID_ENTRIES: usize = 64;
+
 /// What to do for one user.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Work {
@@ -136,7 +140,9 @@ impl<'a> Planner<'a> {
         if std::mem::replace(&mut self.done[i], true) {
             return; // refused already
         }
-        self.ids.insert(name.clone(), user.user_id.clone());
+        if self.wanted.len() <= MAX_ID_ENTRIES {
+            self.ids.insert(name.clone(), user.user_id.clone());
+        }
         if let Some(t) = e.props.import.as_ref().filter(|t| t.user_id != user.user_id) {
             self.rejections.push(format!(
                 "{}: names user {}, but this set already holds user {} named {name}",
@@ -171,7 +177,9 @@ impl<'a> Planner<'a> {
             return false;
         }
         self.done[i] = true;
-        self.ids.insert(name.to_string(), user_id.to_string());
+        if self.wanted.len() <= MAX_ID_ENTRIES {
+            self.ids.insert(name.to_string(), user_id.to_string());
+        }
         self.out.unchanged += 1;
         true
     }

@@ -17,7 +17,7 @@ pub const TYPE: &str = "Custom::ConnectUserSet";
 pub const MAX_ENTRY_TAGS: usize = MAX_USER_TAGS - 1;
 
 /// Top-level properties of a set.
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 11] = [
     "InstanceId",
     "Users",
     "Source",
@@ -28,6 +28,7 @@ const FIELDS: [&str; 10] = [
     "PasswordSecretKey",
     "RequestsPerSecond",
     "Burst",
+    "MaxDeletions",
 ];
 
 /// `RequestsPerSecond`: allowed range and default (Connect's default quota).
@@ -91,6 +92,15 @@ pub struct SetProps {
     pub password_secret: Option<(String, Option<String>)>,
     pub requests_per_second: f64,
     pub burst: u32,
+    /// `MaxDeletions`: how many users an Update may take out of the roster (`None`: no limit, given as -1);
+    /// not given: the default of [`max_deletions`].
+    pub max_deletions: Option<Option<u64>>,
+}
+
+/// How many users an Update may take out of a set holding `held` users: `MaxDeletions` when given (`None`: no
+/// limit), else a tenth of them, at least 10.
+pub fn max_deletions(given: Option<Option<u64>>, held: usize) -> Option<u64> {
+    given.unwrap_or(Some((held as u64 / 10).max(10)))
 }
 
 impl SetProps {
@@ -184,11 +194,17 @@ impl SetProps {
 
     /// A set whose entries are all in `Users`.
     pub fn parse(props: &Map<String, Value>) -> Result<SetProps, PropertyErrors> {
-        SetProps::parse_with(props, Vec::new())
+        SetProps::parse_with(props, 0, &mut |_| {})
     }
 
-    /// A set whose entries are `sourced` (read from its `Source`) and then those of `Users`, if any.
-    pub fn parse_with(props: &Map<String, Value>, sourced: super::source::Sourced) -> Result<SetProps, PropertyErrors> {
+    /// A set whose entries are those `sourced` hands over (read from its `Source`, about `count` of them), then
+    /// those of `Users`, if any. Each entry is parsed as it comes, so that a file's 20,000 rows are never all
+    /// held as JSON objects at once (as objects they weigh several times the parsed entries).
+    pub fn parse_with(
+        props: &Map<String, Value>,
+        count: usize,
+        sourced: &mut dyn FnMut(&mut super::source::Each),
+    ) -> Result<SetProps, PropertyErrors> {
         let mut errors = Vec::new();
         let mut f: HashMap<&'static str, &Value> = HashMap::new();
         for (k, v) in props {
@@ -245,6 +261,19 @@ impl SetProps {
         let requests_per_second =
             f.get("RequestsPerSecond").and_then(|v| number(v, "RequestsPerSecond", RATE.0, RATE.1, &mut errors)).unwrap_or(RATE.2);
         let burst = f.get("Burst").and_then(|v| number(v, "Burst", BURST.0, BURST.1, &mut errors)).map(|n| n as u32).unwrap_or(BURST.2);
+        let max_deletions = match f.get("MaxDeletions").map(|v| coerce::number(v)) {
+            None => None,
+            Some(Ok(-1.0)) => Some(None),
+            Some(Ok(n)) if n >= 0.0 && n.fract() == 0.0 && n <= 1e9 => Some(Some(n as u64)),
+            Some(Ok(n)) => {
+                err(&mut errors, "MaxDeletions", format!("must be a whole number of users, 0 or more, or -1 for no limit; got {n}"));
+                None
+            }
+            Some(Err(e)) => {
+                err(&mut errors, "MaxDeletions", e.to_string());
+                None
+            }
+        };
 
         let defaults = match f.get("Defaults").map(|v| coerce::object(v)) {
             None => None,
@@ -299,25 +328,24 @@ impl SetProps {
             }
         };
         // Exactly as many as given: grown by doubling, 20,000 entries would hold room for 32,768 (29 MB).
-        let mut entries = Vec::with_capacity(sourced.len() + inline.len());
-        let mut seen: HashMap<String, Origin> = HashMap::with_capacity(sourced.len() + inline.len());
-        for (origin, o) in sourced.into_iter().map(|(origin, o)| (origin, Cow::Owned(o))).chain(inline) {
+        let mut entries = Vec::with_capacity(count + inline.len());
+        let mut seen: HashMap<String, Origin> = HashMap::with_capacity(count + inline.len());
+        let mut add = |origin: Origin, o: &Map<String, Value>, errors: &mut Vec<PropertyError>| {
             if o.keys().any(|k| properties::canonical(k) == Some("InstanceId")) {
-                err(&mut errors, origin.at("InstanceId"), "the set's InstanceId applies to every entry; remove it here");
-                continue;
+                err(errors, origin.at("InstanceId"), "the set's InstanceId applies to every entry; remove it here");
+                return;
             }
-            let raw = merge(&o, defaults, &instance_value);
-            drop(o);
+            let raw = merge(o, defaults, &instance_value);
             match UserProps::parse(&raw) {
                 Err(PropertyErrors(list)) => {
                     for e in list.into_iter().filter(|e| instance_id.is_some() || e.path != "InstanceId") {
-                        err(&mut errors, origin.at(&e.path), e.message);
+                        err(errors, origin.at(&e.path), e.message);
                     }
                 }
                 Ok(p) => {
                     if p.settings.tags.len() > MAX_ENTRY_TAGS {
                         err(
-                            &mut errors,
+                            errors,
                             origin.at("Tags"),
                             format!(
                                 "at most {MAX_ENTRY_TAGS} tags in a set (Connect allows 50 and the set keeps three for its own), got {}",
@@ -327,11 +355,11 @@ impl SetProps {
                     }
                     if let Some(first) = seen.insert(p.name.to_lowercase(), origin) {
                         err(
-                            &mut errors,
+                            errors,
                             origin.at("Name"),
                             format!("{} is also the Name of {}; names are unique in a set", p.name, first.label()),
                         );
-                        continue;
+                        return;
                     }
                     entries.push(Entry {
                         origin,
@@ -342,11 +370,15 @@ impl SetProps {
                     });
                 }
             }
+        };
+        sourced(&mut |origin, o| add(origin, &o, &mut errors));
+        for (origin, o) in inline {
+            add(origin, &o, &mut errors);
         }
         if !errors.is_empty() {
             return Err(PropertyErrors(errors));
         }
-        Ok(SetProps { instance_id: instance_id.unwrap_or_default(), entries, password_secret, requests_per_second, burst })
+        Ok(SetProps { instance_id: instance_id.unwrap_or_default(), entries, password_secret, requests_per_second, burst, max_deletions })
     }
 }
 

@@ -33,7 +33,13 @@ pub struct Report {
 /// How a run ended.
 #[derive(Debug, Default)]
 pub struct Ran {
+    /// What happened to each user, kept only for a roster whose ids the answer can carry (see
+    /// [`plan::MAX_ID_ENTRIES`]); every report is logged either way.
     pub reports: Vec<Report>,
+    /// How many users each action was reported for.
+    pub actions: BTreeMap<&'static str, usize>,
+    /// Users done (reported), whether kept in `reports` or not.
+    pub done: usize,
     /// Work not started (or stopped between calls) for lack of time: the next invocation's.
     pub deferred: usize,
     /// The first failures (their reasons), when any.
@@ -66,6 +72,8 @@ pub struct Exec<'a> {
     /// The request (its stack's status is read once, and only when a release could put a user back).
     pub ctx: &'a crate::cfn::Ctx,
     pub phase: tokio::sync::OnceCell<Option<crate::cfn::stack::Phase>>,
+    /// Whether each user's report is kept after it is logged (for the answer's `UserIds`).
+    pub keep_reports: bool,
     pub deadline: Instant,
     pub continue_by: Instant,
 }
@@ -120,7 +128,11 @@ pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
         match done {
             Done::Report(r) => {
                 tracing::info!(report = "user", name = %r.name, user_id = %r.user_id, action = r.action, calls = ?r.calls, outcome = %r.outcome, "user");
-                ran.reports.push(r);
+                *ran.actions.entry(r.action).or_default() += 1;
+                ran.done += 1;
+                if exec.keep_reports {
+                    ran.reports.push(r);
+                }
             }
             Done::Deferred => ran.deferred += 1,
             Done::Failed(why) => ran.failures.push(why),

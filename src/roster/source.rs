@@ -209,11 +209,11 @@ fn too_many(at: &str) -> String {
     format!("{at}: the file has more than {MAX_ROWS} users; a set takes at most {MAX_ROWS} (split it into several sets)")
 }
 
-/// Whether a file has at most [`MAX_ROWS`] entries, counted without building any (and without reading past
-/// the limit), so that a file far too long is refused before anything else is done for it: no name of the
+/// How many entries a file has, when at most [`MAX_ROWS`]: counted without building any (and without reading
+/// past the limit), so that a file far too long is refused before anything else is done for it: no name of the
 /// instance is read for it, and no entry is held. A file that cannot be read as its format is left to
-/// [`each`], which says why.
-pub fn within_limit(text: &str, format: Format) -> Result<(), String> {
+/// [`each`], which says why (the count is then only a hint).
+pub fn within_limit(text: &str, format: Format) -> Result<usize, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
         Format::Csv => {
@@ -226,26 +226,29 @@ pub fn within_limit(text: &str, format: Format) -> Result<(), String> {
                 }
                 past.is_none()
             });
-            past.map_or(Ok(()), |line| Err(too_many(&Origin::Row(line).label())))
+            // The first record is the header.
+            past.map_or(Ok(records.saturating_sub(1)), |line| Err(too_many(&Origin::Row(line).label())))
         }
-        Format::JsonLines => match text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).nth(MAX_ROWS) {
-            Some((n, _)) => Err(too_many(&Origin::Line(n + 1).label())),
-            None => Ok(()),
-        },
+        Format::JsonLines => {
+            let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+            match lines.by_ref().nth(MAX_ROWS) {
+                Some((n, _)) => Err(too_many(&Origin::Line(n + 1).label())),
+                None => Ok(text.lines().filter(|l| !l.trim().is_empty()).count()),
+            }
+        }
         Format::Json => {
             use serde::de::{Error as _, IgnoredAny, SeqAccess, Visitor};
             // Stops at the first entry past the limit (serde then sees an unfinished array: `over` tells them apart).
-            struct Count<'a>(&'a mut bool);
+            struct Count<'a>(&'a mut bool, &'a mut usize);
             impl<'de> Visitor<'de> for Count<'_> {
                 type Value = ();
                 fn expecting(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
                     out.write_str("a JSON array")
                 }
                 fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-                    let mut n = 0;
                     while seq.next_element::<IgnoredAny>()?.is_some() {
-                        n += 1;
-                        if n > MAX_ROWS {
+                        *self.1 += 1;
+                        if *self.1 > MAX_ROWS {
                             *self.0 = true;
                             return Err(A::Error::custom("too many"));
                         }
@@ -253,21 +256,24 @@ pub fn within_limit(text: &str, format: Format) -> Result<(), String> {
                     Ok(())
                 }
             }
-            let mut over = false;
+            let (mut over, mut n) = (false, 0);
             let mut de = serde_json::Deserializer::from_str(text);
-            let _ = serde::Deserializer::deserialize_seq(&mut de, Count(&mut over));
+            let _ = serde::Deserializer::deserialize_seq(&mut de, Count(&mut over, &mut n));
             if over {
                 return Err(too_many(&Origin::Item(MAX_ROWS).label()));
             }
-            Ok(())
+            Ok(n)
         }
     }
 }
 
-/// [`entries`], each handed to `f` as it is read: the file is never held as entries all at once (an Update reads
-/// its previous file this way, keeping only what differs from the new one), and a file with more than
-/// [`MAX_ROWS`] entries is not read past its limit: that is then its one problem.
-pub fn each(text: &str, format: Format, names: &csv::Names, f: &mut dyn FnMut(Origin, Map<String, Value>)) -> Vec<String> {
+/// What receives a file's entries one by one.
+pub type Each<'a> = dyn FnMut(Origin, Map<String, Value>) + 'a;
+
+/// [`entries`], each handed to `f` as it is read: the file is never held as entries all at once (a set parses
+/// each as it comes; an Update reads its previous file this way, keeping only what differs from the new one),
+/// and a file with more than [`MAX_ROWS`] entries is not read past its limit: that is then its one problem.
+pub fn each(text: &str, format: Format, names: &csv::Names, f: &mut Each) -> Vec<String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
         Format::Csv => {
@@ -503,12 +509,18 @@ mod tests {
         assert_eq!(within_limit(&with_bom, Format::Csv), Err(limit("row 20002").remove(0)));
 
         let just = format!("[{}]", vec!["{}"; MAX_ROWS].join(","));
-        assert_eq!(within_limit(&just, Format::Json), Ok(()));
-        assert_eq!(within_limit("{\"a\": [1, 2]}", Format::Json), Ok(()), "not an array: each says so");
-        assert_eq!(within_limit("[1, ", Format::Json), Ok(()), "not JSON: each says so");
+        assert_eq!(within_limit(&just, Format::Json), Ok(MAX_ROWS));
+        assert!(within_limit("{\"a\": [1, 2]}", Format::Json).is_ok(), "not an array: each says so");
+        assert!(within_limit("[1, ", Format::Json).is_ok(), "not JSON: each says so");
         let header_and_limit: Vec<String> = (0..MAX_ROWS).map(|i| format!("u{i},x,y")).collect();
-        assert_eq!(within_limit(&format!("h,h,h\n{}\n\n", header_and_limit.join("\n")), Format::Csv), Ok(()), "a header and the limit");
-        assert_eq!(within_limit(&vec!["{}"; MAX_ROWS].join("\n\n"), Format::JsonLines), Ok(()), "blank lines do not count");
+        assert_eq!(
+            within_limit(&format!("h,h,h\n{}\n\n", header_and_limit.join("\n")), Format::Csv),
+            Ok(MAX_ROWS),
+            "a header and the limit"
+        );
+        assert_eq!(within_limit(&vec!["{}"; MAX_ROWS].join("\n\n"), Format::JsonLines), Ok(MAX_ROWS), "blank lines do not count");
+        assert_eq!(within_limit("h\na\nb\n", Format::Csv), Ok(2));
+        assert_eq!(within_limit("[{}, {}, {}]", Format::Json), Ok(3));
         let (kept, problems) = entries(&just, Format::Json, &names);
         assert_eq!(
             (kept.len(), kept[MAX_ROWS - 1].0, problems),

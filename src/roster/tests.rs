@@ -60,6 +60,10 @@ fn data_is_the_resulting_state_and_user_ids_go_before_the_body_is_too_long() {
     let many: BTreeMap<String, String> = (0..200).map(|i| (format!("agent{i}"), format!("{i:036}"))).collect();
     let d = data(200, &many);
     assert_eq!(d.keys().collect::<Vec<_>>(), vec!["Total"], "too many ids for a 4096-byte answer");
+    // A roster over the most whose ids are collected: none are given, even if those at hand would fit.
+    let d = data(plan::MAX_ID_ENTRIES + 1, &few);
+    assert_eq!(d.keys().collect::<Vec<_>>(), vec!["Total"], "an incomplete map is never given");
+    assert!(data(plan::MAX_ID_ENTRIES, &few).contains_key("UserIds"));
 }
 
 #[test]
@@ -98,4 +102,44 @@ fn a_set_paces_a_hair_under_its_rate_and_keeps_a_token_in_reserve() {
     assert_eq!(pacing(0, (2.0, 5)), (1.99, 5, 4), "the first invocation: the burst less one");
     assert_eq!(pacing(1, (2.0, 5)), (1.99, 5, 1), "a continuation: one token");
     assert_eq!(pacing(0, (50.0, 1)), (49.75, 1, 1), "never none");
+}
+
+#[test]
+fn the_deletion_guard_allows_a_tenth_at_least_ten_or_what_max_deletions_says() {
+    let set = |n: usize, max: Option<&str>| {
+        let users: Vec<Value> = (0..n)
+            .map(
+                |i| json!({"Name": format!("u{i}"), "Password": "Passw0rdExample", "RoutingProfileId": "rp", "SecurityProfileIds": ["sp"]}),
+            )
+            .collect();
+        let mut p = json!({"InstanceId": "inst-1", "Users": users});
+        if let Some(m) = max {
+            p["MaxDeletions"] = json!(m);
+        }
+        SetProps::parse(p.as_object().unwrap()).unwrap()
+    };
+    assert_eq!(props::max_deletions(None, 0), Some(10), "at least 10");
+    assert_eq!(props::max_deletions(None, 250), Some(25), "a tenth");
+    assert_eq!(props::max_deletions(Some(Some(3)), 250), Some(3));
+    assert_eq!(props::max_deletions(Some(None), 250), None, "-1: no limit");
+
+    assert_eq!(deletion_guard(&set(5, None), 10, 15), None, "10 of 15: within the default");
+    let why = deletion_guard(&set(5, None), 11, 16).unwrap();
+    assert!(why.contains("take 11 of the set's 16 users") && why.contains("(10)") && why.contains("MaxDeletions to 11"), "{why}");
+    assert_eq!(deletion_guard(&set(100, None), 30, 300), None, "a tenth of 300");
+    assert!(deletion_guard(&set(100, None), 31, 300).is_some());
+    assert!(deletion_guard(&set(5, Some("2")), 3, 8).unwrap().contains("more than MaxDeletions allows (2)"));
+    assert_eq!(deletion_guard(&set(5, Some("-1")), 3000, 3005), None);
+    assert_eq!(deletion_guard(&set(5, Some("0")), 0, 5), None, "nothing taken out");
+    // No entry at all: refused unless MaxDeletions is given, whatever the count.
+    assert!(deletion_guard(&set(0, None), 3, 3).unwrap().contains("the roster has no entry, so this Update would take all 3 users"));
+    assert_eq!(deletion_guard(&set(0, Some("3")), 3, 3), None);
+    assert_eq!(deletion_guard(&set(0, None), 0, 0), None, "an empty set stays empty");
+    let bad = |m: &str| {
+        let p = json!({"InstanceId": "inst-1", "Users": [], "MaxDeletions": m});
+        SetProps::parse(p.as_object().unwrap()).unwrap_err().to_string()
+    };
+    for m in ["-2", "1.5", "ten"] {
+        assert!(bad(m).contains("MaxDeletions: "), "{m}: {}", bad(m));
+    }
 }

@@ -7,16 +7,15 @@
 
 use crate::store::{Attributes, Store, StoreError};
 use crate::user::planner::{self, Actual, Change};
-use crate::user::properties::{self, UserProps};
+use crate::user::properties::{self, Mentioned, UserProps};
 use crate::user::translate;
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
 
 /// The agent as it was, and what the take-over's properties mentioned (what it may have changed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kept {
     pub properties: Map<String, Value>,
-    pub mentioned: BTreeSet<&'static str>,
+    pub mentioned: Mentioned,
 }
 
 /// The kept states, one per agent and holder.
@@ -35,11 +34,11 @@ impl Before {
     }
 
     /// Keeps `user` as it is now, for the take-over by `holder` whose properties mention `mentioned`.
-    pub async fn keep(&self, instance_id: &str, user: &Actual, holder: &str, mentioned: &BTreeSet<&'static str>) -> Result<(), StoreError> {
+    pub async fn keep(&self, instance_id: &str, user: &Actual, holder: &str, mentioned: &Mentioned) -> Result<(), StoreError> {
         let props = translate::properties_from_actual(instance_id, user);
         let attrs = Attributes::from([
             ("props".to_string(), Value::Object(props).to_string()),
-            ("mentioned".to_string(), mentioned.iter().copied().collect::<Vec<_>>().join(",")),
+            ("mentioned".to_string(), mentioned.iter().collect::<Vec<_>>().join(",")),
         ]);
         self.store.put(&pk(instance_id, &user.user_id), holder, &attrs, None).await
     }
@@ -99,7 +98,7 @@ mod tests {
         }
     }
 
-    fn mentioned(keys: &[&'static str]) -> BTreeSet<&'static str> {
+    fn mentioned(keys: &[&'static str]) -> Mentioned {
         keys.iter().copied().collect()
     }
 
@@ -107,7 +106,7 @@ mod tests {
     fn an_agent_as_kept_needs_nothing_and_every_group_changed_since_is_put_back() {
         let before = agent();
         let all = mentioned(&["RoutingProfileId", "SecurityProfileIds", "IdentityInfo", "PhoneConfig", "Tags", "HierarchyGroupId"]);
-        let kept = Kept { properties: translate::properties_from_actual("inst-1", &before), mentioned: all.clone() };
+        let kept = Kept { properties: translate::properties_from_actual("inst-1", &before), mentioned: all };
         assert_eq!(restore_changes(&kept, &before).unwrap(), vec![], "nothing to put back");
 
         let mut taken: Settings = before.settings.clone();

@@ -251,7 +251,7 @@ pub struct Keep<'a> {
     pub before: &'a Before,
     pub holder: &'a str,
     /// What the take-over's properties mention: what it may change, and so what a rollback puts back.
-    pub mentioned: &'a std::collections::BTreeSet<&'static str>,
+    pub mentioned: &'a properties::Mentioned,
 }
 
 /// Takes over the existing user `target` for the resource `holder`: [`check_take_over`], then

@@ -5,10 +5,12 @@
 //! the stack is corrected and the rollback Update that follows a half-done Update restores exactly what was there.
 
 use crate::user::ids::PhysicalId;
-use crate::user::properties::{ChannelConfigs, IdentityInfo, Immutable, ListKind, PhoneConfig, Proficiencies, Settings, UserProps};
+use crate::user::properties::{
+    ChannelConfigs, IdentityInfo, Immutable, ListKind, Mentioned, PhoneConfig, Proficiencies, Settings, UserProps,
+};
 use crate::user::translate::{holder_of, HOLDER_TAG};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The user as Connect has it, in the same normalised shape as the desired settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,7 +143,7 @@ pub fn plan_import(props: &UserProps, target: &PhysicalId, holder: &str, actual:
     if !errors.is_empty() {
         return Err(errors.join("; "));
     }
-    let mut changes = diff(&props.settings, &actual.settings, &BTreeSet::new());
+    let mut changes = diff(&props.settings, &actual.settings, &Default::default());
     if !ours {
         match changes.last_mut() {
             Some(Change::Tag(tags)) => {
@@ -262,7 +264,7 @@ fn masked(desired: &PhoneConfig, actual: &PhoneConfig, lists: &ChannelConfigs) -
 
 /// The per-channel entries to send: those of a given list that differ from the actual ones, and for a list the
 /// old template had but the new one has not, the actual non-default entries set back to the default.
-fn config_changes(desired: &ChannelConfigs, actual: &ChannelConfigs, old_mentioned: &BTreeSet<&'static str>) -> ChannelConfigs {
+fn config_changes(desired: &ChannelConfigs, actual: &ChannelConfigs, old_mentioned: &Mentioned) -> ChannelConfigs {
     let mut out = ChannelConfigs::new();
     let empty = BTreeMap::new();
     for kind in ListKind::ALL {
@@ -286,7 +288,7 @@ fn config_changes(desired: &ChannelConfigs, actual: &ChannelConfigs, old_mention
 }
 
 /// The calls that bring `actual` to `desired`, one per group that differs.
-pub fn diff(desired: &Settings, actual: &Settings, old_mentioned: &BTreeSet<&'static str>) -> Vec<Change> {
+pub fn diff(desired: &Settings, actual: &Settings, old_mentioned: &Mentioned) -> Vec<Change> {
     let mut out = Vec::new();
     if desired.routing_profile_id != actual.routing_profile_id {
         out.push(Change::RoutingProfile(desired.routing_profile_id.clone()));

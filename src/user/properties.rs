@@ -156,6 +156,48 @@ pub struct UserProps {
     pub settings: Settings,
 }
 
+/// A set of top-level property names ([`canonical`] ones), as bits over their list: every entry of a 20,000-user
+/// roster holds one, where a `BTreeSet` would weigh a tree node of its own (about 190 bytes an entry).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mentioned(u64);
+
+impl Mentioned {
+    fn bit(name: &str) -> Option<u64> {
+        TOP.iter().position(|(c, _)| *c == name).map(|i| 1u64 << i)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        Mentioned::bit(name).is_some_and(|b| self.0 & b != 0)
+    }
+
+    /// Adds a canonical name; any other is not a property and is ignored.
+    pub fn insert(&mut self, name: &str) {
+        if let Some(b) = Mentioned::bit(name) {
+            self.0 |= b;
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        TOP.iter().enumerate().filter(|(i, _)| self.0 & (1u64 << i) != 0).map(|(_, (c, _))| *c)
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Mentioned {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(names: I) -> Mentioned {
+        let mut m = Mentioned::default();
+        for n in names {
+            m.insert(n);
+        }
+        m
+    }
+}
+
+impl fmt::Debug for Mentioned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
 /// Tag keys under this prefix belong to the resource itself (the idempotency marker and the holder).
 pub const RESERVED_TAG_PREFIX: &str = "connect-user-resource:";
 /// Connect allows 50 tags; two are kept for the resource's own (the request marker and the holder).
@@ -657,7 +699,7 @@ fn parse_tags(p: &mut Parser, v: Option<&Value>) -> BTreeMap<String, String> {
 #[derive(Clone, PartialEq)]
 pub struct Immutable {
     /// Canonical names of the properties given (to know what a removed property used to manage).
-    pub mentioned: BTreeSet<&'static str>,
+    pub mentioned: Mentioned,
     pub password: Option<Value>,
     pub password_secret_id: Option<Value>,
     pub password_secret_key: Option<Value>,

@@ -679,7 +679,7 @@ mod tests {
         assert!(raw["PhoneConfig"].get("AutoAccept").is_none(), "AutoAcceptConfigs carries it: {raw:?}");
         assert_eq!(raw["PhoneConfig"]["AfterContactWorkTimeLimit"], json!(45));
         let p = exported(&a);
-        assert_eq!(crate::user::planner::diff(&p.settings, &a.settings, &BTreeSet::new()), vec![], "nothing to change on import");
+        assert_eq!(crate::user::planner::diff(&p.settings, &a.settings, &Default::default()), vec![], "nothing to change on import");
 
         // Beside PhoneNumberConfigs PhoneConfig cannot stand at all; the lists carry the phone.
         let u = sdk::User::builder()
@@ -699,7 +699,7 @@ mod tests {
         assert!(raw.get("PhoneConfig").is_none());
         let p = exported(&a);
         assert_eq!(p.settings.phone_config, None);
-        assert_eq!(crate::user::planner::diff(&p.settings, &a.settings, &BTreeSet::new()), vec![]);
+        assert_eq!(crate::user::planner::diff(&p.settings, &a.settings, &Default::default()), vec![]);
     }
 
     #[test]

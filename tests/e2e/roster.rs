@@ -646,3 +646,48 @@ async fn cloudformations_event_delivered_twice_is_worked_on_and_answered_once() 
     assert_eq!(bed.call_log().await, Vec::<Value>::new(), "the copy made no call");
     assert_eq!(bed.receiver.for_name(&name).len(), 1, "and sent no second answer");
 }
+
+/// The records of users taken out of the roster and waiting for the stack to commit.
+fn leaving(state: &[Value]) -> usize {
+    state.iter().filter(|i| i["sk"]["S"].as_str().is_some_and(|k| k.starts_with("user#")) && i["leaving"].is_object()).count()
+}
+
+#[tokio::test]
+async fn an_update_that_would_take_out_more_than_max_deletions_is_refused_before_any_write() {
+    let bed = Bed::with_store().await;
+    let first = roster(names(30));
+    let a = bed.send(create(first.clone())).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+
+    // A truncated roster: 15 of the 30 gone is more than the default (a tenth, at least 10).
+    let truncated = roster(names(15));
+    bed.clear_calls().await;
+    let r = bed.send(update(&a.physical_id(), truncated.clone(), first.clone())).await;
+    assert_eq!(r.status(), "FAILED");
+    assert!(r.reason().contains("would take 15 of the set's 30 users out of the roster"), "{}", r.reason());
+    assert!(r.reason().contains("(10)") && r.reason().contains("set MaxDeletions to 15 or more"), "{}", r.reason());
+    assert!(r.reason().ends_with("nothing was changed"), "{}", r.reason());
+    assert_eq!(writes(&bed.call_log().await), Vec::<String>::new());
+    assert_eq!(leaving(&bed.state().await), 0, "nobody recorded as taken out");
+    // No entry at all is refused even under the default limit, unless MaxDeletions says so.
+    let r = bed.send(update(&a.physical_id(), roster(vec![]), first.clone())).await;
+    assert!(r.reason().contains("the roster has no entry, so this Update would take all 30 users"), "{}", r.reason());
+    let bad = bed.send(update(&a.physical_id(), with(truncated.clone(), "MaxDeletions", json!("-2")), first.clone())).await;
+    assert!(bad.reason().contains("MaxDeletions: must be a whole number of users, 0 or more, or -1 for no limit"), "{}", bad.reason());
+
+    // Allowed when the template says so.
+    let allowed = with(truncated, "MaxDeletions", json!("15"));
+    let u = bed.send(update(&a.physical_id(), allowed.clone(), first.clone())).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    assert_eq!(leaving(&bed.state().await), 15);
+
+    // CloudFormation's rollback of an Update that added users takes them out again: never refused.
+    let grown = roster(names(45));
+    let g = bed.send(update(&u.physical_id(), grown.clone(), allowed)).await;
+    assert_eq!(g.status(), "SUCCESS", "{}", g.reason());
+    let not_a_rollback = bed.send(update(&g.physical_id(), first.clone(), grown.clone())).await;
+    assert_eq!(not_a_rollback.status(), "FAILED", "an Update by hand back to 30 takes 15 out");
+    bed.runtime.stack_status(Some("UPDATE_ROLLBACK_IN_PROGRESS"));
+    let back = bed.send(update(&g.physical_id(), first, grown)).await;
+    assert_eq!(back.status(), "SUCCESS", "{}", back.reason());
+}

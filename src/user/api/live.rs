@@ -162,7 +162,7 @@ async fn a_user_is_created_with_everything_it_was_given() {
     assert_eq!(a.settings.routing_profile_id, RP_BASIC);
     assert_eq!(a.settings.tags, BTreeMap::from([("gone".to_string(), "1".to_string()), ("team".to_string(), "support".to_string())]));
     assert_eq!(a.marker_tags.get(translate::MARKER_TAG).map(String::as_str), Some("m-1"));
-    assert!(diff(&first().settings, &a.settings, &BTreeSet::new()).is_empty(), "read back as created");
+    assert!(diff(&first().settings, &a.settings, &Default::default()).is_empty(), "read back as created");
 
     // No password: CreateUser goes without one (and a CONNECT_MANAGED instance refuses it).
     let e = live
@@ -186,14 +186,14 @@ async fn every_in_place_change_reaches_the_user_and_a_second_diff_finds_nothing(
     let (id, arn) = live.connect.create_user(&first(), Some(PASSWORD), "m-1", "h", &BTreeMap::new(), soon()).await.unwrap();
     live.connect.apply(IID, &id, &arn, &Change::AssociateProficiencies(first_proficiencies()), soon()).await.unwrap();
     let before = live.read(&id).await;
-    let changes = diff(&second().settings, &before.settings, &BTreeSet::new());
+    let changes = diff(&second().settings, &before.settings, &Default::default());
     let ops: BTreeSet<&str> = changes.iter().map(Change::operation).collect();
     assert_eq!(ops.len(), 11, "every kind of change is made: {ops:?}");
     for c in &changes {
         live.connect.apply(IID, &id, &arn, c, soon()).await.unwrap();
     }
     let after = live.read(&id).await;
-    assert_eq!(diff(&second().settings, &after.settings, &BTreeSet::new()), Vec::new(), "every change took");
+    assert_eq!(diff(&second().settings, &after.settings, &Default::default()), Vec::new(), "every change took");
     assert_eq!(after.settings.hierarchy_group_id.as_deref(), Some(HG_EMEA));
     assert_eq!(after.marker_tags.get(translate::MARKER_TAG).map(String::as_str), Some("m-1"), "the reserved tags stay");
     // And back: Hierarchy(None) removes the group.

@@ -524,3 +524,16 @@ fn a_proficiencys_name_and_value_may_have_100_characters() {
     assert!(error_of(prof(&a(101), "x")).contains("UserProficiencies[0].AttributeName: must be at most 100 characters"));
     assert!(error_of(prof("x", &a(101))).contains("UserProficiencies[0].AttributeValue: must be at most 100 characters"));
 }
+
+#[test]
+fn what_properties_mention_is_a_small_set_of_canonical_names() {
+    let m: Mentioned = ["Tags", "RoutingProfileId", "NotAProperty", "Tags"].into_iter().collect();
+    assert!(m.contains("Tags") && m.contains("RoutingProfileId"));
+    assert!(!m.contains("NotAProperty") && !m.contains("UserProficiencies"));
+    assert_eq!(m.iter().count(), 2, "names that are no property are not kept, and each name once");
+    let shown = format!("{m:?}");
+    assert!(shown.contains("\"Tags\"") && shown.contains("\"RoutingProfileId\"") && !shown.contains("NotAProperty"), "{shown}");
+    assert_eq!(m, m.iter().collect::<Mentioned>(), "read back as it was");
+    assert_eq!(Mentioned::default().iter().count(), 0);
+    assert!(std::mem::size_of::<Mentioned>() <= 8);
+}
