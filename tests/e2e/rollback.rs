@@ -52,15 +52,20 @@ fn wanted_names(props: &Value) -> Vec<String> {
     n
 }
 
-#[tokio::test]
-async fn an_update_keeps_the_users_it_takes_out_until_the_cleanup_delete_of_the_id_it_replaced() {
+/// A bed with the old roster created: the bed, both rosters, the set's id and its users as they are.
+async fn created() -> (Bed, Value, Value, String, BTreeMap<String, Value>) {
     let bed = Bed::with_store().await;
     let (old, new) = rosters(&bed).await;
     let a = bed.send_chain(create(old.clone()), PER_INVOCATION, WAIT).await;
     assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
-    let x = a.physical_id();
     let before = snapshot(&bed).await;
     assert_eq!(before.len(), 30);
+    (bed, old, new, a.physical_id(), before)
+}
+
+#[tokio::test]
+async fn an_update_keeps_the_users_it_takes_out_until_the_cleanup_delete_of_the_id_it_replaced() {
+    let (bed, old, new, x, before) = created().await;
 
     bed.clear_calls().await;
     let invoked = bed.runtime.invoked().len();
@@ -107,12 +112,7 @@ async fn an_update_keeps_the_users_it_takes_out_until_the_cleanup_delete_of_the_
 
 #[tokio::test]
 async fn a_rolled_back_update_puts_every_user_back_with_its_id_and_its_cleanup_removes_only_what_it_created() {
-    let bed = Bed::with_store().await;
-    let (old, new) = rosters(&bed).await;
-    let a = bed.send_chain(create(old.clone()), PER_INVOCATION, WAIT).await;
-    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
-    let x = a.physical_id();
-    let before = snapshot(&bed).await;
+    let (bed, old, new, x, before) = created().await;
     let comparable_before: BTreeMap<String, Value> = by_name(&bed).await.into_iter().map(|(k, v)| (k, comparable(&v))).collect();
 
     let invoked = bed.runtime.invoked().len();
