@@ -577,7 +577,7 @@ impl ConnectUserSet {
         let cont = |progress: String| Outcome::Continue { progress, physical_resource_id: Some(kept_id.clone()) };
         let id = match (&records, wanted) {
             (Some(h), Some(set)) => match self.answer_id(ctx, h, &base, set).await {
-                Ok(id) => id,
+                Ok(a) => a,
                 Err(e) => return failed(format!("reading the set's state failed: {e}; nothing was changed")),
             },
             // A Delete answers the id it was sent; without a state table a set keeps one id, as before 0.3.
@@ -651,7 +651,8 @@ impl ConnectUserSet {
                 })
                 .count();
             if let Some(why) = deletion_guard(set, out, held_count) {
-                // CloudFormation's rollback takes out what the failed Update added: never refused.
+                // CloudFormation's rollback takes out what the Update it undoes added: never refused. (The same
+                // change undone by hand is an Update like any other, and the guard applies.)
                 let rolling_back =
                     ctx.rolls_back_failed_update().await || ctx.stack_phase().await == Some(crate::cfn::stack::Phase::RollingBack);
                 if !rolling_back {

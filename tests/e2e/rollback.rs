@@ -123,6 +123,7 @@ async fn a_rolled_back_update_puts_every_user_back_with_its_id_and_its_cleanup_r
 
     // A later resource of the stack failed: CloudFormation's rollback Update (properties swapped) goes to the new
     // id, answers the old one, and then its cleanup deletes the new id with the new properties.
+    bed.runtime.stack_status(Some("UPDATE_ROLLBACK_IN_PROGRESS"));
     let back = bed.send_chain(update(&y, old.clone(), new.clone()), PER_INVOCATION, WAIT).await;
     assert_eq!(back.status(), "SUCCESS", "{}", back.reason());
     assert_eq!(back.physical_id(), x, "the rollback answers the id CloudFormation had before");
