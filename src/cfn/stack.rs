@@ -103,3 +103,55 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod live {
+    //! Against the harness's DescribeStacks (the query protocol, as CloudFormation answers it).
+    use super::*;
+    use lambda_harness::{events::STACK_ID, RuntimeApi};
+
+    fn stacks(api: &RuntimeApi) -> Stacks {
+        let config = aws_sdk_cloudformation::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+            .endpoint_url(format!("http://{}", api.addr))
+            .build();
+        Stacks::new(Client::from_conf(config))
+    }
+
+    #[tokio::test]
+    async fn the_stacks_status_is_read_once_and_what_cannot_be_read_is_an_error() {
+        let api = RuntimeApi::start().await.unwrap();
+        let s = stacks(&api);
+        let soon = || Instant::now() + Duration::from_secs(5);
+        assert_eq!(s.phase(STACK_ID, soon()).await, Ok(Phase::Other), "UPDATE_IN_PROGRESS");
+        api.stack_status(Some("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"));
+        assert_eq!(s.phase(STACK_ID, soon()).await, Ok(Phase::RollingBack));
+        assert_eq!(api.described_stacks(), vec![STACK_ID.to_string(); 2], "the request's own stack, once each");
+        api.stack_status(None);
+        let denied = s.phase(STACK_ID, soon()).await.unwrap_err();
+        assert!(denied.starts_with("AccessDenied: "), "{denied}");
+        assert_eq!(api.described_stacks().len(), 3, "a refusal is not asked again");
+        let late = s.phase(STACK_ID, Instant::now() + Duration::from_millis(100)).await.unwrap_err();
+        assert_eq!(late, "no time left to read the stack's status");
+        assert_eq!(api.described_stacks().len(), 3, "no call without time for it");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_tried_twice_then_is_an_error() {
+        let api = RuntimeApi::start().await.unwrap();
+        let config = aws_sdk_cloudformation::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let s = Stacks::new(Client::from_conf(config));
+        let started = Instant::now();
+        let e = s.phase(STACK_ID, Instant::now() + Duration::from_secs(5)).await.unwrap_err();
+        assert!(!e.is_empty() && !e.starts_with("no time left"), "{e}");
+        assert!(started.elapsed() >= Duration::from_millis(200), "a second attempt after a pause");
+        drop(api);
+    }
+}

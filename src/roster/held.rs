@@ -212,6 +212,21 @@ mod tests {
         }));
     }
 
+    #[test]
+    fn a_recorded_user_shows_the_sets_tags_as_its_record_says() {
+        let r = |hold| Record { user_id: "u-1".into(), name: "ana".into(), hold, given: None, leaving: false };
+        let created = as_recorded(&r(Some(Hold::Created)), "s/g/Roster");
+        assert_eq!(created.marker_tags.get(crate::user::translate::HOLDER_TAG).map(String::as_str), Some("s/g/Roster"));
+        assert!(created.marker_tags.contains_key(crate::user::translate::MARKER_TAG), "created: deleted with the set");
+        for hold in [Some(Hold::TakenOver), None] {
+            assert!(
+                !as_recorded(&r(hold), "s/g/Roster").marker_tags.contains_key(crate::user::translate::MARKER_TAG),
+                "{hold:?}: released"
+            );
+        }
+        assert_eq!((created.user_id.as_str(), created.username.as_str()), ("u-1", "ana"));
+    }
+
     #[tokio::test]
     async fn a_set_records_its_live_id_the_id_each_replaced_and_who_is_leaving() {
         let l = live::start().await;
