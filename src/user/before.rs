@@ -145,6 +145,12 @@ mod tests {
         assert_eq!(got.mentioned, m);
         assert!(got.needs_proficiencies());
         assert_eq!(b.get("inst-1", "u-1", "stack/guid/B").await.unwrap(), None, "another resource's take-over");
+        assert_eq!(b.get("inst-1", "u-2", "stack/guid/A").await.unwrap(), None, "another agent");
+        let other = Actual { user_id: "u-2".into(), username: "mo".into(), ..agent() };
+        b.keep("inst-1", &other, "stack/guid/A", &mentioned(&["RoutingProfileId"])).await.unwrap();
+        let got2 = b.get("inst-1", "u-2", "stack/guid/A").await.unwrap().unwrap();
+        assert!(!got2.needs_proficiencies(), "its take-over did not mention them");
+        assert_eq!(b.get("inst-1", "u-1", "stack/guid/A").await.unwrap().unwrap(), got, "each agent's own");
         b.forget("inst-1", "u-1", "stack/guid/A").await.unwrap();
         assert_eq!(b.get("inst-1", "u-1", "stack/guid/A").await.unwrap(), None);
     }
