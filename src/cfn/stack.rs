@@ -115,6 +115,7 @@ mod live {
             .behavior_version_latest()
             .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+            .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::disabled())
             .endpoint_url(format!("http://{}", api.addr))
             .build();
         Stacks::new(Client::from_conf(config))
@@ -145,6 +146,7 @@ mod live {
             .behavior_version_latest()
             .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+            .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::disabled())
             .endpoint_url("http://127.0.0.1:9")
             .build();
         let s = Stacks::new(Client::from_conf(config));
