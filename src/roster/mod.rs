@@ -97,13 +97,8 @@ pub fn parse_physical_id(id: &str) -> Option<(&str, &str)> {
 pub fn roster_id<'a>(base: &str, names: impl Iterator<Item = &'a str>) -> String {
     let mut sum: u64 = 0;
     for n in names {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in n.to_lowercase().bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
         // A sum, so that the order of the entries does not matter.
-        sum = sum.wrapping_add(h);
+        sum = sum.wrapping_add(crate::cfn::ledger::fnv1a(n.to_lowercase().bytes()));
     }
     format!("{base}#{sum:016x}")
 }

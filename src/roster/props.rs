@@ -127,12 +127,7 @@ fn err(errors: &mut Vec<PropertyError>, path: impl Into<String>, message: impl I
 
 /// A digest of a merged entry (FNV-1a over its JSON).
 fn given_digest(raw: &Map<String, Value>) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in serde_json::to_vec(raw).unwrap_or_default() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    crate::cfn::ledger::fnv1a(serde_json::to_vec(raw).unwrap_or_default())
 }
 
 /// The digest of what a page of SearchUsers does not show of a user: Email, SecondaryEmail, Mobile and the
