@@ -76,7 +76,10 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
         set: ConnectUserSet::new(connect, secrets, files).with_store(store.clone()),
     };
     let stacks = crate::cfn::stack::Stacks::new(aws_sdk_cloudformation::Client::new(&config));
-    let protocol = Protocol::new(resources, http, deadline::Policy::default()).with_relay(relay).with_stacks(stacks);
+    let protocol = Protocol::new(resources, http, deadline::Policy::default())
+        .with_relay(relay)
+        .with_stacks(stacks)
+        .with_metrics(crate::cfn::metrics::Metrics::stdout());
     Ok(match store {
         Some(s) => protocol.with_store(s),
         None => protocol,

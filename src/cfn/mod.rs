@@ -10,6 +10,7 @@ pub mod continuation;
 pub mod deadline;
 pub mod event;
 pub mod ledger;
+pub mod metrics;
 pub mod relay;
 pub mod response;
 pub mod stack;
@@ -41,6 +42,8 @@ pub struct Ctx {
     rollback_probe: Option<RollbackProbe>,
     /// Where to read the stack's status (see [`Ctx::stack_phase`]).
     stacks: Option<stack::Stacks>,
+    /// What the resource counts for this event's metrics line (see [`Ctx::count`]).
+    counts: metrics::Counts,
 }
 
 #[derive(Clone)]
@@ -54,7 +57,16 @@ impl Ctx {
     pub fn new(request: Request, deadline: Instant) -> Ctx {
         let continue_by = deadline - deadline.saturating_duration_since(Instant::now()).div_f64(5.0).min(Duration::from_secs(15));
         let round = request.continuation.map(|m| m.round).unwrap_or(0);
-        Ctx { request, deadline, continue_by, round, progress: Arc::new(Mutex::new(None)), rollback_probe: None, stacks: None }
+        Ctx {
+            request,
+            deadline,
+            continue_by,
+            round,
+            progress: Arc::new(Mutex::new(None)),
+            rollback_probe: None,
+            stacks: None,
+            counts: Default::default(),
+        }
     }
 
     /// Whether this Update is CloudFormation's rollback of an Update this function answered FAILED: its
@@ -84,6 +96,12 @@ impl Ctx {
         }
     }
 
+    /// Adds `n` to this event's metric `name` (summed over the invocation; each invocation of a continued event
+    /// writes its own line). Counts recorded before a panic or a timeout are still written.
+    pub fn count(&self, name: &'static str, n: u64) {
+        self.counts.add(name, n);
+    }
+
     pub fn record_physical_id(&self, id: &str) {
         if let Ok(mut g) = self.progress.lock() {
             *g = Some(id.to_string());
@@ -107,6 +125,7 @@ pub struct Protocol<R> {
     relay: Option<relay::Relay>,
     ledger: Option<ledger::Ledger>,
     stacks: Option<stack::Stacks>,
+    metrics: Option<metrics::Metrics>,
 }
 
 /// What Lambda says about one invocation.
@@ -133,7 +152,7 @@ pub enum HandlerError {
 
 impl<R: CustomResource> Protocol<R> {
     pub fn new(resource: R, http: reqwest::Client, budget: deadline::Policy) -> Protocol<R> {
-        Protocol { resource: Arc::new(resource), http, budget, relay: None, ledger: None, stacks: None }
+        Protocol { resource: Arc::new(resource), http, budget, relay: None, ledger: None, stacks: None, metrics: None }
     }
 
     /// Lets resources continue past one invocation (without it, a [`Outcome::Continue`] answers FAILED).
@@ -155,6 +174,12 @@ impl<R: CustomResource> Protocol<R> {
         self
     }
 
+    /// Writes one metrics line per event and invocation ([`metrics`]).
+    pub fn with_metrics(mut self, metrics: metrics::Metrics) -> Protocol<R> {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// Handles one invocation.
     pub async fn handle(&self, raw: Value, invocation: impl Into<Invocation>) -> Result<Value, HandlerError> {
         let invocation = invocation.into();
@@ -169,6 +194,12 @@ impl<R: CustomResource> Protocol<R> {
         let mut last_error = String::new();
         for item in event::intake(raw) {
             let echo = item.echo();
+            let started = Instant::now();
+            let resource_type = match &item {
+                Intake::Request(r) => r.resource_type.clone(),
+                Intake::Malformed { .. } => String::new(),
+            };
+            let counts = metrics::Counts::default();
             let span = tracing::info_span!(
                 "request",
                 request_id = %event::truncate(&echo.request_id, 80),
@@ -177,7 +208,17 @@ impl<R: CustomResource> Protocol<R> {
             );
             // Boxed: the answer's future nests the resource's, and is deep enough to exceed the compiler's
             // layout limit where the binary nests it in the runtime's.
-            let result = Box::pin(self.answer(item, echo, &invocation, work_deadline, delivery_deadline).instrument(span)).await;
+            let request_type = echo.request_type.clone();
+            let result = Box::pin(self.answer(item, echo, &invocation, (work_deadline, delivery_deadline), &counts).instrument(span)).await;
+            if let Some(m) = &self.metrics {
+                let fate = match &result {
+                    Ok(Answered::Sent(status)) => metrics::Fate::Answered { failed: *status == "FAILED" },
+                    Ok(Answered::Continued) => metrics::Fate::Continued,
+                    Ok(_) => metrics::Fate::Nothing,
+                    Err(_) => metrics::Fate::Undelivered,
+                };
+                m.emit(&resource_type, &request_type, fate, started.elapsed().as_millis() as u64, &counts, deadline::now_ms());
+            }
             match result {
                 Ok(answered) => statuses.push(answered.label()),
                 Err(e) => {
@@ -197,8 +238,8 @@ impl<R: CustomResource> Protocol<R> {
         item: Intake,
         echo: Echo,
         invocation: &Invocation,
-        work_deadline: Instant,
-        delivery_deadline: Instant,
+        (work_deadline, delivery_deadline): (Instant, Instant),
+        counts: &metrics::Counts,
     ) -> Result<Answered, String> {
         // An Update's properties, recorded if it is answered FAILED (see [`ledger::failed_key`]).
         let mut failed_update = None;
@@ -243,7 +284,7 @@ impl<R: CustomResource> Protocol<R> {
                     }
                     let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
                     let probe = self.rollback_probe(&req);
-                    let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe).await;
+                    let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe, counts).await;
                     match (outcome, req) {
                         (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
                             let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
@@ -393,8 +434,15 @@ impl<R: CustomResource> Protocol<R> {
     /// Runs the resource in its own task, so that a panic is caught by the runtime rather than unwinding
     /// through us, and under a timeout, so that a hung call cannot outlive the function. The request comes back
     /// with the outcome when the resource ended normally (a continuation needs it).
-    async fn run(&self, req: Request, work_deadline: Instant, rollback_probe: Option<RollbackProbe>) -> (Outcome, Option<Request>) {
+    async fn run(
+        &self,
+        req: Request,
+        work_deadline: Instant,
+        rollback_probe: Option<RollbackProbe>,
+        counts: &metrics::Counts,
+    ) -> (Outcome, Option<Request>) {
         let mut ctx = Ctx::new(req, work_deadline);
+        ctx.counts = counts.clone();
         ctx.rollback_probe = rollback_probe;
         ctx.stacks = self.stacks.clone();
         let progress = ctx.progress.clone();

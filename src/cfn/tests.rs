@@ -11,7 +11,10 @@ struct Toy;
 impl CustomResource for Toy {
     async fn create(&self, ctx: &Ctx) -> Outcome {
         match ctx.request.properties.get("Mode").and_then(Value::as_str).unwrap_or("") {
-            "panic" => panic!("toy panic"),
+            "panic" => {
+                ctx.count("Started", 1);
+                panic!("toy panic")
+            }
             "hang" => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Outcome::failed("unreachable")
@@ -27,6 +30,7 @@ impl CustomResource for Toy {
             }
             // Three invocations' worth of work: continues twice, then succeeds.
             "long" if ctx.round < 2 => {
+                ctx.count("Rounds", 1);
                 Outcome::Continue { progress: format!("round {} done", ctx.round), physical_resource_id: Some("toy-long".into()) }
             }
             "long" => Outcome::Success {
@@ -482,4 +486,50 @@ async fn an_event_that_waited_but_has_time_left_runs_and_its_chain_counts_from_t
     let marker: continuation::Marker = serde_json::from_value(runtime.invoked()[0][continuation::KEY].clone()).unwrap();
     assert_eq!(marker.started_ms, signed / 1000 * 1000, "the chain's clock is CloudFormation's (X-Amz-Date has whole seconds)");
     assert_eq!(marker.give_up_at_ms, marker.started_ms + 3_540_000);
+}
+
+/// A protocol writing its metric lines into the returned vector.
+fn measured(p: Protocol<Toy>) -> (Protocol<Toy>, Arc<Mutex<Vec<Value>>>) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = lines.clone();
+    let sink = Arc::new(move |line: String| l.lock().unwrap().push(serde_json::from_str::<Value>(&line).unwrap()));
+    (p.with_metrics(metrics::Metrics::new("Test", sink)), lines)
+}
+
+#[tokio::test]
+async fn every_event_writes_one_metrics_line_saying_what_became_of_it_with_the_resources_counts() {
+    let rx = Receiver::start().await.unwrap();
+    let runtime = lambda_harness::RuntimeApi::start().await.unwrap();
+    let (p, lines) = measured(relaying(&runtime));
+    let with_url = |mut e: Value| {
+        e["ResponseURL"] = json!(rx.url("r"));
+        e
+    };
+    let metric = |v: &Value, n: &str| v[n].as_u64().unwrap_or_else(|| panic!("{n} in {v}"));
+    let fates = |v: &Value| ["Events", "Failed", "Undelivered", "Continuations"].map(|n| metric(v, n));
+
+    p.handle(with_url(create("ok")), invocation(30_000)).await.unwrap();
+    p.handle(with_url(create("panic")), invocation(30_000)).await.unwrap();
+    let mut long = with_url(create("long"));
+    long["ResourceProperties"]["ServiceTimeout"] = json!("600");
+    p.handle(long, invocation(30_000)).await.unwrap();
+    p.handle(with_url(json!({"RequestType": "Create"})), invocation(30_000)).await.unwrap();
+    rx.fail_next(&[500; 100]);
+    let _ = p.handle(with_url(create("ok")), invocation(3_000)).await;
+
+    let got = lines.lock().unwrap().clone();
+    assert_eq!(got.len(), 5, "one line per event: {got:?}");
+    assert_eq!(fates(&got[0]), [1, 0, 0, 0], "answered SUCCESS");
+    assert_eq!(fates(&got[1]), [1, 1, 0, 0], "answered FAILED");
+    assert_eq!(metric(&got[1], "Started"), 1, "what the resource counted before it panicked is kept");
+    assert_eq!(fates(&got[2]), [0, 0, 0, 1], "continued");
+    assert_eq!(metric(&got[2], "Rounds"), 1);
+    assert_eq!(fates(&got[3]), [1, 1, 0, 0], "a malformed event is answered FAILED");
+    assert_eq!((got[3]["ResourceType"].as_str(), got[3]["RequestType"].as_str()), (Some("Unknown"), Some("Create")));
+    assert_eq!(fates(&got[4]), [0, 0, 1, 0], "not delivered");
+    for v in &got[..3] {
+        assert_eq!((v["ResourceType"].as_str(), v["RequestType"].as_str()), (Some("Custom::ConnectUser"), Some("Create")));
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Test");
+    }
+    assert!(got[0].get("Started").is_none(), "a resource's counts belong to its own event");
 }

@@ -157,7 +157,14 @@ impl ConnectUserSet {
         self
     }
 
-    /// The Connect client of one invocation, every call paced under the set's rate.
+    /// The Connect client of one invocation, every call paced under the set's rate. The throttled answers it
+    /// retried are counted into the event's metrics when `work` ends (see [`crate::cfn::metrics`]).
+    async fn measured<F: std::future::Future<Output = Outcome>>(ctx: &Ctx, pacer: Arc<Pacer>, work: F) -> Outcome {
+        let outcome = work.await;
+        ctx.count("ThrottledRetries", pacer.throttled_count());
+        outcome
+    }
+
     fn paced(&self, ctx: &Ctx, pace: (f64, u32)) -> (Connect, Arc<Pacer>) {
         let (rate, burst, start_tokens) = pacing(ctx.round, pace);
         let pacer = Arc::new(Pacer::starting_with(rate, burst, start_tokens));
@@ -892,8 +899,9 @@ fn password_map(secret_id: &str, value: &str, key: Option<&str>) -> Result<HashM
     Ok(obj.iter().filter_map(|(k, v)| v.as_str().map(|p| (k.clone(), p.to_string()))).collect())
 }
 
-impl CustomResource for ConnectUserSet {
-    async fn create(&self, ctx: &Ctx) -> Outcome {
+/// The three requests, each with its invocation's paced client.
+impl ConnectUserSet {
+    async fn create_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>)) -> Outcome {
         let r = &ctx.request;
         let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
         // Recorded as soon as the instance is known: whatever happens from here, a failed Create reports the set,
@@ -902,7 +910,6 @@ impl CustomResource for ConnectUserSet {
         if let Some(id) = &id {
             ctx.record_physical_id(id);
         }
-        let paced = self.paced(ctx, pace_of(&r.properties));
         let (set, _) = match self.load(ctx, &paced.0, None).await {
             Ok(s) => s,
             // Bad properties: the placeholder id, as for any failed Create (nothing was made).
@@ -913,9 +920,8 @@ impl CustomResource for ConnectUserSet {
         self.reconcile(ctx, paced, Some(&set), &HashMap::new(), &instance).await
     }
 
-    async fn update(&self, ctx: &Ctx) -> Outcome {
+    async fn update_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>)) -> Outcome {
         let r = &ctx.request;
-        let paced = self.paced(ctx, pace_of(&r.properties));
         let current = r.physical_resource_id.clone().unwrap_or_default();
         let new_instance = SetProps::instance_of(&r.properties).ok();
         let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| Some(i) == new_instance.as_deref());
@@ -946,7 +952,7 @@ impl CustomResource for ConnectUserSet {
         self.reconcile(ctx, paced, Some(&set), &previous, &instance).await
     }
 
-    async fn delete(&self, ctx: &Ctx) -> Outcome {
+    async fn delete_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>)) -> Outcome {
         let r = &ctx.request;
         let existing = r.physical_resource_id.clone().unwrap_or_default();
         let Some((instance, _)) = parse_physical_id(&existing) else {
@@ -962,8 +968,24 @@ impl CustomResource for ConnectUserSet {
         // A Source is not read: a delete must not fail because the file is gone. The users' own records say which
         // ones the set created (the others are released); inline entries that import are released too.
         let imported = props::imported_entries(&r.properties);
-        let paced = self.paced(ctx, pace_of(&r.properties));
         self.reconcile(ctx, paced, None, &imported, &instance).await
+    }
+}
+
+impl CustomResource for ConnectUserSet {
+    async fn create(&self, ctx: &Ctx) -> Outcome {
+        let paced = self.paced(ctx, pace_of(&ctx.request.properties));
+        Self::measured(ctx, paced.1.clone(), self.create_set(ctx, paced)).await
+    }
+
+    async fn update(&self, ctx: &Ctx) -> Outcome {
+        let paced = self.paced(ctx, pace_of(&ctx.request.properties));
+        Self::measured(ctx, paced.1.clone(), self.update_set(ctx, paced)).await
+    }
+
+    async fn delete(&self, ctx: &Ctx) -> Outcome {
+        let paced = self.paced(ctx, pace_of(&ctx.request.properties));
+        Self::measured(ctx, paced.1.clone(), self.delete_set(ctx, paced)).await
     }
 }
 

@@ -91,6 +91,18 @@ pub struct Progress {
     pub total: AtomicUsize,
 }
 
+/// The metric a user's action counts in (see [`crate::cfn::metrics`]); none for a user left as it was.
+pub fn metric_of(action: &str) -> Option<&'static str> {
+    match action {
+        "created" => Some("UsersCreated"),
+        "updated" => Some("UsersUpdated"),
+        "deleted" => Some("UsersDeleted"),
+        "imported" => Some("UsersTakenOver"),
+        "released" | "put back" => Some("UsersReleased"),
+        _ => None,
+    }
+}
+
 /// Runs `work`, the kinds side by side.
 pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
     progress.total.store(work.len(), Ordering::Relaxed);
@@ -115,8 +127,12 @@ pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
                 if matches!(done, Done::Failed(_)) {
                     stop.store(true, Ordering::Relaxed);
                 }
-                if matches!(done, Done::Report(_)) {
+                if let Done::Report(r) = &done {
                     progress.done.fetch_add(1, Ordering::Relaxed);
+                    // Counted as each user is done, so that an invocation cut short still reports its work.
+                    if let Some(metric) = metric_of(r.action) {
+                        exec.ctx.count(metric, 1);
+                    }
                 }
                 done
             })

@@ -6,6 +6,7 @@ mod emulator;
 mod export;
 mod import;
 mod lifecycle;
+mod metrics;
 mod native;
 mod ownership;
 mod promises;
