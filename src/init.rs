@@ -29,11 +29,11 @@ pub fn memory() {
     }
 }
 
-/// JSON lines for CloudWatch. `RUST_LOG` (or `AWS_LAMBDA_LOG_LEVEL`) sets the level; info by default.
+/// JSON lines for CloudWatch. `RUST_LOG`, else `AWS_LAMBDA_LOG_LEVEL` (what the template's LogLevel sets through
+/// Lambda's LoggingConfig) sets the level; info by default.
 pub fn logging() {
-    let level = std::env::var("RUST_LOG").or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL")).unwrap_or_else(|_| "info".into());
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(level.to_lowercase()).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(level(std::env::var("RUST_LOG").ok(), std::env::var("AWS_LAMBDA_LOG_LEVEL").ok()))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -84,4 +84,33 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
         Some(s) => protocol.with_store(s),
         None => protocol,
     })
+}
+
+/// The filter for `RUST_LOG` (a directive, kept as given) or Lambda's level (TRACE ... FATAL; tracing has no
+/// FATAL, whose messages are errors).
+fn level(rust_log: Option<String>, lambda: Option<String>) -> String {
+    if let Some(r) = rust_log.filter(|r| !r.trim().is_empty()) {
+        return r;
+    }
+    match lambda.map(|l| l.trim().to_lowercase()).as_deref() {
+        Some(l @ ("trace" | "debug" | "info" | "warn" | "error")) => l.to_string(),
+        Some("fatal") => "error".into(),
+        _ => "info".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::level;
+
+    #[test]
+    fn rust_log_wins_then_lambdas_level_read_in_tracings_words() {
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(level(s("connect_user_resource=debug"), s("ERROR")), "connect_user_resource=debug");
+        assert_eq!(level(s(" "), s("WARN")), "warn");
+        assert_eq!(level(None, s("DEBUG")), "debug");
+        assert_eq!(level(None, s("FATAL")), "error");
+        assert_eq!(level(None, s("LOUD")), "info");
+        assert_eq!(level(None, None), "info");
+    }
 }

@@ -5,12 +5,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
 /** The Connect user operations the function calls; template.yaml grants the same (a test keeps them equal). */
@@ -61,7 +66,21 @@ export interface ConnectUserProviderProps {
   readonly passwordSecrets?: secretsmanager.ISecret[];
   /** Default 300 seconds, as in template.yaml. */
   readonly timeout?: Duration;
+  /** The function's log level; default INFO (as template.yaml's LogLevel). Its logs are JSON lines. */
+  readonly logLevel?: lambda.ApplicationLogLevel;
+  /** How long the function's log group keeps its logs; default three months (template.yaml's LogRetentionDays: 90). */
+  readonly logRetention?: logs.RetentionDays;
+  /** The CloudWatch namespace of the function's metrics; default `ConnectUserResource`. */
+  readonly metricsNamespace?: string;
+  /** An address mailed when an event fails or its response cannot be delivered (an SNS topic and subscription). */
+  readonly alarmEmail?: string;
+  /** A CloudWatch dashboard of events, failures, users changed, throttled retries and duration; default false. */
+  readonly dashboard?: boolean;
 }
+
+/** The metric names the function writes (docs/day-two.md): every event's, then a set's. */
+export const EVENT_METRICS = ['Events', 'Failed', 'Undelivered', 'Continuations', 'Duration'];
+export const SET_METRICS = ['UsersCreated', 'UsersUpdated', 'UsersDeleted', 'UsersTakenOver', 'UsersReleased', 'ThrottledRetries'];
 
 /**
  * The architecture `make build` recorded beside a zip (`bootstrap.arch` beside `bootstrap.zip`, read from the
@@ -92,6 +111,11 @@ export class ConnectUserProvider extends Construct {
   public readonly function?: lambda.Function;
   /** The function's state table (none when an existing ServiceToken is wrapped). */
   public readonly stateTable?: dynamodb.Table;
+  /** The function's log group (JSON lines, metric lines among them). */
+  public readonly logGroup?: logs.LogGroup;
+  /** In alarm when an event failed or its response could not be delivered. */
+  public readonly failureAlarm?: cloudwatch.Alarm;
+  public readonly dashboard?: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ConnectUserProviderProps = {}) {
     super(scope, id);
@@ -109,6 +133,11 @@ export class ConnectUserProvider extends Construct {
       timeToLiveAttribute: 'expires',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const namespace = props.metricsNamespace ?? 'ConnectUserResource';
     this.function = new lambda.Function(this, 'Function', {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: architectureOf(codePath),
@@ -117,7 +146,11 @@ export class ConnectUserProvider extends Construct {
       memorySize: 128,
       timeout: props.timeout ?? Duration.seconds(300),
       reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
-      environment: { RUST_LOG: 'info', STATE_TABLE: this.stateTable.tableName },
+      environment: { STATE_TABLE: this.stateTable.tableName, METRICS_NAMESPACE: namespace },
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: props.logLevel ?? lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
+      logGroup: this.logGroup,
       description: 'connect-user-resource: Custom::ConnectUser and Custom::ConnectUserSet (Amazon Connect users)',
     });
     // A roster longer than one invocation continues in an asynchronous invocation of the function itself; Lambda's
@@ -159,6 +192,47 @@ export class ConnectUserProvider extends Construct {
       this.grantPasswordSecret(secret);
     }
     this.serviceToken = this.function.functionArn;
+
+    // The metrics without dimensions: every resource type and request type together (as template.yaml).
+    const metric = (name: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({ namespace, metricName: name, statistic, period: Duration.minutes(1) });
+    this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
+      alarmDescription:
+        'A Connect user resource event failed, or its response could not be delivered. The reason is in the stack\'s events; the details in the function\'s log group.',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(undelivered, 0)',
+        label: 'Events failed or not answered',
+        usingMetrics: { failed: metric('Failed'), undelivered: metric('Undelivered') },
+        period: Duration.minutes(1),
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmEmail) {
+      // Not encrypted with the AWS managed key: CloudWatch cannot publish to a topic under it.
+      const topic = new sns.Topic(this, 'AlarmTopic');
+      topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+      this.failureAlarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+    }
+    if (props.dashboard) {
+      const graph = (title: string, names: string[], stacked = false) =>
+        new cloudwatch.GraphWidget({ title, width: 12, stacked, left: names.map((n) => metric(n).with({ period: Duration.minutes(5) })) });
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard');
+      this.dashboard.addWidgets(
+        graph('Events answered and failed', ['Events', 'Failed', 'Undelivered', 'Continuations']),
+        graph('Users changed', ['UsersCreated', 'UsersUpdated', 'UsersDeleted', 'UsersTakenOver', 'UsersReleased'], true),
+      );
+      this.dashboard.addWidgets(
+        graph('Throttled retries', ['ThrottledRetries']),
+        new cloudwatch.GraphWidget({
+          title: 'Time per invocation (ms)',
+          width: 12,
+          left: ['Average', 'Maximum'].map((st) => metric('Duration', st).with({ period: Duration.minutes(5) })),
+        }),
+      );
+    }
   }
 
   /** Lets the function read one roster file (GetObject and GetObjectVersion on that key only). */

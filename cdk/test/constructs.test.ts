@@ -7,7 +7,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet, STACK_ACTIONS, STATE_ACTIONS } from '../lib';
+import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet, EVENT_METRICS, SET_METRICS, STACK_ACTIONS, STATE_ACTIONS } from '../lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { GuideStack } from '../examples/guide';
 
 /** A stand-in for the cargo-lambda zip: synthesis only needs a file to hash, and its recorded architecture. */
@@ -331,4 +333,61 @@ test('a roster kept in a bucket passes the key and version, and grants that key 
   });
   const read = policyStatements(t).find((st) => [st.Action].flat().includes('s3:GetObject'));
   assert.deepEqual(read.Resource, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-rosters/agents/emea.csv']] });
+});
+
+test('the provider logs JSON into a log group with retention, and alarms on failures, as template.yaml does', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const t = Template.fromStack(s);
+  t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  const logGroupId = s.getLogicalId(provider.logGroup!.node.defaultChild as any);
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: logGroupId } },
+    Environment: { Variables: { METRICS_NAMESPACE: 'ConnectUserResource', RUST_LOG: Match.absent() } },
+  });
+  const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[];
+  assert.equal(alarms.length, 1);
+  const a = alarms[0].Properties;
+  assert.equal(a.Threshold, 0);
+  assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+  assert.equal(a.TreatMissingData, 'notBreaching');
+  assert.equal(a.AlarmActions, undefined, 'no action without an address');
+  const watched = a.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric);
+  assert.deepEqual(watched.map((m: any) => m.MetricName).sort(), ['Failed', 'Undelivered']);
+  assert.ok(watched.every((m: any) => m.Namespace === 'ConnectUserResource' && m.Dimensions === undefined), 'every resource and request type');
+  t.resourceCountIs('AWS::SNS::Topic', 0);
+  t.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  // template.yaml: the same alarm, metrics and defaults.
+  const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  assert.deepEqual([...yaml.matchAll(/MetricName: (\w+)/g)].map((m) => m[1]).sort(), ['Failed', 'Undelivered']);
+  assert.match(yaml, /LogRetentionDays:\n\s+Type: Number\n\s+Default: 90\n/);
+  assert.match(yaml, /MetricsNamespace:\n\s+Type: String\n\s+Default: ConnectUserResource\n/);
+  assert.match(yaml, /LogLevel:\n\s+Type: String\n\s+Default: INFO\n/);
+  assert.match(yaml, /Expression: FILL\(failed, 0\) \+ FILL\(undelivered, 0\)/);
+});
+
+test('an alarm email, a dashboard, a namespace, a level and a retention are the provider\'s properties', () => {
+  const s = stack();
+  new ConnectUserProvider(s, 'Provider', {
+    codePath: fakeZip(),
+    alarmEmail: 'ops@example.com',
+    dashboard: true,
+    metricsNamespace: 'Contact/Agents',
+    logLevel: lambda.ApplicationLogLevel.DEBUG,
+    logRetention: logs.RetentionDays.ONE_YEAR,
+  });
+  const t = Template.fromStack(s);
+  t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  const topicId = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
+  t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topicId }] });
+  t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    LoggingConfig: { ApplicationLogLevel: 'DEBUG' },
+    Environment: { Variables: { METRICS_NAMESPACE: 'Contact/Agents' } },
+  });
+  const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]);
+  for (const name of [...EVENT_METRICS, ...SET_METRICS]) {
+    assert.ok(body.includes(`\\"${name}\\"`), `${name} on the dashboard`);
+  }
+  assert.ok(body.includes('Contact/Agents'));
 });

@@ -8,7 +8,7 @@
 //!
 //! The protocol core counts what it knows of every event (Events, Failed, Undelivered, Continuations,
 //! Duration); a resource adds its own counts through [`Ctx::count`](super::Ctx::count). Dimensions are the
-//! resource type and the request type only: never a name, an id or anything else an event carries.
+//! resource type and the request type, or none (the total over all events): never a name, an id or anything else an event carries.
 
 use serde_json::{json, Map, Value};
 use std::sync::{Arc, Mutex};
@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex};
 /// The default namespace; `METRICS_NAMESPACE` overrides it.
 pub const NAMESPACE: &str = "ConnectUserResource";
 pub const NAMESPACE_ENV: &str = "METRICS_NAMESPACE";
+
+/// The metrics every event's line has.
+pub const CORE: [&str; 5] = ["Duration", "Events", "Failed", "Undelivered", "Continuations"];
 
 /// Counts a resource adds to its event's line (several adds of one name are summed).
 #[derive(Clone, Default)]
@@ -128,7 +131,9 @@ pub fn line(
             "Timestamp": at_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
-                "Dimensions": [["ResourceType", "RequestType"]],
+                // The empty set publishes each metric without dimensions too: one series for the alarm and the
+                // dashboard, whatever type names the stacks use.
+                "Dimensions": [["ResourceType", "RequestType"], []],
                 "Metrics": defs,
             }]
         }),
@@ -154,7 +159,7 @@ mod tests {
         let cw = &v["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(v["_aws"]["Timestamp"], 99);
         assert_eq!(cw["Namespace"], "NS");
-        assert_eq!(cw["Dimensions"], json!([["ResourceType", "RequestType"]]));
+        assert_eq!(cw["Dimensions"], json!([["ResourceType", "RequestType"], []]), "by type, and all together");
         assert_eq!((v["ResourceType"].as_str(), v["RequestType"].as_str()), (Some("Custom::ConnectUserSet"), Some("Update")));
         let names: Vec<&str> = cw["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
         assert_eq!(names, ["Duration", "Events", "Failed", "Undelivered", "Continuations", "UsersCreated", "ThrottledRetries"]);

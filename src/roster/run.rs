@@ -91,6 +91,9 @@ pub struct Progress {
     pub total: AtomicUsize,
 }
 
+/// The metrics a set adds to its event's line.
+pub const METRICS: [&str; 6] = ["UsersCreated", "UsersUpdated", "UsersDeleted", "UsersTakenOver", "UsersReleased", "ThrottledRetries"];
+
 /// The metric a user's action counts in (see [`crate::cfn::metrics`]); none for a user left as it was.
 pub fn metric_of(action: &str) -> Option<&'static str> {
     match action {

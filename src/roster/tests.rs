@@ -143,3 +143,36 @@ fn the_deletion_guard_allows_a_tenth_at_least_ten_or_what_max_deletions_says() {
         assert!(bad(m).contains("MaxDeletions: "), "{m}: {}", bad(m));
     }
 }
+
+#[test]
+fn every_action_counts_in_a_declared_metric_and_the_templates_dashboard_and_alarm_show_only_metrics_written() {
+    use crate::cfn::metrics::CORE;
+    for action in ["created", "updated", "deleted", "imported", "released", "put back"] {
+        let m = run::metric_of(action).unwrap_or_else(|| panic!("{action} counts"));
+        assert!(run::METRICS.contains(&m), "{m}");
+    }
+    for action in ["unchanged", "kept", "left"] {
+        assert_eq!(run::metric_of(action), None, "{action} changes no user");
+    }
+    let template = include_str!("../../template.yaml");
+    let written = |n: &str| CORE.contains(&n) || run::METRICS.contains(&n);
+    let mut shown = Vec::new();
+    for piece in template.split("[\"${NS}\", \"").skip(1).chain(template.split("[\".\", \"").skip(1)) {
+        let name = piece.split('"').next().unwrap_or("");
+        if name != "." {
+            shown.push(name.to_string());
+        }
+    }
+    for line in template.lines().filter_map(|l| l.trim().strip_prefix("MetricName: ")) {
+        shown.push(line.to_string());
+    }
+    assert!(shown.len() >= 12, "{shown:?}");
+    for name in &shown {
+        assert!(written(name), "template.yaml shows {name}, which the function never writes");
+    }
+    for name in run::METRICS.iter().chain(CORE.iter()) {
+        assert!(shown.iter().any(|s| s == name), "{name} is written but not on the dashboard");
+    }
+    assert!(template.contains("METRICS_NAMESPACE: !Ref MetricsNamespace"), "the function writes where the alarm looks");
+    assert_eq!(crate::cfn::metrics::NAMESPACE_ENV, "METRICS_NAMESPACE");
+}

@@ -21,7 +21,7 @@ fn valid(doc: &Value) -> BTreeMap<String, u64> {
     assert_eq!(directives.len(), 1, "{doc}");
     let d = &directives[0];
     assert_eq!(d["Namespace"], "ConnectUserResource", "the default namespace");
-    assert_eq!(d["Dimensions"], json!([["ResourceType", "RequestType"]]), "no other dimension: {doc}");
+    assert_eq!(d["Dimensions"], json!([["ResourceType", "RequestType"], []]), "by type and in total, no other dimension: {doc}");
     for dim in ["ResourceType", "RequestType"] {
         assert!(doc[dim].is_string(), "{dim} has a value: {doc}");
     }
