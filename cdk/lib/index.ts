@@ -76,6 +76,10 @@ export interface ConnectUserProviderProps {
   readonly alarmEmail?: string;
   /** A CloudWatch dashboard of events, failures, users changed, throttled retries and duration; default false. */
   readonly dashboard?: boolean;
+  /** A bucket the function may write sets' run reports to (PutObject under `reportPrefix` only). */
+  readonly reportBucket?: s3.IBucket;
+  /** Only keys that start with this may be written; default the whole bucket. */
+  readonly reportPrefix?: string;
 }
 
 /** The metric names the function writes (docs/day-two.md): every event's, then a set's. */
@@ -191,6 +195,9 @@ export class ConnectUserProvider extends Construct {
     for (const secret of props.passwordSecrets ?? []) {
       this.grantPasswordSecret(secret);
     }
+    if (props.reportBucket) {
+      this.grantReports(props.reportBucket, props.reportPrefix ?? '');
+    }
     this.serviceToken = this.function.functionArn;
 
     // The metrics without dimensions: every resource type and request type together (as template.yaml).
@@ -248,6 +255,15 @@ export class ConnectUserProvider extends Construct {
       }),
     );
     encryptionKey?.grantDecrypt(this.function);
+  }
+
+  /** Lets the function write run reports under one prefix of a bucket (PutObject only). */
+  public grantReports(bucket: s3.IBucket, prefix = ''): void {
+    if (!this.function) {
+      return;
+    }
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+    bucket.encryptionKey?.grant(this.function, 'kms:GenerateDataKey', 'kms:Encrypt');
   }
 
   /** Lets the function read one secret's value (GetSecretValue only). */
@@ -489,6 +505,10 @@ export interface ConnectUserSetProps {
   readonly burst?: number;
   /** How long CloudFormation waits for the whole roster (default and at most 3600 s); the set answers FAILED before. */
   readonly serviceTimeout?: Duration;
+  /** How many users an Update may take out of the set (default a tenth of them, at least 10); -1 for no limit. */
+  readonly maxDeletions?: number;
+  /** Where each event writes its run report (JSON, and a CSV of the failed rows); the provider is granted that prefix. */
+  readonly report?: { readonly bucket: s3.IBucket; readonly prefix?: string };
 }
 
 /** A set's PascalCase properties. */
@@ -506,6 +526,8 @@ export function toSetProperties(props: ConnectUserSetProps): Record<string, unkn
     PasswordSecretKey: props.passwordSecretKey,
     RequestsPerSecond: str(props.requestsPerSecond),
     Burst: str(props.burst),
+    MaxDeletions: str(props.maxDeletions),
+    Report: props.report && `s3://${props.report.bucket.bucketName}/${props.report.prefix ?? ''}`,
   }) ?? {};
 }
 
@@ -524,6 +546,8 @@ export class ConnectUserSet extends Construct {
   public readonly attrTotal: string;
   /** `Fn::GetAtt UserIds`: a JSON object of Name to user id, while it fits CloudFormation's response. */
   public readonly attrUserIds: string;
+  /** `Fn::GetAtt ReportUri`: the folder of the last event's run report (only with `report`). */
+  public readonly attrReportUri: string;
 
   constructor(scope: Construct, id: string, props: ConnectUserSetProps) {
     super(scope, id);
@@ -550,6 +574,9 @@ export class ConnectUserSet extends Construct {
     }
     if (props.passwordSecret && props.provider) {
       props.provider.grantPasswordSecret(props.passwordSecret);
+    }
+    if (props.report) {
+      props.provider?.grantReports(props.report.bucket, props.report.prefix ?? '');
     }
     const properties = toSetProperties(props);
     const src = props.source;
@@ -578,5 +605,6 @@ export class ConnectUserSet extends Construct {
     });
     this.attrTotal = this.resource.getAttString('Total');
     this.attrUserIds = this.resource.getAttString('UserIds');
+    this.attrReportUri = this.resource.getAttString('ReportUri');
   }
 }

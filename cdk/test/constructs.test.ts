@@ -391,3 +391,28 @@ test('an alarm email, a dashboard, a namespace, a level and a retention are the 
   }
   assert.ok(body.includes('Contact/Agents'));
 });
+
+test('a set writes its run reports and MaxDeletions, and the provider may write under that prefix only', () => {
+  const s = stack();
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() });
+  const bucket = new s3.Bucket(s, 'Reports');
+  new ConnectUserSet(s, 'Agents', {
+    provider,
+    instanceId: 'inst-1',
+    users: [{ name: 'ana' }],
+    maxDeletions: 25,
+    report: { bucket, prefix: 'connect/' },
+  });
+  const t = Template.fromStack(s);
+  const bucketId = s.getLogicalId(bucket.node.defaultChild as any);
+  t.hasResourceProperties('Custom::ConnectUserSet', {
+    MaxDeletions: '25',
+    Report: { 'Fn::Join': ['', ['s3://', { Ref: bucketId }, '/connect/']] },
+  });
+  const puts = policyStatements(t).filter((st) => [st.Action].flat().includes('s3:PutObject'));
+  assert.equal(puts.length, 1);
+  assert.deepEqual([puts[0].Action].flat(), ['s3:PutObject']);
+  assert.deepEqual(puts[0].Resource, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/connect/*']] });
+  const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  assert.match(yaml, /- s3:PutObject\n\s+Resource: !Sub arn:\$\{AWS::Partition\}:s3:::\$\{ReportBucket\}\/\$\{ReportPrefix\}\*/);
+});

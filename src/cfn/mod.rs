@@ -37,6 +37,8 @@ pub struct Ctx {
     pub continue_by: Instant,
     /// 0 for the invocation CloudFormation made; 1, 2, ... for continuations.
     pub round: u32,
+    /// When the event was first received (epoch ms), the same in every invocation of a continued event.
+    pub started_ms: u64,
     progress: Arc<Mutex<Option<String>>>,
     /// Where to look whether this Update rolls back a failed one (see [`Ctx::rolls_back_failed_update`]).
     rollback_probe: Option<RollbackProbe>,
@@ -57,11 +59,13 @@ impl Ctx {
     pub fn new(request: Request, deadline: Instant) -> Ctx {
         let continue_by = deadline - deadline.saturating_duration_since(Instant::now()).div_f64(5.0).min(Duration::from_secs(15));
         let round = request.continuation.map(|m| m.round).unwrap_or(0);
+        let started_ms = request.continuation.map(|m| m.started_ms).unwrap_or_else(deadline::now_ms);
         Ctx {
             request,
             deadline,
             continue_by,
             round,
+            started_ms,
             progress: Arc::new(Mutex::new(None)),
             rollback_probe: None,
             stacks: None,
@@ -284,7 +288,7 @@ impl<R: CustomResource> Protocol<R> {
                     }
                     let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
                     let probe = self.rollback_probe(&req);
-                    let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe, counts).await;
+                    let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe, counts, marker.started_ms).await;
                     match (outcome, req) {
                         (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
                             let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
@@ -440,9 +444,11 @@ impl<R: CustomResource> Protocol<R> {
         work_deadline: Instant,
         rollback_probe: Option<RollbackProbe>,
         counts: &metrics::Counts,
+        started_ms: u64,
     ) -> (Outcome, Option<Request>) {
         let mut ctx = Ctx::new(req, work_deadline);
         ctx.counts = counts.clone();
+        ctx.started_ms = started_ms;
         ctx.rollback_probe = rollback_probe;
         ctx.stacks = self.stacks.clone();
         let progress = ctx.progress.clone();

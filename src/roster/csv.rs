@@ -29,6 +29,25 @@ pub enum Column {
     Tags,
 }
 
+/// Every column, in the order of the console's template (the admin guide's, then hierarchy and tags).
+pub const COLUMNS: [Column; 15] = [
+    Column::FirstName,
+    Column::LastName,
+    Column::Email,
+    Column::SecondaryEmail,
+    Column::Mobile,
+    Column::Password,
+    Column::Login,
+    Column::RoutingProfile,
+    Column::SecurityProfiles,
+    Column::PhoneType,
+    Column::PhoneNumber,
+    Column::AutoAccept,
+    Column::AcwTimeout,
+    Column::Hierarchy,
+    Column::Tags,
+];
+
 /// Header spellings, reduced to lowercase letters and digits.
 const HEADERS: &[(Column, &[&str])] = &[
     (Column::FirstName, &["firstname"]),
@@ -228,6 +247,10 @@ fn resolve(names: &HashMap<String, String>, name: &str) -> Result<String, String
             ));
         }
     }
+    // An id in place of a name (as a run report's failed rows carry it when the names were not read).
+    if let Some(id) = names.values().find(|id| id.as_str() == name.trim()) {
+        return Ok(id.clone());
+    }
     let nearest = names.keys().min_by_key(|k| crate::user::properties::distance(&k.to_lowercase(), &want));
     Err(match nearest {
         Some(n) => format!("no such name: {name:?}; the nearest is {n:?}"),
@@ -301,7 +324,8 @@ fn read_header(header_line: usize, header: &[String], problems: &mut Vec<Problem
                 problems.push(Problem { row: header_line, column: Some(*c), message: "the column is given twice".into() })
             }
             Some(_) => {}
-            None if r.is_empty() => {}
+            // A run report's failed rows carry why each failed: read back as they are, the column is ignored.
+            None if r.is_empty() || r == "error" => {}
             None => problems.push(Problem { row: header_line, column: None, message: format!("unknown column {h:?}") }),
         }
     }
@@ -483,6 +507,15 @@ mod tests {
         assert!(shown.starts_with("row 2, column routing profile name: \"Basic Routing Profile\" names 2 of the instance's"), "{shown}");
         assert!(shown.contains("\"Basic Routing Profile\" (rp-1) and \"basic routing profile\" (rp-lower)"), "{shown}");
         assert_eq!(resolve(&n.routing_profiles, "sales routing profile"), Ok("rp-2".into()), "one match in any case is that one");
+    }
+
+    #[test]
+    fn an_id_of_the_instance_is_taken_in_place_of_its_name_exactly_as_written() {
+        let n = names();
+        assert_eq!(resolve(&n.routing_profiles, " rp-2 "), Ok("rp-2".into()));
+        assert_eq!(resolve(&n.hierarchy_groups, "hg-3"), Ok("hg-3".into()));
+        assert!(resolve(&n.routing_profiles, "RP-2").unwrap_err().starts_with("no such name"), "ids are not case-folded");
+        assert!(resolve(&n.routing_profiles, "rp-9").unwrap_err().starts_with("no such name"), "only the instance's ids");
     }
 
     #[test]

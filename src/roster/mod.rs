@@ -15,6 +15,7 @@ pub mod csv;
 pub mod held;
 pub mod plan;
 pub mod props;
+pub mod report;
 pub mod run;
 pub mod s3;
 pub mod source;
@@ -136,6 +137,9 @@ fn pacing(round: u32, (rate, burst): (f64, u32)) -> (f64, u32, u32) {
 
 /// What the set's answer says: only the resulting state, so that any invocation that answers the same request
 /// answers the same.
+/// The most a run report's writing may take (the answer waits for it).
+const REPORT_TIME: Duration = Duration::from_secs(5);
+
 fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut d = BTreeMap::from([("Total".to_string(), total.to_string())]);
     let json = serde_json::to_string(ids).unwrap_or_default();
@@ -163,6 +167,60 @@ impl ConnectUserSet {
         let outcome = work.await;
         ctx.count("ThrottledRetries", pacer.throttled_count());
         outcome
+    }
+
+    /// Writes the invocation's run report when the set has a `Report` (see [`report`]), and points the answer
+    /// at it. A report that cannot be written is logged and does not change the answer: the users are as the
+    /// answer says, whatever became of their report.
+    async fn reported(&self, ctx: &Ctx, collected: report::Collected, outcome: Outcome) -> Outcome {
+        let Ok(Some(target)) = report::target(&ctx.request.properties) else { return outcome };
+        let r = &ctx.request;
+        let event = report::Event {
+            stack_id: &r.stack_id,
+            logical_id: &r.logical_resource_id,
+            request_id: &r.request_id,
+            request_type: r.request_type.as_str(),
+            started_ms: ctx.started_ms,
+            round: ctx.round,
+        };
+        let folder = target.folder(&event);
+        let answered = !matches!(outcome, Outcome::Continue { .. });
+        let parts: Vec<String> = if answered { (0..ctx.round).map(|k| report::document_name(k, false)).collect() } else { Vec::new() };
+        let (status, reason) = match &outcome {
+            Outcome::Success { .. } => ("SUCCESS", None),
+            Outcome::Failed { reason, .. } => ("FAILED", Some(reason.as_str())),
+            Outcome::Continue { progress, .. } => ("CONTINUED", Some(progress.as_str())),
+        };
+        let doc = report::document(&event, status, reason, &collected.counts, collected.users, &parts);
+        // Never long: the answer matters more than its report.
+        let by = ctx.deadline.min(Instant::now() + REPORT_TIME);
+        let mut written = Vec::new();
+        let key = format!("{folder}{}", report::document_name(ctx.round, answered));
+        let body = serde_json::to_vec(&doc).unwrap_or_default();
+        match self.files.put(&target.bucket, &key, body, "application/json", by).await {
+            Ok(()) => written.push(key),
+            Err(why) => tracing::error!(why = %why, "the run report could not be written"),
+        }
+        if !collected.failed_rows.is_empty() {
+            let key = format!("{folder}{}", report::FAILED_CSV);
+            let body = std::iter::once(report::failed_header()).chain(collected.failed_rows).collect::<String>().into_bytes();
+            match self.files.put(&target.bucket, &key, body, "text/csv", by).await {
+                Ok(()) => written.push(key),
+                Err(why) => tracing::error!(why = %why, "the failed rows could not be written"),
+            }
+        }
+        let uri = target.uri(&folder);
+        tracing::info!(report = %uri, objects = written.len(), "run report");
+        match outcome {
+            Outcome::Success { physical_resource_id, mut data } => {
+                data.insert(report::DATA_KEY.into(), uri);
+                Outcome::Success { physical_resource_id, data }
+            }
+            Outcome::Failed { reason, physical_resource_id } => {
+                Outcome::Failed { reason: format!("{reason} (run report: {uri})"), physical_resource_id }
+            }
+            c => c,
+        }
     }
 
     fn paced(&self, ctx: &Ctx, pace: (f64, u32)) -> (Connect, Arc<Pacer>) {
@@ -227,7 +285,7 @@ impl ConnectUserSet {
         ctx: &Ctx,
         connect: &Connect,
         old: Option<&Map<String, Value>>,
-    ) -> Result<(SetProps, HashMap<String, OldEntry>), Stop> {
+    ) -> Result<(SetProps, HashMap<String, OldEntry>, Option<csv::Names>), Stop> {
         let props = &ctx.request.properties;
         let invalid = |e: properties::PropertyErrors| {
             tracing::warn!(action = "reject", errors = e.0.len(), "invalid properties");
@@ -242,7 +300,7 @@ impl ConnectUserSet {
         let Some(spec) = spec else {
             let set = SetProps::parse(props).map_err(invalid)?;
             let previous = self.previous(ctx, &set, connect, old, old_spec.as_ref(), None).await;
-            return Ok((set, previous));
+            return Ok((set, previous, None));
         };
         // The instance the names belong to; a wrong InstanceId is reported with the other properties.
         let Ok(instance) = props::SetProps::instance_of(props) else {
@@ -280,7 +338,7 @@ impl ConnectUserSet {
         }
         let set = parsed.map_err(invalid)?;
         let previous = self.previous(ctx, &set, connect, old, old_spec.as_ref(), names.as_ref()).await;
-        Ok((set, previous))
+        Ok((set, previous, names))
     }
 
     /// An Update's previous entries that differ from the wanted ones. Those of a previous Source that can no
@@ -563,6 +621,7 @@ impl ConnectUserSet {
         wanted: Option<&SetProps>,
         previous: &HashMap<String, OldEntry>,
         instance_id: &str,
+        collected: &mut report::Collected,
     ) -> Outcome {
         let r = &ctx.request;
         let holder = set_holder(r, instance_id);
@@ -597,6 +656,9 @@ impl ConnectUserSet {
         };
 
         let mut planner = plan::Planner::new(wanted, previous, &marker);
+        if collected.on {
+            planner = planner.keeping_ids();
+        }
         let (seen, holds) = match (&records, cleanup) {
             (Some(h), true) => {
                 // The cleanup of a replaced id: only the users the Update that replaced it took out, from their
@@ -705,7 +767,7 @@ impl ConnectUserSet {
             before: self.before.as_ref(),
             ctx,
             phase: tokio::sync::OnceCell::new(),
-            keep_reports: wanted.is_some_and(|w| w.entries.len() <= plan::MAX_ID_ENTRIES),
+            keep_reports: collected.on || wanted.is_some_and(|w| w.entries.len() <= plan::MAX_ID_ENTRIES),
             deadline: ctx.deadline,
             continue_by: ctx.continue_by,
         };
@@ -727,6 +789,9 @@ impl ConnectUserSet {
                 }
             }
         };
+        if collected.on {
+            collected.record(&ran, set_plan.unchanged, (ran.deferred == 0 && ran.failures.is_empty()).then_some(&held_ids), wanted);
+        }
         let actions = &ran.actions;
         tracing::info!(
             summary = "set",
@@ -753,12 +818,12 @@ impl ConnectUserSet {
             ran.deferred
         );
         if !ran.failures.is_empty() {
-            let mut shown: Vec<String> = ran.failures.iter().take(5).cloned().collect();
+            let mut shown: Vec<String> = ran.failures.iter().take(5).map(|f| f.why.clone()).collect();
             if ran.failures.len() > 5 {
                 shown.push(format!("and {} more failures (in the function's logs)", ran.failures.len() - 5));
             }
             for f in &ran.failures {
-                tracing::warn!(failure = %f, "user failed");
+                tracing::warn!(failure = %f.why, "user failed");
             }
             return failed(format!("{}; {so_far}. CloudFormation's rollback brings the set back", shown.join("; ")));
         }
@@ -901,7 +966,7 @@ fn password_map(secret_id: &str, value: &str, key: Option<&str>) -> Result<HashM
 
 /// The three requests, each with its invocation's paced client.
 impl ConnectUserSet {
-    async fn create_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>)) -> Outcome {
+    async fn create_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>), collected: &mut report::Collected) -> Outcome {
         let r = &ctx.request;
         let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
         // Recorded as soon as the instance is known: whatever happens from here, a failed Create reports the set,
@@ -910,23 +975,24 @@ impl ConnectUserSet {
         if let Some(id) = &id {
             ctx.record_physical_id(id);
         }
-        let (set, _) = match self.load(ctx, &paced.0, None).await {
+        let (set, _, names) = match self.load(ctx, &paced.0, None).await {
             Ok(s) => s,
             // Bad properties: the placeholder id, as for any failed Create (nothing was made).
             Err(Stop::Failed(reason)) => return Outcome::failed(reason),
             Err(stop) => return Self::stopped(ctx, stop, id),
         };
         let instance = set.instance_id.clone();
-        self.reconcile(ctx, paced, Some(&set), &HashMap::new(), &instance).await
+        collected.names = names.as_ref().map(report::NamesById::of);
+        self.reconcile(ctx, paced, Some(&set), &HashMap::new(), &instance, collected).await
     }
 
-    async fn update_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>)) -> Outcome {
+    async fn update_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>), collected: &mut report::Collected) -> Outcome {
         let r = &ctx.request;
         let current = r.physical_resource_id.clone().unwrap_or_default();
         let new_instance = SetProps::instance_of(&r.properties).ok();
         let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| Some(i) == new_instance.as_deref());
         let old = if same_instance { r.old_properties.as_ref() } else { None };
-        let (set, mut previous) = match self.load(ctx, &paced.0, old).await {
+        let (set, mut previous, names) = match self.load(ctx, &paced.0, old).await {
             Ok(s) => s,
             Err(stop) => return Self::stopped(ctx, stop, None),
         };
@@ -949,10 +1015,11 @@ impl ConnectUserSet {
             tracing::info!(action = "replace", "InstanceId changed (or the set never existed): a new set");
         }
         let instance = set.instance_id.clone();
-        self.reconcile(ctx, paced, Some(&set), &previous, &instance).await
+        collected.names = names.as_ref().map(report::NamesById::of);
+        self.reconcile(ctx, paced, Some(&set), &previous, &instance, collected).await
     }
 
-    async fn delete_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>)) -> Outcome {
+    async fn delete_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>), collected: &mut report::Collected) -> Outcome {
         let r = &ctx.request;
         let existing = r.physical_resource_id.clone().unwrap_or_default();
         let Some((instance, _)) = parse_physical_id(&existing) else {
@@ -968,24 +1035,33 @@ impl ConnectUserSet {
         // A Source is not read: a delete must not fail because the file is gone. The users' own records say which
         // ones the set created (the others are released); inline entries that import are released too.
         let imported = props::imported_entries(&r.properties);
-        self.reconcile(ctx, paced, None, &imported, &instance).await
+        self.reconcile(ctx, paced, None, &imported, &instance, collected).await
     }
 }
 
 impl CustomResource for ConnectUserSet {
     async fn create(&self, ctx: &Ctx) -> Outcome {
         let paced = self.paced(ctx, pace_of(&ctx.request.properties));
-        Self::measured(ctx, paced.1.clone(), self.create_set(ctx, paced)).await
+        let mut collected =
+            report::Collected { on: report::target(&ctx.request.properties).is_ok_and(|t| t.is_some()), ..Default::default() };
+        let outcome = Self::measured(ctx, paced.1.clone(), self.create_set(ctx, paced, &mut collected)).await;
+        self.reported(ctx, collected, outcome).await
     }
 
     async fn update(&self, ctx: &Ctx) -> Outcome {
         let paced = self.paced(ctx, pace_of(&ctx.request.properties));
-        Self::measured(ctx, paced.1.clone(), self.update_set(ctx, paced)).await
+        let mut collected =
+            report::Collected { on: report::target(&ctx.request.properties).is_ok_and(|t| t.is_some()), ..Default::default() };
+        let outcome = Self::measured(ctx, paced.1.clone(), self.update_set(ctx, paced, &mut collected)).await;
+        self.reported(ctx, collected, outcome).await
     }
 
     async fn delete(&self, ctx: &Ctx) -> Outcome {
         let paced = self.paced(ctx, pace_of(&ctx.request.properties));
-        Self::measured(ctx, paced.1.clone(), self.delete_set(ctx, paced)).await
+        let mut collected =
+            report::Collected { on: report::target(&ctx.request.properties).is_ok_and(|t| t.is_some()), ..Default::default() };
+        let outcome = Self::measured(ctx, paced.1.clone(), self.delete_set(ctx, paced, &mut collected)).await;
+        self.reported(ctx, collected, outcome).await
     }
 }
 

@@ -96,6 +96,8 @@ pub struct Planner<'a> {
     ids: BTreeMap<String, String>,
     out: SetPlan,
     rejections: Vec<String>,
+    /// Keep every held user's id, however large the roster (a run report lists every user).
+    all_ids: bool,
 }
 
 impl<'a> Planner<'a> {
@@ -111,6 +113,7 @@ impl<'a> Planner<'a> {
             ids: BTreeMap::new(),
             out: SetPlan::default(),
             rejections: Vec::new(),
+            all_ids: false,
         };
         for (i, e) in wanted.iter().enumerate() {
             let old = previous.get(&e.props.name);
@@ -120,6 +123,12 @@ impl<'a> Planner<'a> {
             }
         }
         p
+    }
+
+    /// Keeps the id of every wanted user held already, not only a small roster's (see [`MAX_ID_ENTRIES`]).
+    pub fn keeping_ids(mut self) -> Planner<'a> {
+        self.all_ids = true;
+        self
     }
 
     /// One user the set holds.
@@ -140,7 +149,7 @@ impl<'a> Planner<'a> {
         if std::mem::replace(&mut self.done[i], true) {
             return; // refused already
         }
-        if self.wanted.len() <= MAX_ID_ENTRIES {
+        if self.all_ids || self.wanted.len() <= MAX_ID_ENTRIES {
             self.ids.insert(name.clone(), user.user_id.clone());
         }
         if let Some(t) = e.props.import.as_ref().filter(|t| t.user_id != user.user_id) {
@@ -177,7 +186,7 @@ impl<'a> Planner<'a> {
             return false;
         }
         self.done[i] = true;
-        if self.wanted.len() <= MAX_ID_ENTRIES {
+        if self.all_ids || self.wanted.len() <= MAX_ID_ENTRIES {
             self.ids.insert(name.to_string(), user_id.to_string());
         }
         self.out.unchanged += 1;

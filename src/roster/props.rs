@@ -17,7 +17,7 @@ pub const TYPE: &str = "Custom::ConnectUserSet";
 pub const MAX_ENTRY_TAGS: usize = MAX_USER_TAGS - 1;
 
 /// Top-level properties of a set.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "InstanceId",
     "Users",
     "Source",
@@ -29,6 +29,7 @@ const FIELDS: [&str; 11] = [
     "RequestsPerSecond",
     "Burst",
     "MaxDeletions",
+    "Report",
 ];
 
 /// `RequestsPerSecond`: allowed range and default (Connect's default quota).
@@ -95,6 +96,8 @@ pub struct SetProps {
     /// `MaxDeletions`: how many users an Update may take out of the roster (`None`: no limit, given as -1);
     /// not given: the default of [`max_deletions`].
     pub max_deletions: Option<Option<u64>>,
+    /// `Report`: where each event's run report is written.
+    pub report: Option<crate::roster::report::Target>,
 }
 
 /// How many users an Update may take out of a set holding `held` users: `MaxDeletions` when given (`None`: no
@@ -269,6 +272,10 @@ impl SetProps {
                 None
             }
         };
+        let report = crate::roster::report::target(props).unwrap_or_else(|why| {
+            err(&mut errors, crate::roster::report::FIELD, why.trim_start_matches("Report: ").to_string());
+            None
+        });
 
         let defaults = match f.get("Defaults").map(|v| coerce::object(v)) {
             None => None,
@@ -373,7 +380,15 @@ impl SetProps {
         if !errors.is_empty() {
             return Err(PropertyErrors(errors));
         }
-        Ok(SetProps { instance_id: instance_id.unwrap_or_default(), entries, password_secret, requests_per_second, burst, max_deletions })
+        Ok(SetProps {
+            instance_id: instance_id.unwrap_or_default(),
+            entries,
+            password_secret,
+            requests_per_second,
+            burst,
+            max_deletions,
+            report,
+        })
     }
 }
 

@@ -42,8 +42,29 @@ pub struct Ran {
     pub done: usize,
     /// Work not started (or stopped between calls) for lack of time: the next invocation's.
     pub deferred: usize,
-    /// The first failures (their reasons), when any.
-    pub failures: Vec<String>,
+    /// The users that failed, and why.
+    pub failures: Vec<Failure>,
+}
+
+/// One user that failed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub name: String,
+    /// Its entry in the set (none for a user the roster no longer has).
+    pub entry: Option<usize>,
+    /// Empty when it has none yet (a create).
+    pub user_id: String,
+    pub why: String,
+}
+
+/// Whom a piece of work is for, for its failure.
+fn subject(w: &Work, x: &Exec<'_>) -> (String, Option<usize>, String) {
+    let name = |i: usize| x.set.and_then(|s| s.entries.get(i)).map(|e| e.props.name.clone()).unwrap_or_default();
+    match w {
+        Work::Create { entry } | Work::Import { entry } => (name(*entry), Some(*entry), String::new()),
+        Work::Update { entry, user, .. } | Work::Read { entry, user } => (name(*entry), Some(*entry), user.user_id.clone()),
+        Work::Delete { user } | Work::Release { user } => (user.username.clone(), None, user.user_id.clone()),
+    }
 }
 
 /// Everything a piece of work needs.
@@ -82,6 +103,8 @@ enum Done {
     Report(Report),
     Deferred,
     Failed(String),
+    /// A failure with whom it was for (what the run collects).
+    FailedAt(Failure),
 }
 
 /// Counters shared with the progress line.
@@ -126,8 +149,12 @@ pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
                 if stop.load(Ordering::Relaxed) || Instant::now() >= exec.continue_by {
                     return Done::Deferred;
                 }
-                let done = one(w, exec).await;
-                if matches!(done, Done::Failed(_)) {
+                let (name, entry, user_id) = subject(&w, exec);
+                let done = match one(w, exec).await {
+                    Done::Failed(why) => Done::FailedAt(Failure { name, entry, user_id, why }),
+                    d => d,
+                };
+                if matches!(done, Done::Failed(_) | Done::FailedAt(_)) {
                     stop.store(true, Ordering::Relaxed);
                 }
                 if let Done::Report(r) = &done {
@@ -154,7 +181,8 @@ pub async fn run(work: Vec<Work>, exec: &Exec<'_>, progress: &Progress) -> Ran {
                 }
             }
             Done::Deferred => ran.deferred += 1,
-            Done::Failed(why) => ran.failures.push(why),
+            Done::FailedAt(f) => ran.failures.push(f),
+            Done::Failed(why) => ran.failures.push(Failure { name: String::new(), entry: None, user_id: String::new(), why }),
         }
     }
     ran

@@ -35,6 +35,29 @@ impl Files {
         Files { client }
     }
 
+    /// Writes one object (a run's report). The reason on failure names the object and what to grant.
+    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str, deadline: Instant) -> Result<(), String> {
+        with_retries("PutObject", deadline, || {
+            self.client
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .content_type(content_type)
+                .body(aws_sdk_s3::primitives::ByteStream::from(body.clone()))
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| match e.code.as_str() {
+            "AccessDenied" | "Forbidden" => format!(
+                "the function may not write s3://{bucket}/{key} ({}: grant it with the ReportBucket and ReportPrefix parameters of template.yaml, or the CDK provider's reportBucket)",
+                e.code
+            ),
+            "NoSuchBucket" => format!("bucket {bucket} does not exist"),
+            _ => format!("writing s3://{bucket}/{key} failed: {}: {}", e.code, e.message),
+        })
+    }
+
     /// The file's text. Refused before its body is read when it is larger than [`MAX_BYTES`].
     pub async fn read(&self, spec: &Spec, deadline: Instant) -> Result<String, String> {
         let out = with_retries("GetObject", deadline, || {

@@ -728,10 +728,15 @@ mod tests {
         assert_eq!(granted("cloudformation:"), called_operations(include_str!("../cfn/stack.rs")), "left: granted; right: called");
         assert!(template.contains("Resource: !Sub arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*"));
         // A roster's file: GetObject, which needs GetObjectVersion too when it names a version.
+        // and a run report: PutObject.
         let mut s3 = called_operations(include_str!("../roster/s3.rs"));
-        assert_eq!(s3, ["GetObject".to_string()].into());
+        assert_eq!(s3, ["GetObject".to_string(), "PutObject".to_string()].into());
         s3.insert("GetObjectVersion".into());
         assert_eq!(granted("s3:"), s3);
+        assert!(
+            template.contains("Resource: !Sub arn:${AWS::Partition}:s3:::${ReportBucket}/${ReportPrefix}*"),
+            "reports: that prefix only"
+        );
     }
 
     #[test]

@@ -520,3 +520,90 @@ async fn files_far_past_the_limits_are_refused_before_any_connect_call_and_in_li
     let peak = lambda_harness::peak_rss_kb(bed.lambda.pid().unwrap()).unwrap();
     assert!(peak < 128 * 1024, "the function peaked at {} MB of its 128", peak / 1024);
 }
+
+/// An object's text, by its `s3://bucket/key`.
+async fn read_object(s3: &aws_sdk_s3::Client, uri: &str) -> String {
+    let (bucket, key) = uri.strip_prefix("s3://").and_then(|r| r.split_once('/')).expect("an s3:// uri");
+    let out = s3.get_object().bucket(bucket).key(key).send().await.unwrap_or_else(|e| panic!("{uri}: {e:?}"));
+    String::from_utf8(out.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+}
+
+/// One CSV line, quoted as the console writes it.
+fn csv_line(cells: &[String]) -> String {
+    cells.iter().map(|c| if c.contains(',') { format!("\"{c}\"") } else { c.clone() }).collect::<Vec<_>>().join(",")
+}
+
+#[tokio::test]
+async fn each_run_writes_a_report_and_the_failed_rows_go_back_in_as_a_roster_once_fixed() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    f.s3.create_bucket().bucket("ops-reports").send().await.unwrap();
+    for l in ["ana", "ben", "cai"] {
+        bed.secret(&format!("Passw0rd{l}1"));
+    }
+    let (version1, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor")])).await;
+    let mut first = source("team/agents.csv", &version1);
+    first["Report"] = json!("s3://ops-reports/runs/");
+    let c = bed.send(create(first.clone())).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    let folder = c.body["Data"]["ReportUri"].as_str().expect("ReportUri").to_string();
+    assert!(folder.starts_with("s3://ops-reports/runs/connect-users/Roster/") && folder.ends_with("/"), "{folder}");
+    assert!(folder.contains("-Create-"), "{folder}");
+    let report: Value = serde_json::from_str(&read_object(&f.s3, &format!("{folder}report.json")).await).unwrap();
+    assert_eq!(report["status"], "SUCCESS");
+    assert_eq!(report["requestType"], "Create");
+    assert_eq!(report["counts"]["created"], 2);
+    let users = by_name(bed).await;
+    let mut lines: Vec<(String, String, String)> = report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["name"].as_str().unwrap().into(), u["userId"].as_str().unwrap().into(), u["action"].as_str().unwrap().into()))
+        .collect();
+    lines.sort();
+    let want: Vec<(String, String, String)> =
+        ["ana", "ben"].iter().map(|n| (n.to_string(), users[*n]["Id"].as_str().unwrap().to_string(), "created".to_string())).collect();
+    assert_eq!(lines, want, "every user, with the id Connect gave it");
+
+    // ben changed, cai added, and cai's CreateUser refused by Connect.
+    let (version2, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor-Diaz"), row("cai", "Chen")])).await;
+    let mut second = source("team/agents.csv", &version2);
+    second["Report"] = json!("s3://ops-reports/runs/");
+    bed.fault("CreateUser", 1, "InvalidParameterException").await;
+    let u = bed.send(update(&c.physical_id(), second.clone(), first.clone())).await;
+    assert_eq!(u.status(), "FAILED");
+    let folder =
+        u.reason().rsplit("(run report: ").next().and_then(|r| r.strip_suffix(')')).expect("the reason names the report").to_string();
+    assert!(folder.contains("-Update-"), "{folder}");
+    let report: Value = serde_json::from_str(&read_object(&f.s3, &format!("{folder}report.json")).await).unwrap();
+    assert_eq!(report["status"], "FAILED");
+    assert_eq!(report["counts"]["failed"], 1);
+    let cai = report["users"].as_array().unwrap().iter().find(|u| u["name"] == "cai").expect("cai's line").clone();
+    assert_eq!(cai["action"], "failed");
+    assert!(cai["error"].as_str().unwrap().contains("InvalidParameterException"), "{cai}");
+    let failed = read_object(&f.s3, &format!("{folder}failed.csv")).await;
+    assert!(!failed.contains("Passw0rdcai1"), "no password in a report");
+    let rows = connect_user_resource::roster::csv::records(&failed).unwrap();
+    assert_eq!(rows.len(), 2, "the header and cai's row: {failed}");
+    let header = &rows[0].1;
+    let cell = |h: &str| rows[1].1[header.iter().position(|c| c == h).unwrap_or_else(|| panic!("{h} in {header:?}"))].clone();
+    assert_eq!(cell("user login"), "cai");
+    assert_eq!(cell("last name"), "Chen, Jr.");
+    assert_eq!(cell("routing profile name"), "Basic Routing Profile", "names, as the console's file has them");
+    let mut sps: Vec<String> = cell("security_profile_name_1|security_profile_name_2").split('|').map(String::from).collect();
+    sps.sort();
+    assert_eq!(sps, ["Agent", "CallCenterManager"]);
+    assert_eq!(cell("password"), "");
+    assert!(cell("error").contains("InvalidParameterException"));
+
+    // Fixed (its password filled in) and uploaded as it is, error column and all: it reads as a roster.
+    let mut fixed = rows[1].1.clone();
+    fixed[header.iter().position(|c| c == "password").unwrap()] = "Passw0rdcai1".into();
+    let (v, _) = f.put("team/retry.csv", format!("{}\r\n{}\r\n", csv_line(header), csv_line(&fixed))).await;
+    let retry = bed.send(events::for_set(events::create("Retry", "x", source("team/retry.csv", &v)))).await;
+    assert_eq!(retry.status(), "SUCCESS", "{}", retry.reason());
+    let cai = by_name(bed).await["cai"].clone();
+    assert_eq!(cai["RoutingProfileId"], RP_BASIC);
+    assert_eq!(cai["IdentityInfo"]["LastName"], "Chen, Jr.");
+    assert_eq!(cai["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
+}

@@ -1,0 +1,394 @@
+//! A set's run report in S3 (`Report: s3://bucket/prefix`): what each event did to every user, as one JSON
+//! document per invocation, and the rows that failed as a CSV in the console's columns (with an `error` column),
+//! so that they can be fixed and uploaded again. Pure: the document, the keys and the CSV; `s3.rs` writes them.
+//!
+//! Layout, under the prefix: `<stack name>/<logical id>/<event start, UTC>-<RequestType>-<RequestId>/`, holding
+//! `report.json` (the invocation that answered), `round-<n>.json` for each invocation that handed on, and
+//! `failed.csv` when any user failed.
+
+use crate::roster::csv::{self, Column};
+use crate::roster::props::SetProps;
+use crate::roster::run::Ran;
+use crate::user::properties::{PhoneType, UserProps};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+pub const FIELD: &str = "Report";
+/// The answer's attribute naming the event's report folder.
+pub const DATA_KEY: &str = "ReportUri";
+
+/// Where the reports go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub bucket: String,
+    /// Written as given: `reports/` puts each stack in a folder of `reports/`; `reports` makes `reportsStack/...`.
+    pub prefix: String,
+}
+
+/// `Report`, when given (`s3://bucket` or `s3://bucket/prefix`).
+pub fn target(props: &Map<String, Value>) -> Result<Option<Target>, String> {
+    let Some(v) = props.iter().find(|(k, _)| k.eq_ignore_ascii_case(FIELD)).map(|(_, v)| v) else { return Ok(None) };
+    let Some(s) = v.as_str() else { return Err(format!("{FIELD}: must be s3://bucket/prefix, got {v}")) };
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let shown = crate::cfn::event::truncate(s, 100);
+    let Some(rest) = s.strip_prefix("s3://") else { return Err(format!("{FIELD}: must be s3://bucket/prefix, got {shown:?}")) };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && !bucket.starts_with(['.', '-'])
+        && !bucket.ends_with(['.', '-']);
+    if !bucket_ok {
+        return Err(format!("{FIELD}: {bucket:?} is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)"));
+    }
+    if prefix.len() > 512 {
+        return Err(format!("{FIELD}: the prefix may have at most 512 characters"));
+    }
+    Ok(Some(Target { bucket: bucket.to_string(), prefix: prefix.to_string() }))
+}
+
+/// The event a report belongs to.
+pub struct Event<'a> {
+    pub stack_id: &'a str,
+    pub logical_id: &'a str,
+    pub request_id: &'a str,
+    pub request_type: &'a str,
+    /// When the event was first received (epoch ms): the same for every invocation of a continued event.
+    pub started_ms: u64,
+    pub round: u32,
+}
+
+/// The stack's name from its id (`arn:...:stack/<name>/<guid>`), or the id itself.
+fn stack_name(stack_id: &str) -> &str {
+    stack_id.split(":stack/").nth(1).and_then(|r| r.split('/').next()).filter(|n| !n.is_empty()).unwrap_or(stack_id)
+}
+
+/// Only what S3 keys carry safely (the parts come from CloudFormation, but a key should never surprise).
+fn key_part(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).take(128).collect()
+}
+
+/// `YYYYMMDDTHHMMSSZ` of epoch milliseconds (UTC): folders sort by time.
+fn utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+impl Target {
+    /// The event's folder (a key prefix ending in `/`).
+    pub fn folder(&self, e: &Event) -> String {
+        format!(
+            "{}{}/{}/{}-{}-{}/",
+            self.prefix,
+            key_part(stack_name(e.stack_id)),
+            key_part(e.logical_id),
+            utc(e.started_ms),
+            key_part(e.request_type),
+            key_part(e.request_id)
+        )
+    }
+
+    pub fn uri(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+}
+
+/// The document's name in the event's folder: `report.json` from the invocation that answers.
+pub fn document_name(round: u32, answered: bool) -> String {
+    if answered {
+        "report.json".into()
+    } else {
+        format!("round-{round}.json")
+    }
+}
+
+pub const FAILED_CSV: &str = "failed.csv";
+
+/// One user's line.
+pub fn user_line(name: &str, user_id: &str, action: &str, calls: &[&str], outcome: &str, error: Option<&str>) -> Value {
+    let mut v = json!({"name": name, "userId": user_id, "action": action, "calls": calls, "outcome": outcome});
+    if let Some(e) = error {
+        v["error"] = json!(e);
+    }
+    v
+}
+
+/// The whole document of one invocation.
+pub fn document(
+    e: &Event,
+    status: &str,
+    reason: Option<&str>,
+    counts: &BTreeMap<String, usize>,
+    users: Vec<Value>,
+    parts: &[String],
+) -> Value {
+    let mut doc = json!({
+        "stackId": e.stack_id,
+        "logicalResourceId": e.logical_id,
+        "requestId": e.request_id,
+        "requestType": e.request_type,
+        "startedAt": utc(e.started_ms),
+        "round": e.round,
+        "status": status,
+        "counts": counts,
+        "users": users,
+    });
+    if let Some(r) = reason {
+        doc["reason"] = json!(r);
+    }
+    if !parts.is_empty() {
+        doc["earlierRounds"] = json!(parts);
+    }
+    doc
+}
+
+/// Id-to-name maps of the instance's profiles and groups, when the roster came from a console CSV (its names were
+/// read then); otherwise the ids are written (the set's CSV reader takes them as they are).
+pub struct NamesById {
+    routing: HashMap<String, String>,
+    security: HashMap<String, String>,
+    groups: HashMap<String, String>,
+}
+
+impl NamesById {
+    pub fn of(names: &csv::Names) -> NamesById {
+        let inv = |m: &HashMap<String, String>| {
+            // A group is known by its name and by its path: the path is the unambiguous one, and the longest.
+            let mut out: HashMap<String, String> = HashMap::new();
+            for (n, id) in m {
+                let e = out.entry(id.clone()).or_insert_with(|| n.clone());
+                if n.len() > e.len() {
+                    *e = n.clone();
+                }
+            }
+            out
+        };
+        NamesById { routing: inv(&names.routing_profiles), security: inv(&names.security_profiles), groups: inv(&names.hierarchy_groups) }
+    }
+}
+
+/// The console's columns in its template's order, then `error`.
+pub fn failed_header() -> String {
+    let mut cols: Vec<&str> = csv::COLUMNS.iter().map(|c| c.header()).collect();
+    cols.push("error");
+    row(cols.iter().map(|s| s.to_string()).collect())
+}
+
+/// One failed user as a row of the console's CSV, with why it failed. The password is never written.
+pub fn failed_row(name: &str, props: Option<&UserProps>, error: &str, names: Option<&NamesById>) -> String {
+    let name_of = |m: Option<&HashMap<String, String>>, id: &str| m.and_then(|m| m.get(id)).cloned().unwrap_or_else(|| id.to_string());
+    let mut cells: Vec<String> = Vec::with_capacity(csv::COLUMNS.len() + 1);
+    for c in csv::COLUMNS {
+        let Some(p) = props else {
+            cells.push(if c == Column::Login { name.to_string() } else { String::new() });
+            continue;
+        };
+        let s = &p.settings;
+        let phone = s.phone_config.as_ref();
+        cells.push(match c {
+            Column::FirstName => s.identity_info.first_name.clone().unwrap_or_default(),
+            Column::LastName => s.identity_info.last_name.clone().unwrap_or_default(),
+            Column::Email => s.identity_info.email.clone().unwrap_or_default(),
+            Column::SecondaryEmail => s.identity_info.secondary_email.clone().unwrap_or_default(),
+            Column::Mobile => s.identity_info.mobile.clone().unwrap_or_default(),
+            Column::Password => String::new(),
+            Column::Login => p.name.clone(),
+            Column::RoutingProfile => name_of(names.map(|n| &n.routing), &s.routing_profile_id),
+            Column::SecurityProfiles => {
+                s.security_profile_ids.iter().map(|id| name_of(names.map(|n| &n.security), id)).collect::<Vec<_>>().join("|")
+            }
+            Column::PhoneType => match phone.map(|p| p.phone_type) {
+                Some(PhoneType::DeskPhone) => "desk".into(),
+                Some(PhoneType::SoftPhone) => "soft".into(),
+                None => String::new(),
+            },
+            Column::PhoneNumber => phone.and_then(|p| p.desk_phone_number.clone()).unwrap_or_default(),
+            Column::AutoAccept => phone.map(|p| if p.auto_accept { "yes" } else { "no" }.to_string()).unwrap_or_default(),
+            Column::AcwTimeout => phone.map(|p| p.after_contact_work_time_limit.to_string()).unwrap_or_default(),
+            Column::Hierarchy => s.hierarchy_group_id.as_deref().map(|id| name_of(names.map(|n| &n.groups), id)).unwrap_or_default(),
+            Column::Tags => s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("|"),
+        });
+    }
+    cells.push(error.to_string());
+    row(cells)
+}
+
+/// One CSV line (RFC 4180 quoting), with its line break.
+fn row(cells: Vec<String>) -> String {
+    let quoted: Vec<String> =
+        cells.into_iter().map(|c| if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }).collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
+/// What one invocation's run leaves for its report (filled only when the set has a `Report`).
+#[derive(Default)]
+pub struct Collected {
+    /// Whether a report is written (the run then keeps every user's line and id).
+    pub on: bool,
+    /// The instance's names by id, when the roster's CSV made the function read them.
+    pub names: Option<NamesById>,
+    pub counts: BTreeMap<String, usize>,
+    pub users: Vec<Value>,
+    /// `failed.csv`'s rows (without the header).
+    pub failed_rows: Vec<String>,
+}
+
+impl Collected {
+    /// Takes in a run: every user it reported or that failed, then (when `held` is given: the run did not hand
+    /// work on) the held users the plan found matching their entries.
+    pub fn record(&mut self, ran: &Ran, unchanged: usize, held: Option<&BTreeMap<String, String>>, set: Option<&SetProps>) {
+        for (action, n) in &ran.actions {
+            *self.counts.entry((*action).to_string()).or_default() += n;
+        }
+        *self.counts.entry("unchanged".into()).or_default() += unchanged;
+        if !ran.failures.is_empty() {
+            *self.counts.entry("failed".into()).or_default() += ran.failures.len();
+        }
+        if ran.deferred > 0 {
+            *self.counts.entry("left for the next invocation".into()).or_default() += ran.deferred;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &ran.reports {
+            seen.insert(r.name.as_str());
+            self.users.push(user_line(&r.name, &r.user_id, r.action, &r.calls, &r.outcome, None));
+        }
+        for f in &ran.failures {
+            seen.insert(f.name.as_str());
+            self.users.push(user_line(&f.name, &f.user_id, "failed", &[], "failed", Some(&f.why)));
+            let props = f.entry.and_then(|i| set.and_then(|s| s.entries.get(i))).map(|e| &e.props);
+            self.failed_rows.push(failed_row(&f.name, props, &f.why, self.names.as_ref()));
+        }
+        for (name, id) in held.into_iter().flatten() {
+            if !seen.contains(name.as_str()) {
+                self.users.push(user_line(name, id, "unchanged", &[], "ok", None));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_report_target_is_an_s3_bucket_and_an_optional_prefix() {
+        let t = |v: Value| target(&props(json!({ "Report": v })));
+        assert_eq!(t(json!("s3://ops-reports/connect/")), Ok(Some(Target { bucket: "ops-reports".into(), prefix: "connect/".into() })));
+        assert_eq!(t(json!("s3://ops-reports")), Ok(Some(Target { bucket: "ops-reports".into(), prefix: String::new() })));
+        assert_eq!(target(&props(json!({"report": "s3://abc/x"}))).unwrap().unwrap().prefix, "x", "any case, as other properties");
+        assert_eq!(t(json!("")), Ok(None));
+        assert_eq!(target(&props(json!({}))), Ok(None));
+        assert_eq!(t(json!("https://b/x")), Err("Report: must be s3://bucket/prefix, got \"https://b/x\"".into()));
+        assert!(t(json!("s3://Bad_Bucket/x")).unwrap_err().contains("is not an S3 bucket name"));
+        assert!(t(json!("s3://ab")).unwrap_err().contains("is not an S3 bucket name"));
+        assert!(t(json!(5)).unwrap_err().starts_with("Report: must be s3://bucket/prefix"));
+        assert!(t(json!(format!("s3://abc/{}", "p".repeat(513)))).unwrap_err().contains("512"));
+    }
+
+    #[test]
+    fn an_events_folder_sorts_by_time_and_names_stack_resource_request() {
+        let t = Target { bucket: "b".into(), prefix: "reports/".into() };
+        let e = Event {
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/agents-prod/51af3dc0-da77-11e4-872e-1234567db123",
+            logical_id: "Roster",
+            request_id: "unique id/1",
+            request_type: "Update",
+            started_ms: 1_764_633_600_000 + 3_723_000,
+            round: 2,
+        };
+        assert_eq!(t.folder(&e), "reports/agents-prod/Roster/20251202T010203Z-Update-unique_id_1/");
+        assert_eq!(t.uri("k"), "s3://b/k");
+        assert_eq!(utc(0), "19700101T000000Z");
+        assert_eq!(utc(951_782_400_000), "20000229T000000Z", "a leap day");
+        assert_eq!(stack_name("not-an-arn"), "not-an-arn");
+        assert_eq!((document_name(0, true), document_name(3, false)), ("report.json".to_string(), "round-3.json".to_string()));
+    }
+
+    #[test]
+    fn the_document_has_the_event_every_users_line_and_the_earlier_rounds() {
+        let e = Event { stack_id: "s", logical_id: "L", request_id: "r", request_type: "Create", started_ms: 0, round: 1 };
+        let counts = BTreeMap::from([("created".to_string(), 1)]);
+        let users = vec![
+            user_line("ana", "u-1", "created", &["CreateUser"], "ok", None),
+            user_line("ben", "", "failed", &[], "failed", Some("CreateUser: InvalidParameterException")),
+        ];
+        let d = document(&e, "FAILED", Some("ben failed"), &counts, users, &["round-0.json".to_string()]);
+        assert_eq!(d["status"], "FAILED");
+        assert_eq!(d["reason"], "ben failed");
+        assert_eq!(d["counts"]["created"], 1);
+        assert_eq!(d["users"][0], json!({"name": "ana", "userId": "u-1", "action": "created", "calls": ["CreateUser"], "outcome": "ok"}));
+        assert_eq!(d["users"][1]["error"], "CreateUser: InvalidParameterException");
+        assert_eq!(d["earlierRounds"], json!(["round-0.json"]));
+        let alone = document(&e, "SUCCESS", None, &counts, vec![], &[]);
+        assert!(alone.get("reason").is_none() && alone.get("earlierRounds").is_none());
+    }
+
+    fn entry_props(v: Value) -> UserProps {
+        let mut p = props(v);
+        p.insert("InstanceId".into(), json!("inst-1"));
+        UserProps::parse(&p).unwrap()
+    }
+
+    #[test]
+    fn a_failed_row_is_a_console_row_with_names_when_known_without_the_password_and_with_its_error() {
+        let p = entry_props(json!({
+            "Name": "ana", "Password": "Secret1234!", "RoutingProfileId": "rp-2", "SecurityProfileIds": ["sp-1", "sp-2"],
+            "HierarchyGroupId": "hg-2",
+            "IdentityInfo": {"FirstName": "Ana", "LastName": "Diaz, Jr.", "Email": "ana@example.com"},
+            "PhoneConfig": {"PhoneType": "DESK_PHONE", "DeskPhoneNumber": "+14155550100", "AutoAccept": true, "AfterContactWorkTimeLimit": 30},
+            "Tags": {"team": "blue", "site": "lis"}
+        }));
+        let names = csv::Names {
+            routing_profiles: [("Sales Routing Profile".to_string(), "rp-2".to_string())].into(),
+            security_profiles: [("Agent".to_string(), "sp-1".to_string())].into(),
+            hierarchy_groups: [("tier 1".to_string(), "hg-2".to_string()), ("EMEA/tier 1".to_string(), "hg-2".to_string())].into(),
+            ambiguous_groups: Default::default(),
+        };
+        let by_id = NamesById::of(&names);
+        let header = failed_header();
+        assert!(header.starts_with("first name,last name,email address,"), "{header}");
+        assert!(header.ends_with(",tags,error\r\n"), "{header}");
+        let line = failed_row("ana", Some(&p), "CreateUser: \"bad\" phone", Some(&by_id));
+        assert!(!line.contains("Secret1234!"));
+        let read = csv::records(&format!("{header}{line}")).unwrap();
+        let cells = &read[1].1;
+        let col = |h: &str| cells[header.trim_end().split(',').position(|c| c == h).unwrap()].clone();
+        assert_eq!(col("first name"), "Ana");
+        assert_eq!(col("last name"), "Diaz, Jr.", "quoted");
+        assert_eq!(col("user login"), "ana");
+        assert_eq!(col("password"), "");
+        assert_eq!(col("routing profile name"), "Sales Routing Profile");
+        assert_eq!(col("phone type (soft/desk)"), "desk");
+        assert_eq!(col("soft phone auto accept (yes/no)"), "yes");
+        assert_eq!(col("ACW timeout (seconds)"), "30");
+        assert_eq!(col("hierarchy"), "EMEA/tier 1", "the path, not the ambiguous name");
+        assert_eq!(col("tags"), "site=lis|team=blue");
+        assert_eq!(col("error"), "CreateUser: \"bad\" phone");
+        assert_eq!(
+            cells[csv::COLUMNS.iter().position(|c| *c == Column::SecurityProfiles).unwrap()],
+            "Agent|sp-2",
+            "an unknown id as it is"
+        );
+
+        let bare = failed_row("gone.user", None, "DeleteUser: AccessDenied", None);
+        let cells = &csv::records(&format!("{header}{bare}")).unwrap()[1].1;
+        assert_eq!(cells.iter().filter(|c| !c.is_empty()).count(), 2, "{cells:?}");
+    }
+}
