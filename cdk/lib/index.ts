@@ -66,7 +66,10 @@ export interface ConnectUserProviderProps {
   readonly passwordSecrets?: secretsmanager.ISecret[];
   /** Default 300 seconds, as in template.yaml. */
   readonly timeout?: Duration;
-  /** The function's log level; default INFO (as template.yaml's LogLevel). Its logs are JSON lines. */
+  /**
+   * The function's log level: TRACE, DEBUG or INFO (the default, as template.yaml's LogLevel). A higher level is
+   * refused: the per-user reports and the metric lines the alarm reads are INFO lines.
+   */
   readonly logLevel?: lambda.ApplicationLogLevel;
   /** How long the function's log group keeps its logs; default three months (template.yaml's LogRetentionDays: 90). */
   readonly logRetention?: logs.RetentionDays;
@@ -137,6 +140,10 @@ export class ConnectUserProvider extends Construct {
       timeToLiveAttribute: 'expires',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const level = props.logLevel ?? lambda.ApplicationLogLevel.INFO;
+    if (![lambda.ApplicationLogLevel.TRACE, lambda.ApplicationLogLevel.DEBUG, lambda.ApplicationLogLevel.INFO].includes(level)) {
+      throw new Error(`ConnectUserProvider: logLevel ${level} would drop the per-user reports and the metric lines; use TRACE, DEBUG or INFO`);
+    }
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -152,7 +159,7 @@ export class ConnectUserProvider extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
       environment: { STATE_TABLE: this.stateTable.tableName, METRICS_NAMESPACE: namespace },
       loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: props.logLevel ?? lambda.ApplicationLogLevel.INFO,
+      applicationLogLevelV2: level,
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
       logGroup: this.logGroup,
       description: 'connect-user-resource: Custom::ConnectUser and Custom::ConnectUserSet (Amazon Connect users)',

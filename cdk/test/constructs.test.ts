@@ -390,6 +390,12 @@ test('an alarm email, a dashboard, a namespace, a level and a retention are the 
     assert.ok(body.includes(`\\"${name}\\"`), `${name} on the dashboard`);
   }
   assert.ok(body.includes('Contact/Agents'));
+  assert.throws(
+    () => new ConnectUserProvider(stack(), 'P', { codePath: fakeZip(), logLevel: lambda.ApplicationLogLevel.WARN }),
+    /logLevel WARN would drop the per-user reports and the metric lines/,
+  );
+  const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  assert.match(yaml, /AllowedValues: \[TRACE, DEBUG, INFO\]/, 'template.yaml refuses them too');
 });
 
 test('a set writes its run reports and MaxDeletions, and the provider may write under that prefix only', () => {

@@ -2,6 +2,9 @@
 //! output, which CloudWatch Logs turns into metrics. No API call, no permission beyond the logs, and nothing that
 //! delays the answer: the line is written after the response PUT.
 //!
+//! A line is at level INFO like the per-user lines (Lambda's log-level filter would count a line without a level
+//! as INFO anyway): template.yaml's LogLevel therefore goes no higher than INFO, or the alarm would go blind.
+//!
 //! A small module rather than a crate: the format is one JSON object, and the maintained crates either bring a
 //! metrics facade with its own registry and flush cycle (`metrics_cloudwatch_embedded`) or pin their own
 //! `lambda_runtime` version; this needs neither.
@@ -123,6 +126,7 @@ pub fn line(
         defs.push(json!({"Name": name, "Unit": "Count"}));
         doc.insert(name.into(), json!(v));
     }
+    doc.insert("level".into(), json!("INFO"));
     doc.insert("ResourceType".into(), json!(resource_dimension(resource_type)));
     doc.insert("RequestType".into(), json!(request_dimension(request_type)));
     doc.insert(
@@ -161,6 +165,7 @@ mod tests {
         assert_eq!(cw["Namespace"], "NS");
         assert_eq!(cw["Dimensions"], json!([["ResourceType", "RequestType"], []]), "by type, and all together");
         assert_eq!((v["ResourceType"].as_str(), v["RequestType"].as_str()), (Some("Custom::ConnectUserSet"), Some("Update")));
+        assert_eq!(v["level"], "INFO", "as Lambda's log-level filter reads it");
         let names: Vec<&str> = cw["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
         assert_eq!(names, ["Duration", "Events", "Failed", "Undelivered", "Continuations", "UsersCreated", "ThrottledRetries"]);
         for n in &names {

@@ -34,7 +34,10 @@ fn valid(doc: &Value) -> BTreeMap<String, u64> {
     }
     let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
     for k in keys {
-        assert!(k == "_aws" || k == "ResourceType" || k == "RequestType" || out.contains_key(k), "{k}: neither a metric nor a dimension");
+        assert!(
+            ["_aws", "ResourceType", "RequestType", "level"].contains(&k.as_str()) || out.contains_key(k),
+            "{k}: neither a metric nor a dimension"
+        );
     }
     out
 }
