@@ -62,6 +62,17 @@ struct Holds {
     leaving: std::collections::HashSet<String>,
 }
 
+/// A set's plan with what it was made from, checked: all that comes before the first write.
+struct Prepared {
+    set_plan: plan::SetPlan,
+    /// Name to id of the wanted users held already.
+    held_ids: BTreeMap<String, String>,
+    held_count: usize,
+    holds: Holds,
+    passwords: HashMap<String, String>,
+    checked: HashMap<usize, crate::user::planner::TakeOver>,
+}
+
 /// Why the wanted set could not be made ready.
 enum Stop {
     Failed(String),
@@ -613,6 +624,122 @@ impl ConnectUserSet {
         Ok(out)
     }
 
+    /// Everything before the first write: the users the set holds (search and records), the plan, and every
+    /// check that may refuse it (names taken, the deletion guard, passwords unless `with_passwords` is off,
+    /// imports). Also what `connect-users plan` runs, so that it says what the function will do.
+    #[allow(clippy::too_many_arguments)]
+    async fn prepare(
+        &self,
+        ctx: &Ctx,
+        connect: &Connect,
+        wanted: Option<&SetProps>,
+        previous: &HashMap<String, OldEntry>,
+        instance_id: &str,
+        (holder, marker): (&str, &str),
+        (records, cleanup): (Option<&held::Held>, bool),
+        (keep_ids, with_passwords): (bool, bool),
+    ) -> Result<Prepared, Stop> {
+        let r = &ctx.request;
+        let mut planner = plan::Planner::new(wanted, previous, marker);
+        if keep_ids {
+            planner = planner.keeping_ids();
+        }
+        let (seen, holds) = match (&records, cleanup) {
+            (Some(h), true) => {
+                // The cleanup of a replaced id: only the users the Update that replaced it took out, from their
+                // records (a delete or release reads each user first).
+                match self.leaving(h, holder, &mut planner).await {
+                    Ok(holds) => (HashMap::new(), holds),
+                    Err(why) => return Err(Stop::Failed(why)),
+                }
+            }
+            _ => {
+                let seen = match self.searched(connect, instance_id, holder, wanted.is_none(), &mut planner, ctx.deadline).await {
+                    Ok(seen) => seen,
+                    Err(e) if e.deferred => {
+                        return Err(Stop::Deferred("reading the users the set holds did not fit this invocation".into()))
+                    }
+                    Err(e) => {
+                        return Err(Stop::Failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))))
+                    }
+                };
+                let holds = match &records {
+                    Some(h) => {
+                        match self.recorded(h, connect, instance_id, holder, wanted.is_none(), &seen, &mut planner, ctx.deadline).await {
+                            Ok(holds) => holds,
+                            Err(Stop::Failed(why)) => return Err(Stop::Failed(why)),
+                            Err(Stop::Deferred(_)) => {
+                                return Err(Stop::Deferred("reading the users the set holds did not fit this invocation".into()))
+                            }
+                        }
+                    }
+                    None => Holds::default(),
+                };
+                (seen, holds)
+            }
+        };
+        let held_count = seen.len().max(holds.how.len());
+        let taken = if planner.needs_names() {
+            match connect.list_users(instance_id, ctx.deadline).await {
+                Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
+                Err(e) if e.deferred => return Err(Stop::Deferred("reading the instance's user names did not fit this invocation".into())),
+                Err(e) => return Err(Stop::Failed(format!("{}; nothing was changed", reason(&e)))),
+            }
+        } else {
+            None
+        };
+        let (set_plan, held_ids) = match planner.finish(taken.as_ref()) {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::warn!(action = "reject", "set refused");
+                return Err(Stop::Failed(format!("{why}; nothing was changed")));
+            }
+        };
+        if let (Some(set), RequestType::Update) = (wanted, r.request_type) {
+            // Users an earlier Update took out already (waiting for a cleanup that did not come) were allowed then.
+            let out = set_plan
+                .work
+                .iter()
+                .filter(|w| match w {
+                    plan::Work::Delete { user } | plan::Work::Release { user } => !holds.leaving.contains(&user.user_id),
+                    _ => false,
+                })
+                .count();
+            if let Some(why) = deletion_guard(set, out, held_count) {
+                // CloudFormation's rollback takes out what the Update it undoes added: never refused. (The same
+                // change undone by hand is an Update like any other, and the guard applies.)
+                let rolling_back =
+                    ctx.rolls_back_failed_update().await || ctx.stack_phase().await == Some(crate::cfn::stack::Phase::RollingBack);
+                if !rolling_back {
+                    tracing::warn!(action = "reject", taken_out = out, held = held_count, "mass deletion refused");
+                    return Err(Stop::Failed(format!("{why}; nothing was changed")));
+                }
+                tracing::info!(taken_out = out, "CloudFormation is rolling back: MaxDeletions does not apply");
+            }
+        }
+        let creating: Vec<usize> =
+            set_plan.work.iter().filter_map(|w| if let plan::Work::Create { entry } = w { Some(*entry) } else { None }).collect();
+        let passwords = match wanted {
+            Some(set) if with_passwords && !creating.is_empty() => match self.passwords((connect, instance_id), set, &creating, ctx).await
+            {
+                Ok(p) => p,
+                Err(why) => return Err(Stop::Failed(format!("{why}; nothing was changed"))),
+            },
+            _ => HashMap::new(),
+        };
+        let imports: Vec<usize> =
+            set_plan.work.iter().filter_map(|w| if let plan::Work::Import { entry } = w { Some(*entry) } else { None }).collect();
+        let checked = match wanted {
+            Some(set) if !imports.is_empty() => match check_imports(connect, set, &imports, holder, ctx.deadline).await {
+                Ok(c) => c,
+                Err(Stop::Failed(why)) => return Err(Stop::Failed(format!("{why}; nothing was changed"))),
+                Err(deferred) => return Err(deferred),
+            },
+            _ => HashMap::new(),
+        };
+        Ok(Prepared { set_plan, held_ids, held_count, holds, passwords, checked })
+    }
+
     /// Brings the set's users in `instance_id` to `wanted` (`None`: no users at all, a Delete).
     async fn reconcile(
         &self,
@@ -655,95 +782,13 @@ impl ConnectUserSet {
             _ => false,
         };
 
-        let mut planner = plan::Planner::new(wanted, previous, &marker);
-        if collected.on {
-            planner = planner.keeping_ids();
-        }
-        let (seen, holds) = match (&records, cleanup) {
-            (Some(h), true) => {
-                // The cleanup of a replaced id: only the users the Update that replaced it took out, from their
-                // records (a delete or release reads each user first).
-                match self.leaving(h, &holder, &mut planner).await {
-                    Ok(holds) => (HashMap::new(), holds),
-                    Err(why) => return failed(why),
-                }
-            }
-            _ => {
-                let seen = match self.searched(&connect, instance_id, &holder, wanted.is_none(), &mut planner, ctx.deadline).await {
-                    Ok(seen) => seen,
-                    Err(e) if e.deferred => return cont("reading the users the set holds did not fit this invocation".into()),
-                    Err(e) => return failed(format!("reading the users the set holds failed: {}; nothing was changed", reason(&e))),
-                };
-                let holds = match &records {
-                    Some(h) => {
-                        match self.recorded(h, &connect, instance_id, &holder, wanted.is_none(), &seen, &mut planner, ctx.deadline).await {
-                            Ok(holds) => holds,
-                            Err(Stop::Failed(why)) => return failed(why),
-                            Err(Stop::Deferred(_)) => return cont("reading the users the set holds did not fit this invocation".into()),
-                        }
-                    }
-                    None => Holds::default(),
-                };
-                (seen, holds)
-            }
-        };
-        let held_count = seen.len().max(holds.how.len());
-        let taken = if planner.needs_names() {
-            match connect.list_users(instance_id, ctx.deadline).await {
-                Ok(all) => Some(all.into_iter().map(|(id, name)| (name.to_lowercase(), id)).collect::<HashMap<_, _>>()),
-                Err(e) if e.deferred => return cont("reading the instance's user names did not fit this invocation".into()),
-                Err(e) => return failed(format!("{}; nothing was changed", reason(&e))),
-            }
-        } else {
-            None
-        };
-        let (set_plan, held_ids) = match planner.finish(taken.as_ref()) {
+        let prepared = self
+            .prepare(ctx, &connect, wanted, previous, instance_id, (&holder, &marker), (records.as_ref(), cleanup), (collected.on, true))
+            .await;
+        let Prepared { set_plan, held_ids, held_count, holds, passwords, checked } = match prepared {
             Ok(p) => p,
-            Err(why) => {
-                tracing::warn!(action = "reject", "set refused");
-                return failed(format!("{why}; nothing was changed"));
-            }
-        };
-        if let (Some(set), RequestType::Update) = (wanted, r.request_type) {
-            // Users an earlier Update took out already (waiting for a cleanup that did not come) were allowed then.
-            let out = set_plan
-                .work
-                .iter()
-                .filter(|w| match w {
-                    plan::Work::Delete { user } | plan::Work::Release { user } => !holds.leaving.contains(&user.user_id),
-                    _ => false,
-                })
-                .count();
-            if let Some(why) = deletion_guard(set, out, held_count) {
-                // CloudFormation's rollback takes out what the Update it undoes added: never refused. (The same
-                // change undone by hand is an Update like any other, and the guard applies.)
-                let rolling_back =
-                    ctx.rolls_back_failed_update().await || ctx.stack_phase().await == Some(crate::cfn::stack::Phase::RollingBack);
-                if !rolling_back {
-                    tracing::warn!(action = "reject", taken_out = out, held = held_count, "mass deletion refused");
-                    return failed(format!("{why}; nothing was changed"));
-                }
-                tracing::info!(taken_out = out, "CloudFormation is rolling back: MaxDeletions does not apply");
-            }
-        }
-        let creating: Vec<usize> =
-            set_plan.work.iter().filter_map(|w| if let plan::Work::Create { entry } = w { Some(*entry) } else { None }).collect();
-        let passwords = match wanted {
-            Some(set) if !creating.is_empty() => match self.passwords((&connect, instance_id), set, &creating, ctx).await {
-                Ok(p) => p,
-                Err(why) => return failed(format!("{why}; nothing was changed")),
-            },
-            _ => HashMap::new(),
-        };
-        let imports: Vec<usize> =
-            set_plan.work.iter().filter_map(|w| if let plan::Work::Import { entry } = w { Some(*entry) } else { None }).collect();
-        let checked = match wanted {
-            Some(set) if !imports.is_empty() => match check_imports(&connect, set, &imports, &holder, ctx.deadline).await {
-                Ok(c) => c,
-                Err(Stop::Failed(why)) => return failed(format!("{why}; nothing was changed")),
-                Err(Stop::Deferred(progress)) => return cont(progress),
-            },
-            _ => HashMap::new(),
+            Err(Stop::Failed(why)) => return failed(why),
+            Err(Stop::Deferred(progress)) => return cont(progress),
         };
         let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
         for w in &set_plan.work {
