@@ -66,10 +66,7 @@ pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
             None
         }
     };
-    // An S3-compatible endpoint given in AWS_ENDPOINT_URL_S3 (a test server, MinIO) takes the bucket in the path;
-    // AWS's own endpoints take it in the host name.
-    let path_style = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let files = Files::new(aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).build()));
+    let files = Files::from_config(&config);
     let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(3)).build()?;
     let resources = ConnectResources {
         user: ConnectUserResource::new(connect.clone(), secrets.clone()).with_store(store.clone()),

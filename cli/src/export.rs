@@ -128,13 +128,19 @@ pub async fn run(args: &ExportArgs) -> Result<(), ExportError> {
 /// within a deadline), after checking that a Region and credentials are there, so that their absence is one
 /// clear line rather than an error per call.
 async fn client(args: &ExportArgs) -> Result<Connect, ExportError> {
+    let config = sdk_config(args.region.as_deref(), args.profile.as_deref()).await?;
+    Ok(Connect::new(aws_sdk_connect::Client::new(&config)))
+}
+
+/// The standard configuration (or `region` and `profile`), checked to have a Region and credentials.
+pub async fn sdk_config(region: Option<&str>, profile: Option<&str>) -> Result<aws_config::SdkConfig, ExportError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled()).timeout_config(
         TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(20)).connect_timeout(Duration::from_secs(5)).build(),
     );
-    if let Some(r) = &args.region {
-        loader = loader.region(Region::new(r.clone()));
+    if let Some(r) = region {
+        loader = loader.region(Region::new(r.to_string()));
     }
-    if let Some(p) = &args.profile {
+    if let Some(p) = profile {
         loader = loader.profile_name(p);
     }
     let config = loader.load().await;
@@ -149,7 +155,7 @@ async fn client(args: &ExportArgs) -> Result<Connect, ExportError> {
             }
         }
     }
-    Ok(Connect::new(aws_sdk_connect::Client::new(&config)))
+    Ok(config)
 }
 
 /// One user as Connect has it, with its proficiencies; `None` when it was deleted meanwhile.

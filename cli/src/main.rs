@@ -1,7 +1,10 @@
 //! `connect-users`: command-line tools for connect-user-resource, sharing its library and never linked into the
-//! Lambda. `connect-users export` writes the CloudFormation template that takes an instance's existing users over.
+//! Lambda. `connect-users export` writes the CloudFormation template that takes an instance's existing users over;
+//! `connect-users plan` says what deploying a roster would do, before it is deployed.
 
 mod export;
+mod plan;
+mod stack_template;
 mod template;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -24,6 +27,54 @@ enum Command {
     /// AWS_ENDPOINT_URL_CONNECT, ...). Passwords are never read or written. Users that a resource already holds
     /// are left out and listed on stderr. More than 500 users are written to several templates (one stack each).
     Export(ExportArgs),
+    /// Say what deploying a roster would do to the instance's users, before it is deployed: per user create,
+    /// update (each changed setting, old -> new), take over, release or delete, with the Connect calls it would
+    /// make, then the counts. Reads only (paced like the function), with your credentials; the same parsing,
+    /// ownership rules, planner and refusals as the function.
+    ///
+    /// Exit status: 0 when nothing would change, 2 when something would, 1 on an error or when the deployment
+    /// would be refused (the reason is the one the stack would show).
+    Plan(PlanArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    /// A template with Custom::ConnectUserSet resources (YAML or JSON); each one is planned.
+    #[arg(long, value_name = "FILE", conflicts_with = "roster")]
+    pub template: Option<PathBuf>,
+    /// A template parameter (repeat for more); parameters without a default must be given.
+    #[arg(long, value_name = "NAME=VALUE", requires = "template")]
+    pub parameter: Vec<String>,
+    /// A roster file alone (Connect's CSV, JSON or JSON lines): a local path or s3://bucket/key.
+    #[arg(long, value_name = "FILE|S3-URI")]
+    pub roster: Option<String>,
+    /// The S3 VersionId (or ETag) of --roster s3://...
+    #[arg(long, value_name = "VERSION", requires = "roster")]
+    pub roster_version: Option<String>,
+    /// With --roster: the Connect instance (id or ARN).
+    #[arg(long, value_name = "ID|ARN")]
+    pub instance_id: Option<String>,
+    /// The stack the set is (or will be) deployed in; without it, the plan is that of a new stack.
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+    /// With --roster: the set's logical id in that stack.
+    #[arg(long, default_value = "Roster", value_name = "ID")]
+    pub logical_id: String,
+    /// text for people, json for pipelines.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+    /// The AWS Region (default: the standard configuration's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The named profile of ~/.aws/config to use (default: AWS_PROFILE, or the default profile).
+    #[arg(long)]
+    pub profile: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -82,14 +133,22 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command {
-        Command::Export(args) => export::run(&args).await,
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("connect-users: {e}");
-            ExitCode::FAILURE
-        }
+    match cli.command {
+        Command::Export(args) => match export::run(&args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("connect-users: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        // Terraform's -detailed-exitcode: 0 no change, 2 changes, 1 an error.
+        Command::Plan(args) => match plan::run(&args).await {
+            Ok(false) => ExitCode::SUCCESS,
+            Ok(true) => ExitCode::from(2),
+            Err(e) => {
+                eprintln!("connect-users: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -208,6 +208,10 @@ struct RuntimeState {
     stack_status: Option<Option<String>>,
     /// The StackName of each DescribeStacks, in order.
     described: Vec<String>,
+    /// Stacks known by name (as a person asks for them: `connect-users plan --stack-name`), and their ids.
+    stack_ids: HashMap<String, String>,
+    /// Each logical id's physical id, for DescribeStackResource.
+    physical_ids: HashMap<String, String>,
 }
 
 /// The Runtime API (`/2018-06-01/runtime/...`) on loopback.
@@ -308,6 +312,20 @@ impl RuntimeApi {
         lock(&self.state).stack_status = Some(status.map(str::to_string));
     }
 
+    /// A stack DescribeStacks finds by its name (and by its id, as before).
+    pub fn stack_named(&self, name: &str, stack_id: &str) {
+        lock(&self.state).stack_ids.insert(name.to_string(), stack_id.to_string());
+    }
+
+    /// What DescribeStackResource answers for a logical id (`None`: the stack has no such resource).
+    pub fn stack_resource(&self, logical_id: &str, physical_id: Option<&str>) {
+        let mut g = lock(&self.state);
+        match physical_id {
+            Some(p) => g.physical_ids.insert(logical_id.to_string(), p.to_string()),
+            None => g.physical_ids.remove(logical_id),
+        };
+    }
+
     /// The StackName of every DescribeStacks the function made.
     pub fn described_stacks(&self) -> Vec<String> {
         lock(&self.state).described.clone()
@@ -398,15 +416,36 @@ async fn cloudformation_api(State((state, _, _)): State<RtState>, body: Bytes) -
             ),
         )
     };
-    if form.get("Action").map(String::as_str) != Some("DescribeStacks") {
-        return error(StatusCode::BAD_REQUEST, "InvalidAction", "this test endpoint serves DescribeStacks only");
+    let action = form.get("Action").cloned().unwrap_or_default();
+    if action != "DescribeStacks" && action != "DescribeStackResource" {
+        return error(StatusCode::BAD_REQUEST, "InvalidAction", "this test endpoint serves DescribeStacks and DescribeStackResource only");
     }
-    let Some(name) = form.get("StackName").cloned() else {
+    let Some(asked) = form.get("StackName").cloned() else {
         return error(StatusCode::BAD_REQUEST, "ValidationError", "StackName is required here");
     };
+    // A function asks by the stack's id; a person by its name, which only stacks made known answer to.
+    let known = lock(&state).stack_ids.get(&asked).cloned();
+    let name = match known {
+        Some(id) => id,
+        None if asked.starts_with("arn:") => asked.clone(),
+        None => return error(StatusCode::BAD_REQUEST, "ValidationError", &format!("Stack with id {asked} does not exist")),
+    };
+    if action == "DescribeStackResource" {
+        let logical = form.get("LogicalResourceId").cloned().unwrap_or_default();
+        let Some(physical) = lock(&state).physical_ids.get(&logical).cloned() else {
+            return error(StatusCode::BAD_REQUEST, "ValidationError", &format!("Resource {logical} does not exist for stack {asked}"));
+        };
+        let stack_name = name.split('/').nth(1).unwrap_or(&name).to_string();
+        return xml(
+            StatusCode::OK,
+            format!(
+                "<DescribeStackResourceResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><DescribeStackResourceResult><StackResourceDetail><StackName>{stack_name}</StackName><StackId>{name}</StackId><LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{physical}</PhysicalResourceId><ResourceType>Custom::ConnectUserSet</ResourceType><LastUpdatedTimestamp>2026-01-01T00:00:00Z</LastUpdatedTimestamp><ResourceStatus>UPDATE_COMPLETE</ResourceStatus></StackResourceDetail></DescribeStackResourceResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStackResourceResponse>"
+            ),
+        );
+    }
     let status = {
         let mut g = lock(&state);
-        g.described.push(name.clone());
+        g.described.push(asked.clone());
         g.stack_status.clone().unwrap_or_else(|| Some("UPDATE_IN_PROGRESS".into()))
     };
     let Some(status) = status else {

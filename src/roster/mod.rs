@@ -14,6 +14,7 @@
 pub mod csv;
 pub mod held;
 pub mod plan;
+pub mod preview;
 pub mod props;
 pub mod report;
 pub mod run;
@@ -720,11 +721,12 @@ impl ConnectUserSet {
         let creating: Vec<usize> =
             set_plan.work.iter().filter_map(|w| if let plan::Work::Create { entry } = w { Some(*entry) } else { None }).collect();
         let passwords = match wanted {
-            Some(set) if with_passwords && !creating.is_empty() => match self.passwords((connect, instance_id), set, &creating, ctx).await
-            {
-                Ok(p) => p,
-                Err(why) => return Err(Stop::Failed(format!("{why}; nothing was changed"))),
-            },
+            Some(set) if with_passwords && !creating.is_empty() => {
+                match self.passwords((connect, instance_id), set, &creating, ctx).await {
+                    Ok(p) => p,
+                    Err(why) => return Err(Stop::Failed(format!("{why}; nothing was changed"))),
+                }
+            }
             _ => HashMap::new(),
         };
         let imports: Vec<usize> =

@@ -7,6 +7,8 @@ use std::time::Instant;
 #[derive(Clone)]
 pub struct Files {
     client: aws_sdk_s3::Client,
+    /// A file given on `connect-users plan`'s command line, read in place of every Source.
+    local: Option<std::sync::Arc<String>>,
 }
 
 /// Why a file could not be read, as a FAILED reason says it.
@@ -32,7 +34,20 @@ pub fn reason(spec: &Spec, e: &ApiError) -> String {
 
 impl Files {
     pub fn new(client: aws_sdk_s3::Client) -> Files {
-        Files { client }
+        Files { client, local: None }
+    }
+
+    /// The client of `config`. An S3-compatible endpoint given in `AWS_ENDPOINT_URL_S3` (a test server, MinIO)
+    /// takes the bucket in the path; AWS's own endpoints take it in the host name.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Files {
+        let path_style = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        Files::new(aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(path_style).build()))
+    }
+
+    /// Every Source reads `text` instead of an object (a local roster file given to `connect-users plan`).
+    pub fn with_local_text(mut self, text: String) -> Files {
+        self.local = Some(std::sync::Arc::new(text));
+        self
     }
 
     /// Writes one object (a run's report). The reason on failure names the object and what to grant.
@@ -60,6 +75,9 @@ impl Files {
 
     /// The file's text. Refused before its body is read when it is larger than [`MAX_BYTES`].
     pub async fn read(&self, spec: &Spec, deadline: Instant) -> Result<String, String> {
+        if let Some(text) = &self.local {
+            return Ok(text.as_str().to_string());
+        }
         let out = with_retries("GetObject", deadline, || {
             let mut get = self.client.get_object().bucket(&spec.bucket).key(&spec.key);
             match &spec.pin {

@@ -607,3 +607,160 @@ async fn each_run_writes_a_report_and_the_failed_rows_go_back_in_as_a_roster_onc
     assert_eq!(cai["IdentityInfo"]["LastName"], "Chen, Jr.");
     assert_eq!(cai["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
 }
+
+/// Runs `connect-users plan` with the standard AWS configuration pointed at the bed (Connect, S3, CloudFormation).
+async fn plan(f: &Files, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(workspace_bin("connect-users"))
+        .arg("plan")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL_CONNECT", f.bed.emulator.endpoint())
+        .env("AWS_ENDPOINT_URL_S3", &f.moto.endpoint)
+        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://{}", f.bed.runtime.addr))
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .await
+        .expect("connect-users runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// A stack's template with the set, its instance and roster version as parameters (as a team keeps it).
+const PLANNED_TEMPLATE: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  ConnectInstanceId:
+    Type: String
+  RosterVersion:
+    Type: String
+  ServiceTokenExport:
+    Type: String
+    Default: connect-user-resource-ServiceToken
+Resources:
+  Roster:
+    Type: Custom::ConnectUserSet
+    Properties:
+      ServiceToken: !ImportValue
+        Ref: ServiceTokenExport
+      InstanceId: !Ref ConnectInstanceId
+      Source: !Sub s3://rosters/team/agents.csv
+      SourceVersion: !Ref RosterVersion
+      Defaults:
+        Tags:
+          team: !Sub "${AWS::StackName}-agents"
+"#;
+
+#[tokio::test]
+async fn plan_says_exactly_what_the_deployment_then_does_and_after_it_that_nothing_is_left() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    for l in ["ana", "ben", "cai", "dan"] {
+        bed.secret(&format!("Passw0rd{l}1"));
+    }
+    bed.runtime.stack_named("connect-users", events::STACK_ID);
+    let dir = std::env::temp_dir().join(format!("plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("stack.yaml");
+    std::fs::write(&template, PLANNED_TEMPLATE).unwrap();
+    let props = |version: &str| {
+        let mut p = source("team/agents.csv", version);
+        p["Defaults"] = json!({"Tags": {"team": "connect-users-agents"}});
+        p
+    };
+    let args = |version: &str| -> Vec<String> {
+        [
+            "--template",
+            template.to_str().unwrap(),
+            "--parameter",
+            &format!("ConnectInstanceId={IID}"),
+            "--parameter",
+            &format!("RosterVersion={version}"),
+            "--stack-name",
+            "connect-users",
+            "--format",
+            "json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let f = &f;
+    let run_plan = |version: String| {
+        let a = args(&version);
+        async move {
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            plan(f, &refs).await
+        }
+    };
+
+    let (v1, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor"), row("cai", "Chen")])).await;
+    // Before the stack has the set: three to create, nothing read but names.
+    let (code, out, err) = run_plan(v1.clone()).await;
+    assert_eq!(code, 2, "changes: {out}{err}");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["counts"]["create"], 3, "{p}");
+    assert!(writes(&bed.call_log().await).is_empty(), "a plan writes nothing");
+    let c = bed.send(create(props(&v1))).await;
+    assert_eq!(c.status(), "SUCCESS", "{}", c.reason());
+    bed.runtime.stack_resource("Roster", Some(&c.physical_id()));
+
+    // ben changed, cai removed, dan added.
+    let (v2, _) = f.put("team/agents.csv", console_csv(&[row("ana", "Silva"), row("ben", "Okafor-Diaz"), row("dan", "Dube")])).await;
+    bed.clear_calls().await;
+    let (code, out, err) = run_plan(v2.clone()).await;
+    assert_eq!(code, 2, "changes: {out}{err}");
+    assert!(writes(&bed.call_log().await).is_empty(), "a plan writes nothing");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    let users = p["sets"][0]["users"].as_array().unwrap();
+    let by: BTreeMap<&str, &Value> = users.iter().map(|u| (u["name"].as_str().unwrap(), u)).collect();
+    assert_eq!(by.keys().copied().collect::<Vec<_>>(), ["ben", "cai", "dan"], "{p}");
+    assert_eq!(by["ben"]["action"], "update");
+    assert!(by["ben"]["changes"].as_array().unwrap().iter().any(|c| c == "IdentityInfo.LastName: Okafor, Jr. -> Okafor-Diaz, Jr."), "{p}");
+    assert_eq!(by["cai"]["action"], "delete");
+    assert_eq!(by["dan"]["action"], "create");
+    assert_eq!(p["counts"]["unchanged"], 1, "ana");
+    let mut planned: Vec<String> =
+        users.iter().flat_map(|u| u["calls"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string())).collect();
+    planned.sort();
+
+    // The same change deployed: the Update, then (the stack committed) the cleanup Delete of the old id.
+    let u = bed.send(update(&c.physical_id(), props(&v2), props(&v1))).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    let cleanup = bed.send(delete(&c.physical_id(), props(&v1))).await;
+    assert_eq!(cleanup.status(), "SUCCESS", "{}", cleanup.reason());
+    let mut made = writes(&bed.call_log().await);
+    made.sort();
+    assert_eq!(made, planned, "the Connect writes made are the ones the plan listed");
+    bed.runtime.stack_resource("Roster", Some(&u.physical_id()));
+
+    let (code, out, err) = run_plan(v2.clone()).await;
+    assert_eq!(code, 0, "nothing left to do: {out}{err}");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["changes"], false);
+    assert_eq!(p["counts"]["unchanged"], 3);
+
+    // A file cut to its header: refused with the function's own words, exit 1.
+    let (v3, _) = f.put("team/agents.csv", console_csv(&[])).await;
+    let (code, _, err) = run_plan(v3).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Roster: the deployment would fail: MaxDeletions: the roster has no entry"), "{err}");
+
+    // The text form, from a local roster file, for a person. The file alone has no Defaults: their tag would go.
+    let local = dir.join("agents.csv");
+    std::fs::write(&local, console_csv(&[row("ana", "Silva"), row("ben", "Okafor-Diaz")])).unwrap();
+    let (code, out, err) =
+        plan(f, &["--roster", local.to_str().unwrap(), "--instance-id", IID, "--stack-name", "connect-users", "--logical-id", "Roster"])
+            .await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains(&format!("  - delete dan ({}): DeleteUser\n", by_name(bed).await["dan"]["Id"].as_str().unwrap())), "{out}");
+    assert!(out.contains("  ~ update ana (") && out.contains("      Tags.team: connect-users-agents -> (none)\n"), "{out}");
+    assert!(out.ends_with("Plan: 0 to create, 2 to update, 0 to take over, 0 to release, 1 to delete; 0 unchanged.\n"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
