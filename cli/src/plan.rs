@@ -1,8 +1,9 @@
 //! `connect-users plan`: what deploying a roster or a template would do to an instance's users, read with the
 //! caller's credentials and never written. Each `Custom::ConnectUserSet` is previewed by the library's own set
 //! (`ConnectUserSet::preview`: the same parsing, name resolution, ownership rules, planner and refusals as the
-//! function), sent the event CloudFormation would send: an Update when the stack has the resource, a Create
-//! otherwise.
+//! function), each single user by the library's single resource (`ConnectUserResource::preview`), each sent the
+//! event CloudFormation would send: an Update when the stack has the resource (its physical id says which user),
+//! a Create otherwise.
 
 use crate::export::sdk_config;
 use crate::stack_template::{self, Context};
@@ -11,6 +12,7 @@ use connect_user_resource::cfn::event::{self, Intake};
 use connect_user_resource::cfn::Ctx;
 use connect_user_resource::roster::preview::Preview;
 use connect_user_resource::roster::ConnectUserSet;
+use connect_user_resource::user::ConnectUserResource;
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,8 @@ const PLAN_BUDGET: Duration = Duration::from_secs(3 * 3600);
 /// The bucket name standing for a roster file given as a local path.
 const LOCAL: &str = "local-file";
 const SET_TYPE: &str = "Custom::ConnectUserSet";
+/// How a resource the stack does not have yet is shown.
+const NOT_DEPLOYED: &str = "not deployed yet";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -35,9 +39,10 @@ pub enum PlanError {
     Refused { logical_id: String, reason: String },
 }
 
-/// One set to preview: its logical id and resolved properties.
+/// One resource to preview: its logical id, type and resolved properties.
 struct Target {
     logical_id: String,
+    resource_type: String,
     properties: Map<String, Value>,
 }
 
@@ -78,17 +83,16 @@ pub async fn run(args: &PlanArgs) -> Result<bool, PlanError> {
             ];
             let context = Context::new(&template, &given, &pseudo).map_err(PlanError::Template)?;
             let all = stack_template::resources(&template, &context, &|t| t.starts_with("Custom::")).map_err(PlanError::Template)?;
-            let (sets, others): (Vec<_>, Vec<_>) = all.into_iter().partition(|r| r.resource_type == SET_TYPE);
-            for r in others.iter().filter(|r| r.properties.keys().any(|k| k.eq_ignore_ascii_case("Name"))) {
-                eprintln!(
-                    "{}: a single {} is not planned (connect-users plan previews Custom::ConnectUserSet resources)",
-                    r.logical_id, r.resource_type
-                );
+            // A set by its type; a single user by its Name (any Custom:: type with a ServiceToken serves one user).
+            let ours: Vec<Target> = all
+                .into_iter()
+                .filter(|r| r.resource_type == SET_TYPE || r.properties.keys().any(|k| k.eq_ignore_ascii_case("Name")))
+                .map(|r| Target { logical_id: r.logical_id, resource_type: r.resource_type, properties: r.properties })
+                .collect();
+            if ours.is_empty() {
+                return Err(PlanError::Template(format!("{} has no Connect user resource to plan", path.display())));
             }
-            if sets.is_empty() {
-                return Err(PlanError::Template(format!("{} has no {SET_TYPE} resource to plan", path.display())));
-            }
-            sets.into_iter().map(|r| Target { logical_id: r.logical_id, properties: r.properties }).collect::<Vec<_>>()
+            ours
         }
         (None, Some(roster)) => {
             let instance = args.instance_id.clone().ok_or_else(|| PlanError::Usage("--roster needs --instance-id".into()))?;
@@ -105,26 +109,36 @@ pub async fn run(args: &PlanArgs) -> Result<bool, PlanError> {
                 properties.insert("Source".into(), json!(format!("s3://{LOCAL}/{name}")));
                 local = Some(text);
             }
-            vec![Target { logical_id: args.logical_id.clone(), properties }]
+            vec![Target { logical_id: args.logical_id.clone(), resource_type: SET_TYPE.into(), properties }]
         }
         _ => return Err(PlanError::Usage("give --template FILE or --roster FILE|s3://bucket/key".into())),
     };
 
     let set = ConnectUserSet::reading(&config, local);
+    let user = ConnectUserResource::reading(&config);
     let mut previews = Vec::new();
     for t in targets {
         let physical = match (&deployed, &args.stack_name) {
             (Some(_), Some(name)) => physical_id(&cfn, name, &t.logical_id).await?,
             _ => None,
         };
-        let ctx = context(&stack_id, &t, physical)?;
-        let preview = set.preview(&ctx).await.map_err(|reason| PlanError::Refused {
-            logical_id: t.logical_id.clone(),
-            reason: reason.replace(&format!("s3://{LOCAL}/"), ""),
-        })?;
-        previews.push((t.logical_id, preview));
+        let ctx = context(&stack_id, &t, physical.clone())?;
+        let refused =
+            |reason: String| PlanError::Refused { logical_id: t.logical_id.clone(), reason: reason.replace(&format!("s3://{LOCAL}/"), "") };
+        let preview = if t.resource_type == SET_TYPE {
+            set.preview(&ctx).await.map_err(refused)?
+        } else {
+            let planned = user.preview(&ctx).await.map_err(refused)?;
+            Preview {
+                resource: physical.clone().unwrap_or_else(|| NOT_DEPLOYED.into()),
+                held: usize::from(physical.is_some()),
+                unchanged: usize::from(planned.is_none()),
+                users: planned.into_iter().collect(),
+            }
+        };
+        previews.push((t.logical_id, t.resource_type, preview));
     }
-    let changes = previews.iter().any(|(_, p)| p.changes_anything());
+    let changes = previews.iter().any(|(_, _, p)| p.changes_anything());
     match args.format {
         crate::PlanFormat::Json => println!("{}", serde_json::to_string_pretty(&as_json(&previews)).unwrap_or_default()),
         crate::PlanFormat::Text => print!("{}", as_text(&previews)),
@@ -187,13 +201,16 @@ fn context(stack_id: &str, t: &Target, physical: Option<String>) -> Result<Ctx, 
         "ResponseURL": "https://plan.invalid/",
         "StackId": stack_id,
         "RequestId": "connect-users-plan",
-        "ResourceType": SET_TYPE,
+        "ResourceType": t.resource_type,
         "LogicalResourceId": t.logical_id,
         "ResourceProperties": props,
     });
     if let Some(p) = physical {
         e["PhysicalResourceId"] = json!(p);
-        e["OldResourceProperties"] = json!({});
+        // The deployed properties are CloudFormation's, and a NoEcho password among them reads as ****: the plan
+        // compares with Connect instead, so a changed Password or DirectoryUserId (which Connect cannot show, and
+        // the deployment refuses) is not seen here.
+        e["OldResourceProperties"] = e["ResourceProperties"].clone();
     }
     match event::parse(e) {
         Intake::Request(r) => Ok(Ctx::new(*r, Instant::now() + PLAN_BUDGET)),
@@ -202,36 +219,45 @@ fn context(stack_id: &str, t: &Target, physical: Option<String>) -> Result<Ctx, 
 }
 
 /// The verbs and their signs, in the order they are listed.
-const ACTIONS: [(&str, &str); 5] = [("create", "+"), ("update", "~"), ("take over", ">"), ("release", "<"), ("delete", "-")];
+const ACTIONS: [(&str, &str); 6] =
+    [("create", "+"), ("update", "~"), ("replace", "+-"), ("take over", ">"), ("release", "<"), ("delete", "-")];
 
-fn counts(previews: &[(String, Preview)]) -> Map<String, Value> {
+/// Each resource's preview: logical id, type, preview.
+type Previews = [(String, String, Preview)];
+
+fn counts(previews: &Previews) -> Map<String, Value> {
     let mut c = Map::new();
     for (action, _) in ACTIONS {
-        let n = previews.iter().flat_map(|(_, p)| &p.users).filter(|u| u.action == action).count();
+        let n = previews.iter().flat_map(|(_, _, p)| &p.users).filter(|u| u.action == action).count();
         c.insert(action.to_string(), json!(n));
     }
-    c.insert("unchanged".into(), json!(previews.iter().map(|(_, p)| p.unchanged).sum::<usize>()));
+    c.insert("unchanged".into(), json!(previews.iter().map(|(_, _, p)| p.unchanged).sum::<usize>()));
     c
 }
 
-fn as_json(previews: &[(String, Preview)]) -> Value {
+fn as_json(previews: &Previews) -> Value {
     json!({
-        "sets": previews.iter().map(|(id, p)| json!({
+        "resources": previews.iter().map(|(id, ty, p)| json!({
             "logicalId": id,
-            "set": p.set,
+            "type": ty,
+            "resource": p.resource,
             "held": p.held,
             "unchanged": p.unchanged,
             "users": p.users,
         })).collect::<Vec<_>>(),
         "counts": counts(previews),
-        "changes": previews.iter().any(|(_, p)| p.changes_anything()),
+        "changes": previews.iter().any(|(_, _, p)| p.changes_anything()),
     })
 }
 
-fn as_text(previews: &[(String, Preview)]) -> String {
+fn as_text(previews: &Previews) -> String {
     let mut out = String::new();
-    for (id, p) in previews {
-        out.push_str(&format!("{SET_TYPE} {id} ({}; holds {} users)\n", p.set, p.held));
+    for (id, ty, p) in previews {
+        if ty == SET_TYPE {
+            out.push_str(&format!("{ty} {id} ({}; holds {} users)\n", p.resource, p.held));
+        } else {
+            out.push_str(&format!("{ty} {id} ({})\n", p.resource));
+        }
         for (action, sign) in ACTIONS {
             for u in p.users.iter().filter(|u| u.action == action) {
                 let id = if u.user_id.is_empty() { String::new() } else { format!(" ({})", u.user_id) };
@@ -250,9 +276,10 @@ fn as_text(previews: &[(String, Preview)]) -> String {
     let c = counts(previews);
     let n = |k: &str| c.get(k).and_then(Value::as_u64).unwrap_or(0);
     out.push_str(&format!(
-        "Plan: {} to create, {} to update, {} to take over, {} to release, {} to delete; {} unchanged.\n",
+        "Plan: {} to create, {} to update, {} to replace, {} to take over, {} to release, {} to delete; {} unchanged.\n",
         n("create"),
         n("update"),
+        n("replace"),
         n("take over"),
         n("release"),
         n("delete"),
@@ -264,11 +291,11 @@ fn as_text(previews: &[(String, Preview)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connect_user_resource::roster::preview::Planned;
+    use connect_user_resource::user::preview::Planned;
 
     fn preview() -> Preview {
         Preview {
-            set: "i:set:s/g/Roster".into(),
+            resource: "i:set:s/g/Roster".into(),
             held: 3,
             unchanged: 2,
             users: vec![
@@ -287,15 +314,28 @@ mod tests {
 
     #[test]
     fn the_text_lists_each_user_under_its_sign_with_its_calls_and_changes_then_the_counts() {
-        let t = as_text(&[("Roster".into(), preview())]);
+        let single = Preview {
+            resource: NOT_DEPLOYED.into(),
+            held: 0,
+            unchanged: 0,
+            users: vec![Planned {
+                name: "eve".into(),
+                user_id: String::new(),
+                action: "create",
+                calls: vec!["CreateUser"],
+                changes: vec![],
+            }],
+        };
+        let t = as_text(&[("Roster".into(), SET_TYPE.into(), preview()), ("Eve".into(), "Custom::ConnectUser".into(), single)]);
         assert_eq!(
             t,
-            "Custom::ConnectUserSet Roster (i:set:s/g/Roster; holds 3 users)\n  + create cai: CreateUser\n  ~ update ben (u-2): UpdateUserIdentityInfo\n      IdentityInfo.LastName: A -> B\n  - delete dan (u-4): DeleteUser\n  2 unchanged\nPlan: 1 to create, 1 to update, 0 to take over, 0 to release, 1 to delete; 2 unchanged.\n"
+            "Custom::ConnectUserSet Roster (i:set:s/g/Roster; holds 3 users)\n  + create cai: CreateUser\n  ~ update ben (u-2): UpdateUserIdentityInfo\n      IdentityInfo.LastName: A -> B\n  - delete dan (u-4): DeleteUser\n  2 unchanged\nCustom::ConnectUser Eve (not deployed yet)\n  + create eve: CreateUser\n  0 unchanged\nPlan: 2 to create, 1 to update, 0 to replace, 0 to take over, 0 to release, 1 to delete; 2 unchanged.\n"
         );
-        let j = as_json(&[("Roster".into(), preview())]);
-        assert_eq!(j["counts"], json!({"create": 1, "update": 1, "take over": 0, "release": 0, "delete": 1, "unchanged": 2}));
+        let j = as_json(&[("Roster".into(), SET_TYPE.into(), preview())]);
+        assert_eq!(j["counts"], json!({"create": 1, "update": 1, "replace": 0, "take over": 0, "release": 0, "delete": 1, "unchanged": 2}));
         assert_eq!(j["changes"], true);
-        assert_eq!(j["sets"][0]["users"][1]["calls"], json!(["UpdateUserIdentityInfo"]));
+        assert_eq!(j["resources"][0]["users"][1]["calls"], json!(["UpdateUserIdentityInfo"]));
+        assert_eq!(j["resources"][0]["type"], SET_TYPE);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod api;
 pub mod before;
 pub mod ids;
 pub mod planner;
+pub mod preview;
 pub mod properties;
 pub mod translate;
 
@@ -32,6 +33,16 @@ pub struct ConnectUserResource {
     secrets: Secrets,
     /// Where a take-over keeps the agent's state, for a rollback to put back (none: not kept).
     before: Option<Before>,
+}
+
+/// What an Update of one user comes to.
+enum Updated {
+    /// A new user (or a take-over) under a new physical id, for this reason; CloudFormation deletes the old one.
+    Anew(String),
+    /// Nothing to do to the user (only who may delete it changed).
+    Kept(PhysicalId),
+    /// These calls on the user as it is (none: nothing differs).
+    InPlace { current: PhysicalId, actual: Box<planner::Actual>, changes: Vec<Change> },
 }
 
 /// A Connect error as a FAILED reason: the operation, the code and the service's message.
@@ -75,6 +86,60 @@ impl ConnectUserResource {
     }
 
     /// Creates the user, or takes over the one `ImportId` names.
+    /// What an Update does, read and decided before any write (also what `connect-users plan` shows). `Err` is
+    /// the FAILED answer.
+    async fn decide_update(&self, props: &UserProps, ctx: &Ctx) -> Result<Updated, Outcome> {
+        let existing = ctx.request.physical_resource_id.clone().unwrap_or_default();
+        let Some(current) = PhysicalId::parse(&existing) else {
+            return Ok(Updated::Anew("the physical id is not a user's (its Create failed)".into()));
+        };
+        let no_properties = Default::default();
+        let old_properties = ctx.request.old_properties.as_ref().unwrap_or(&no_properties);
+        let mut old = Immutable::read(old_properties);
+        let new = Immutable::read(&ctx.request.properties);
+        if planner::immutable_change(props, &old, &new).is_some() && ctx.rolls_back_failed_update().await {
+            // The previous properties were refused (or failed), so Connect still has what these say.
+            tracing::info!(action = "rollback", "rolling back a failed Update: its refused Password or DirectoryUserId was never applied");
+            old.accept_as_applied(&new);
+        }
+        // A new ImportId that names another user than this one takes that user over: a replacement.
+        if props.import.as_ref().is_some_and(|t| old.import.as_ref() != Some(t) && *t != current) {
+            return Ok(Updated::Anew("ImportId names another user".into()));
+        }
+        if planner::only_import_changed(old_properties, &ctx.request.properties) {
+            return Ok(Updated::Kept(current));
+        }
+        let actual = if props.instance_id == current.instance_id {
+            match self.connect.describe_user(&current.instance_id, &current.user_id, SETTLE, ctx.deadline).await {
+                Ok(Some(mut a)) if planner::needs_proficiencies(&props.settings, &old) => {
+                    a.settings.proficiencies = Some(
+                        self.connect
+                            .list_proficiencies(&current.instance_id, &current.user_id, ctx.deadline)
+                            .await
+                            .map_err(|e| Outcome::failed(reason(&e)))?,
+                    );
+                    Some(a)
+                }
+                Ok(a) => a,
+                Err(e) => return Err(Outcome::failed(reason(&e))),
+            }
+        } else {
+            None
+        };
+        match planner::plan_update(props, &old, &new, &current, actual.as_ref()) {
+            Plan::Replace { why } => Ok(Updated::Anew(why)),
+            Plan::Recreate => Ok(Updated::Anew("the user no longer exists; it is created again".into())),
+            Plan::Reject { reason } => {
+                tracing::warn!(action = "reject", "change not possible in place");
+                Err(Outcome::failed(reason))
+            }
+            Plan::InPlace(changes) => match actual {
+                Some(actual) => Ok(Updated::InPlace { current, actual: Box::new(actual), changes }),
+                None => Err(Outcome::failed("internal error: in-place plan without a user")),
+            },
+        }
+    }
+
     async fn create_or_import(&self, props: &UserProps, ctx: &Ctx) -> Outcome {
         match &props.import {
             Some(target) => self.import(props, target, ctx).await,
@@ -446,60 +511,18 @@ impl CustomResource for ConnectUserResource {
             Ok(p) => p,
             Err(o) => return o,
         };
-        let existing = ctx.request.physical_resource_id.clone().unwrap_or_default();
-        let Some(current) = PhysicalId::parse(&existing) else {
-            tracing::info!(action = "recreate", "physical id is not a user id; creating");
-            return self.create_or_import(&props, ctx).await;
-        };
-        let no_properties = Default::default();
-        let old_properties = ctx.request.old_properties.as_ref().unwrap_or(&no_properties);
-        let mut old = Immutable::read(old_properties);
-        let new = Immutable::read(&ctx.request.properties);
-        if planner::immutable_change(&props, &old, &new).is_some() && ctx.rolls_back_failed_update().await {
-            // The previous properties were refused (or failed), so Connect still has what these say.
-            tracing::info!(action = "rollback", "rolling back a failed Update: its refused Password or DirectoryUserId was never applied");
-            old.accept_as_applied(&new);
-        }
-        // A new ImportId that names another user than this one takes that user over: a replacement.
-        if let Some(target) = props.import.as_ref().filter(|t| old.import.as_ref() != Some(*t) && **t != current) {
-            tracing::info!(action = "replace", why = "ImportId names another user", "decided");
-            return self.import(&props, target, ctx).await;
-        }
-        if planner::only_import_changed(old_properties, &ctx.request.properties) {
-            tracing::info!(action = "none", "only ImportId changed: who may delete the user, not the user");
-            let arn = ids::user_arn(&ctx.request.stack_id, &current).unwrap_or_default();
-            return Outcome::Success { physical_resource_id: current.to_string(), data: translate::data(&props, &current.user_id, &arn) };
-        }
-        let actual = if props.instance_id == current.instance_id {
-            match self.connect.describe_user(&current.instance_id, &current.user_id, SETTLE, ctx.deadline).await {
-                Ok(Some(mut a)) if planner::needs_proficiencies(&props.settings, &old) => {
-                    match self.connect.list_proficiencies(&current.instance_id, &current.user_id, ctx.deadline).await {
-                        Ok(p) => a.settings.proficiencies = Some(p),
-                        Err(e) => return Outcome::failed(reason(&e)),
-                    }
-                    Some(a)
-                }
-                Ok(a) => a,
-                Err(e) => return Outcome::failed(reason(&e)),
-            }
-        } else {
-            None
-        };
-        match planner::plan_update(&props, &old, &new, &current, actual.as_ref()) {
-            Plan::Replace { why } => {
+        match self.decide_update(&props, ctx).await {
+            Err(o) => o,
+            Ok(Updated::Anew(why)) => {
                 tracing::info!(action = "replace", why = %why, "decided");
                 self.create_or_import(&props, ctx).await
             }
-            Plan::Recreate => {
-                tracing::info!(action = "recreate", "user no longer exists; creating it again");
-                self.create_or_import(&props, ctx).await
+            Ok(Updated::Kept(current)) => {
+                tracing::info!(action = "none", "only ImportId changed: who may delete the user, not the user");
+                let arn = ids::user_arn(&ctx.request.stack_id, &current).unwrap_or_default();
+                Outcome::Success { physical_resource_id: current.to_string(), data: translate::data(&props, &current.user_id, &arn) }
             }
-            Plan::Reject { reason } => {
-                tracing::warn!(action = "reject", "change not possible in place");
-                Outcome::failed(reason)
-            }
-            Plan::InPlace(changes) => {
-                let Some(actual) = actual else { return Outcome::failed("internal error: in-place plan without a user") };
+            Ok(Updated::InPlace { current, actual, changes }) => {
                 let ops: Vec<&str> = changes.iter().map(|c| c.operation()).collect();
                 tracing::info!(action = if changes.is_empty() { "none" } else { "update" }, calls = ?ops, "decided");
                 for (i, change) in changes.iter().enumerate() {

@@ -608,16 +608,21 @@ async fn each_run_writes_a_report_and_the_failed_rows_go_back_in_as_a_roster_onc
     assert_eq!(cai["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
 }
 
-/// Runs `connect-users plan` with the standard AWS configuration pointed at the bed (Connect, S3, CloudFormation).
 async fn plan(f: &Files, args: &[&str]) -> (i32, String, String) {
+    run_plan_on(&f.bed, Some(&f.moto.endpoint), args).await
+}
+
+/// Runs `connect-users plan` with the standard AWS configuration pointed at the bed (Connect, CloudFormation, and
+/// S3 when given), and nothing else of ours: its exit status, stdout and stderr.
+pub(crate) async fn run_plan_on(bed: &Bed, s3: Option<&str>, args: &[&str]) -> (i32, String, String) {
     let out = tokio::process::Command::new(workspace_bin("connect-users"))
         .arg("plan")
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL_CONNECT", f.bed.emulator.endpoint())
-        .env("AWS_ENDPOINT_URL_S3", &f.moto.endpoint)
-        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://{}", f.bed.runtime.addr))
+        .env("AWS_ENDPOINT_URL_CONNECT", bed.emulator.endpoint())
+        .env("AWS_ENDPOINT_URL_S3", s3.unwrap_or("http://127.0.0.1:9"))
+        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", format!("http://{}", bed.runtime.addr))
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
         .env("AWS_SECRET_ACCESS_KEY", "secret")
@@ -718,7 +723,7 @@ async fn plan_says_exactly_what_the_deployment_then_does_and_after_it_that_nothi
     assert_eq!(code, 2, "changes: {out}{err}");
     assert!(writes(&bed.call_log().await).is_empty(), "a plan writes nothing");
     let p: Value = serde_json::from_str(&out).unwrap();
-    let users = p["sets"][0]["users"].as_array().unwrap();
+    let users = p["resources"][0]["users"].as_array().unwrap();
     let by: BTreeMap<&str, &Value> = users.iter().map(|u| (u["name"].as_str().unwrap(), u)).collect();
     assert_eq!(by.keys().copied().collect::<Vec<_>>(), ["ben", "cai", "dan"], "{p}");
     assert_eq!(by["ben"]["action"], "update");
@@ -761,6 +766,85 @@ async fn plan_says_exactly_what_the_deployment_then_does_and_after_it_that_nothi
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.contains(&format!("  - delete dan ({}): DeleteUser\n", by_name(bed).await["dan"]["Id"].as_str().unwrap())), "{out}");
     assert!(out.contains("  ~ update ana (") && out.contains("      Tags.team: connect-users-agents -> (none)\n"), "{out}");
-    assert!(out.ends_with("Plan: 0 to create, 2 to update, 0 to take over, 0 to release, 1 to delete; 0 unchanged.\n"), "{out}");
+    assert!(
+        out.ends_with("Plan: 0 to create, 2 to update, 0 to replace, 0 to take over, 0 to release, 1 to delete; 0 unchanged.\n"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A template of single users, as JSON (the plan reads JSON templates as well as YAML).
+fn singles(resources: &[(&str, Value)]) -> String {
+    let r: serde_json::Map<String, Value> = resources
+        .iter()
+        .map(|(id, props)| {
+            let mut p = props.clone();
+            p["ServiceToken"] = json!({"Fn::ImportValue": "connect-user-resource-ServiceToken"});
+            (id.to_string(), json!({"Type": "Custom::ConnectUser", "Properties": p}))
+        })
+        .collect();
+    json!({"Resources": r}).to_string()
+}
+
+#[tokio::test]
+async fn plan_matches_single_users_by_the_stacks_physical_ids_and_refuses_a_name_someone_else_has() {
+    let bed = Bed::start().await;
+    bed.runtime.stack_named("connect-users", events::STACK_ID);
+    let a = bed.create("Agent", soft_phone("agent")).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+    bed.runtime.stack_resource("Agent", Some(&a.physical_id()));
+    let dir = std::env::temp_dir().join(format!("plan-singles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("stack.json");
+    let plan = |resources: Vec<(&'static str, Value)>| {
+        std::fs::write(&file, singles(&resources)).unwrap();
+        let f = file.to_str().unwrap().to_string();
+        let bed = &bed;
+        async move { run_plan_on(bed, None, &["--template", &f, "--stack-name", "connect-users", "--format", "json"]).await }
+    };
+
+    let moved = with(soft_phone("agent"), "RoutingProfileId", json!(RP_SALES));
+    let (code, out, err) = plan(vec![("Agent", moved.clone()), ("Newbie", soft_phone("newbie"))]).await;
+    assert_eq!(code, 2, "{out}{err}");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    let agent = &p["resources"][0];
+    assert_eq!(agent["resource"], a.physical_id().as_str(), "the stack's resource, found by its physical id");
+    assert_eq!(agent["users"][0]["action"], "update");
+    assert_eq!(agent["users"][0]["calls"], json!(["UpdateUserRoutingProfile"]));
+    assert_eq!(agent["users"][0]["changes"], json!([format!("RoutingProfileId: {RP_BASIC} -> {RP_SALES}")]));
+    let newbie = &p["resources"][1];
+    assert_eq!(newbie["resource"], "not deployed yet");
+    assert_eq!(newbie["users"][0]["action"], "create");
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD), "no password in a plan");
+    let mut planned: Vec<String> = p["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["users"][0]["calls"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()))
+        .collect();
+    planned.sort();
+
+    bed.clear_calls().await;
+    let u = bed.update("Agent", &a.physical_id(), moved.clone(), soft_phone("agent")).await;
+    assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
+    let n = bed.create("Newbie", soft_phone("newbie")).await;
+    assert_eq!(n.status(), "SUCCESS", "{}", n.reason());
+    let mut made = writes(&bed.call_log().await);
+    made.sort();
+    assert_eq!(made, planned, "the writes made are the ones planned");
+    bed.runtime.stack_resource("Newbie", Some(&n.physical_id()));
+    let (code, out, err) = plan(vec![("Agent", moved.clone()), ("Newbie", soft_phone("newbie"))]).await;
+    assert_eq!(code, 0, "{out}{err}");
+
+    // A new Name is a replacement; a Name that someone else's user has is refused, as the function refuses it.
+    let (code, out, err) = plan(vec![("Agent", with(moved, "Name", json!("agent.two")))]).await;
+    assert_eq!(code, 2, "{out}{err}");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["resources"][0]["users"][0]["action"], "replace");
+    assert_eq!(p["resources"][0]["users"][0]["changes"][0], "Name changed from agent to agent.two");
+    let (code, _, err) = plan(vec![("Legacy", soft_phone("legacy.agent"))]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Legacy: the deployment would fail: Name: a user named legacy.agent already exists"), "{err}");
+    assert!(err.contains(&format!("ImportId: {IID}:{LEGACY_ID}")), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
