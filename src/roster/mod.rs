@@ -203,12 +203,12 @@ impl ConnectUserSet {
             Outcome::Failed { reason, .. } => ("FAILED", Some(reason.as_str())),
             Outcome::Continue { progress, .. } => ("CONTINUED", Some(progress.as_str())),
         };
-        let doc = report::document(&event, status, reason, &collected.counts, collected.users, &parts);
+        let doc = report::document(&event, status, reason, &collected.counts, &collected.users, &parts);
         // Never long: the answer matters more than its report.
         let by = ctx.deadline.min(Instant::now() + REPORT_TIME);
         let mut written = Vec::new();
         let key = format!("{folder}{}", report::document_name(ctx.round, answered));
-        let body = serde_json::to_vec(&doc).unwrap_or_default();
+        let body = doc.into_bytes();
         match self.files.put(&target.bucket, &key, body, "application/json", by).await {
             Ok(()) => written.push(key),
             Err(why) => tracing::error!(why = %why, "the run report could not be written"),

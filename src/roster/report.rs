@@ -126,15 +126,9 @@ pub fn user_line(name: &str, user_id: &str, action: &str, calls: &[&str], outcom
     v
 }
 
-/// The whole document of one invocation.
-pub fn document(
-    e: &Event,
-    status: &str,
-    reason: Option<&str>,
-    counts: &BTreeMap<String, usize>,
-    users: Vec<Value>,
-    parts: &[String],
-) -> Value {
+/// The whole document of one invocation, as JSON text. `users` are the users' lines as JSON, comma-separated
+/// (kept as text while the run goes: a 20,000-user report as values would weigh several times more).
+pub fn document(e: &Event, status: &str, reason: Option<&str>, counts: &BTreeMap<String, usize>, users: &str, parts: &[String]) -> String {
     let mut doc = json!({
         "stackId": e.stack_id,
         "logicalResourceId": e.logical_id,
@@ -144,7 +138,7 @@ pub fn document(
         "round": e.round,
         "status": status,
         "counts": counts,
-        "users": users,
+        "users": [],
     });
     if let Some(r) = reason {
         doc["reason"] = json!(r);
@@ -152,7 +146,8 @@ pub fn document(
     if !parts.is_empty() {
         doc["earlierRounds"] = json!(parts);
     }
-    doc
+    // Inside a JSON string a quote is escaped, so this text occurs once: the member itself.
+    doc.to_string().replacen("\"users\":[]", &format!("\"users\":[{users}]"), 1)
 }
 
 /// Id-to-name maps of the instance's profiles and groups, when the roster came from a console CSV (its names were
@@ -241,12 +236,20 @@ pub struct Collected {
     /// The instance's names by id, when the roster's CSV made the function read them.
     pub names: Option<NamesById>,
     pub counts: BTreeMap<String, usize>,
-    pub users: Vec<Value>,
+    /// Every user's line, as JSON text, comma-separated.
+    pub users: String,
     /// `failed.csv`'s rows (without the header).
     pub failed_rows: Vec<String>,
 }
 
 impl Collected {
+    fn push(&mut self, line: Value) {
+        if !self.users.is_empty() {
+            self.users.push(',');
+        }
+        self.users.push_str(&line.to_string());
+    }
+
     /// Takes in a run: every user it reported or that failed, then (when `held` is given: the run did not hand
     /// work on) the held users the plan found matching their entries.
     pub fn record(&mut self, ran: &Ran, unchanged: usize, held: Option<&BTreeMap<String, String>>, set: Option<&SetProps>) {
@@ -263,17 +266,17 @@ impl Collected {
         let mut seen = std::collections::HashSet::new();
         for r in &ran.reports {
             seen.insert(r.name.as_str());
-            self.users.push(user_line(&r.name, &r.user_id, r.action, &r.calls, &r.outcome, None));
+            self.push(user_line(&r.name, &r.user_id, r.action, &r.calls, &r.outcome, None));
         }
         for f in &ran.failures {
             seen.insert(f.name.as_str());
-            self.users.push(user_line(&f.name, &f.user_id, "failed", &[], "failed", Some(&f.why)));
+            self.push(user_line(&f.name, &f.user_id, "failed", &[], "failed", Some(&f.why)));
             let props = f.entry.and_then(|i| set.and_then(|s| s.entries.get(i))).map(|e| &e.props);
             self.failed_rows.push(failed_row(&f.name, props, &f.why, self.names.as_ref()));
         }
         for (name, id) in held.into_iter().flatten() {
             if !seen.contains(name.as_str()) {
-                self.users.push(user_line(name, id, "unchanged", &[], "ok", None));
+                self.push(user_line(name, id, "unchanged", &[], "ok", None));
             }
         }
     }
@@ -325,18 +328,20 @@ mod tests {
     fn the_document_has_the_event_every_users_line_and_the_earlier_rounds() {
         let e = Event { stack_id: "s", logical_id: "L", request_id: "r", request_type: "Create", started_ms: 0, round: 1 };
         let counts = BTreeMap::from([("created".to_string(), 1)]);
-        let users = vec![
-            user_line("ana", "u-1", "created", &["CreateUser"], "ok", None),
-            user_line("ben", "", "failed", &[], "failed", Some("CreateUser: InvalidParameterException")),
-        ];
-        let d = document(&e, "FAILED", Some("ben failed"), &counts, users, &["round-0.json".to_string()]);
+        let mut c = Collected::default();
+        c.push(user_line("ana", "u-1", "created", &["CreateUser"], "ok", None));
+        c.push(user_line("ben", "", "failed", &[], "failed", Some("CreateUser: InvalidParameterException")));
+        let text = document(&e, "FAILED", Some("ben failed \"users\":[]"), &counts, &c.users, &["round-0.json".to_string()]);
+        let d: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(d["status"], "FAILED");
-        assert_eq!(d["reason"], "ben failed");
+        assert_eq!(d["reason"], "ben failed \"users\":[]", "a reason that looks like the member is left as it is");
+        assert_eq!(d["users"].as_array().unwrap().len(), 2);
         assert_eq!(d["counts"]["created"], 1);
         assert_eq!(d["users"][0], json!({"name": "ana", "userId": "u-1", "action": "created", "calls": ["CreateUser"], "outcome": "ok"}));
         assert_eq!(d["users"][1]["error"], "CreateUser: InvalidParameterException");
         assert_eq!(d["earlierRounds"], json!(["round-0.json"]));
-        let alone = document(&e, "SUCCESS", None, &counts, vec![], &[]);
+        let alone: Value = serde_json::from_str(&document(&e, "SUCCESS", None, &counts, "", &[])).unwrap();
+        assert_eq!(alone["users"], json!([]));
         assert!(alone.get("reason").is_none() && alone.get("earlierRounds").is_none());
     }
 
