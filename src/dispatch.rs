@@ -11,7 +11,7 @@ pub struct ConnectResources {
 }
 
 /// Properties that only a set has.
-const SET_ONLY: [&str; 4] = ["Users", "Defaults", "RequestsPerSecond", "Burst"];
+const SET_ONLY: [&str; 6] = ["Users", "Defaults", "RequestsPerSecond", "Burst", "MaxDeletions", "Report"];
 
 /// A single user given a set's properties: refused, pointing to the right type.
 fn set_properties_on_a_user(ctx: &Ctx) -> Option<Outcome> {
@@ -101,6 +101,9 @@ mod tests {
         let user = json!({"InstanceId": "i", "Name": "a"});
         assert!(set_properties_on_a_user(&ctx(events::create("A", "https://x", user.clone()))).is_none());
 
+        let report = json!({"InstanceId": "i", "Name": "a", "Report": "s3://b/p"});
+        assert!(reason(set_properties_on_a_user(&ctx(events::create("A", "https://x", report))))
+            .starts_with("invalid properties: Report: a property of"));
         let both = json!({"InstanceId": "i", "users": [], "Burst": 5, "Name": "a"});
         let r = reason(set_properties_on_a_user(&ctx(events::create("A", "https://x", both.clone()))));
         assert!(r.starts_with("invalid properties: Users, Burst: a property of Custom::ConnectUserSet"), "{r}");

@@ -3,7 +3,7 @@
 //! Prints a table and writes it to its section of `bench/RESULTS.md`.
 //!
 //! `roster-bench [--binary PATH] [--users 2000] [--rate 2] [--burst 5] [--timeout 300] [--changes 20]
-//!               [--memory 10000] [--label NAME] [--source csv]`
+//!               [--memory 10000] [--label NAME] [--source csv] [--report]`
 //!
 //! With `--source csv` the roster is Connect's bulk-upload CSV in moto's versioned S3 (`Source`, and each change
 //! a new VersionId) instead of inline `Users`.
@@ -33,6 +33,8 @@ struct Args {
     memory: usize,
     label: String,
     csv: bool,
+    /// Each event also writes its run report (`Report`) to moto's S3.
+    report: bool,
 }
 
 fn args() -> Args {
@@ -49,6 +51,7 @@ fn args() -> Args {
         memory: num("--memory", 10000.0) as usize,
         label: get("--label").unwrap_or_else(|| "roster".into()),
         csv: get("--source").as_deref() == Some("csv"),
+        report: a.iter().any(|x| x == "--report"),
     }
 }
 
@@ -90,23 +93,24 @@ fn csv_roster(users: usize, changed: usize) -> String {
 struct Rosters {
     moto: lambda_harness::moto::Moto,
     csv: bool,
+    report: bool,
     uploads: usize,
 }
 
 impl Rosters {
-    async fn new(csv: bool) -> Result<Rosters, String> {
+    async fn new(csv: bool, report: bool) -> Result<Rosters, String> {
         let moto = lambda_harness::moto::start().await.map_err(|e| e.to_string())?;
         moto.state_table("state").await.map_err(|e| e.to_string())?;
-        if csv {
+        if csv || report {
             moto.versioned_bucket("bench").await.map_err(|e| e.to_string())?;
         }
-        Ok(Rosters { moto, csv, uploads: 0 })
+        Ok(Rosters { moto, csv, report, uploads: 0 })
     }
 
     fn env(&self) -> Vec<(String, String)> {
         let mut env =
             vec![("AWS_ENDPOINT_URL_DYNAMODB".to_string(), self.moto.endpoint.clone()), ("STATE_TABLE".to_string(), "state".to_string())];
-        if self.csv {
+        if self.csv || self.report {
             env.push(("AWS_ENDPOINT_URL_S3".to_string(), self.moto.endpoint.clone()));
         }
         env
@@ -114,6 +118,14 @@ impl Rosters {
 
     /// The set's properties for `users` entries of which the first `changed` moved to another routing profile.
     async fn props(&mut self, users: usize, rate: f64, burst: u32, changed: usize) -> Result<Value, String> {
+        let mut p = self.roster_props(users, rate, burst, changed).await?;
+        if self.report {
+            p["Report"] = json!("s3://bench/reports/");
+        }
+        Ok(p)
+    }
+
+    async fn roster_props(&mut self, users: usize, rate: f64, burst: u32, changed: usize) -> Result<Value, String> {
         if !self.csv {
             return Ok(roster(users, rate, burst, changed));
         }
@@ -238,7 +250,7 @@ fn fixture_users(users: &[Value]) -> usize {
 
 async fn run(a: &Args) -> Result<String, String> {
     let (n, k) = (a.users, a.changes.min(a.users));
-    let mut files = Rosters::new(a.csv).await?;
+    let mut files = Rosters::new(a.csv, a.report).await?;
     let mut b = Bench::start(&a.binary, Some((a.rate, a.burst)), Duration::from_secs(a.timeout), files.env()).await?;
     let first = files.props(n, a.rate, a.burst, 0).await?;
     let second = files.props(n, a.rate, a.burst, k).await?;
@@ -336,9 +348,10 @@ async fn run(a: &Args) -> Result<String, String> {
         let mb = |k: Option<u64>| k.map(|k| format!("{:.1} MB", k as f64 / 1024.0)).unwrap_or("n/a".into());
         lines.push(String::new());
         lines.push(format!(
-            "Peak memory (VmHWM of one function process) at {m} entries ({:.1} MB of {}), unthrottled: after Create ({}, {:.1} s) {}; after an Update of 20 ({}, {:.1} s) {}; after Delete ({}, {:.1} s) {}. Target: under 64 MB.",
+            "Peak memory (VmHWM of one function process) at {m} entries ({:.1} MB of {}{}), unthrottled: after Create ({}, {:.1} s) {}; after an Update of 20 ({}, {:.1} s) {}; after Delete ({}, {:.1} s) {}. Target: under 64 MB.",
             bytes as f64 / 1e6,
             if a.csv { "CSV" } else { "properties" },
+            if a.report { ", each event writing its run report" } else { "" },
             c.status,
             c.wall_s,
             mb(after_create),
