@@ -167,28 +167,27 @@ async fn stack(cfn: &aws_sdk_cloudformation::Client, name: &str) -> Result<Optio
                 s.and_then(|s| s.stack_status()).is_some_and(|st| st.as_str() == "DELETE_COMPLETE" || st.as_str() == "REVIEW_IN_PROGRESS");
             Ok(s.filter(|_| !gone).and_then(|s| s.stack_id()).map(|id| Deployed { stack_id: id.to_string() }))
         }
-        Err(e) => {
-            let message = aws_sdk_cloudformation::error::DisplayErrorContext(&e).to_string();
-            if message.contains("does not exist") {
-                Ok(None)
-            } else {
-                Err(PlanError::Stack(name.to_string(), message))
-            }
-        }
+        Err(e) => absent(name, &e),
+    }
+}
+
+/// CloudFormation's "does not exist" (of a stack, or of a resource in it) is an answer: nothing deployed yet.
+fn absent<T, E: std::error::Error + 'static, R: std::fmt::Debug>(
+    stack: &str,
+    e: &aws_sdk_cloudformation::error::SdkError<E, R>,
+) -> Result<Option<T>, PlanError> {
+    let message = aws_sdk_cloudformation::error::DisplayErrorContext(e).to_string();
+    if message.contains("does not exist") {
+        Ok(None)
+    } else {
+        Err(PlanError::Stack(stack.to_string(), message))
     }
 }
 
 async fn physical_id(cfn: &aws_sdk_cloudformation::Client, stack: &str, logical_id: &str) -> Result<Option<String>, PlanError> {
     match cfn.describe_stack_resource().stack_name(stack).logical_resource_id(logical_id).send().await {
         Ok(out) => Ok(out.stack_resource_detail().and_then(|d| d.physical_resource_id()).filter(|p| !p.is_empty()).map(str::to_string)),
-        Err(e) => {
-            let message = aws_sdk_cloudformation::error::DisplayErrorContext(&e).to_string();
-            if message.contains("does not exist") {
-                Ok(None)
-            } else {
-                Err(PlanError::Stack(stack.to_string(), message))
-            }
-        }
+        Err(e) => absent(stack, &e),
     }
 }
 

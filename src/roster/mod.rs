@@ -1086,29 +1086,42 @@ impl ConnectUserSet {
     }
 }
 
+/// Which request a set serves.
+#[derive(Clone, Copy)]
+enum Serving {
+    Create,
+    Update,
+    Delete,
+}
+
+impl ConnectUserSet {
+    /// One request with its invocation's paced client; the throttled retries go to the event's metrics and the
+    /// run to its report (when the set has a `Report`).
+    async fn serve(&self, ctx: &Ctx, request: Serving) -> Outcome {
+        let paced = self.paced(ctx, pace_of(&ctx.request.properties));
+        let pacer = paced.1.clone();
+        let on = report::target(&ctx.request.properties).is_ok_and(|t| t.is_some());
+        let mut collected = report::Collected { on, ..Default::default() };
+        let outcome = match request {
+            Serving::Create => Self::measured(ctx, pacer, self.create_set(ctx, paced, &mut collected)).await,
+            Serving::Update => Self::measured(ctx, pacer, self.update_set(ctx, paced, &mut collected)).await,
+            Serving::Delete => Self::measured(ctx, pacer, self.delete_set(ctx, paced, &mut collected)).await,
+        };
+        self.reported(ctx, collected, outcome).await
+    }
+}
+
 impl CustomResource for ConnectUserSet {
     async fn create(&self, ctx: &Ctx) -> Outcome {
-        let paced = self.paced(ctx, pace_of(&ctx.request.properties));
-        let mut collected =
-            report::Collected { on: report::target(&ctx.request.properties).is_ok_and(|t| t.is_some()), ..Default::default() };
-        let outcome = Self::measured(ctx, paced.1.clone(), self.create_set(ctx, paced, &mut collected)).await;
-        self.reported(ctx, collected, outcome).await
+        self.serve(ctx, Serving::Create).await
     }
 
     async fn update(&self, ctx: &Ctx) -> Outcome {
-        let paced = self.paced(ctx, pace_of(&ctx.request.properties));
-        let mut collected =
-            report::Collected { on: report::target(&ctx.request.properties).is_ok_and(|t| t.is_some()), ..Default::default() };
-        let outcome = Self::measured(ctx, paced.1.clone(), self.update_set(ctx, paced, &mut collected)).await;
-        self.reported(ctx, collected, outcome).await
+        self.serve(ctx, Serving::Update).await
     }
 
     async fn delete(&self, ctx: &Ctx) -> Outcome {
-        let paced = self.paced(ctx, pace_of(&ctx.request.properties));
-        let mut collected =
-            report::Collected { on: report::target(&ctx.request.properties).is_ok_and(|t| t.is_some()), ..Default::default() };
-        let outcome = Self::measured(ctx, paced.1.clone(), self.delete_set(ctx, paced, &mut collected)).await;
-        self.reported(ctx, collected, outcome).await
+        self.serve(ctx, Serving::Delete).await
     }
 }
 

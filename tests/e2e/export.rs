@@ -11,13 +11,17 @@ use std::process::Output;
 async fn export(bed: &Bed, args: &[&str]) -> Output {
     let mut cmd = tokio::process::Command::new(workspace_bin("connect-users"));
     cmd.arg("export").args(args);
-    run_with_aws_env(bed, cmd).await
+    run_with_aws_env(bed, cmd, &[]).await
 }
 
-/// Runs a command with the standard AWS configuration pointed at the emulator, and nothing else of ours.
-async fn run_with_aws_env(bed: &Bed, mut cmd: tokio::process::Command) -> Output {
+/// Runs a command with the standard AWS configuration pointed at the emulator (and at the `extra` endpoints),
+/// and nothing else of ours.
+pub(crate) async fn run_with_aws_env(bed: &Bed, mut cmd: tokio::process::Command, extra: &[(&str, String)]) -> Output {
+    cmd.env_clear();
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
     let out = cmd
-        .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_ENDPOINT_URL_CONNECT", bed.emulator.endpoint())
         .env("AWS_REGION", "us-east-1")
@@ -308,7 +312,7 @@ async fn a_terminal_shows_a_progress_bar_and_a_pipe_gets_none() {
     );
     let mut cmd = tokio::process::Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"]);
-    let r = run_with_aws_env(&bed, cmd).await;
+    let r = run_with_aws_env(&bed, cmd, &[]).await;
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stdout));
     let screen = String::from_utf8_lossy(&r.stdout);
     assert!(screen.contains("reading users") && screen.contains("/12 users"), "{screen}");
