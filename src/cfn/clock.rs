@@ -57,6 +57,24 @@ pub fn amz_date_ms(s: &str) -> Option<u64> {
     Some(secs * 1000)
 }
 
+/// Epoch milliseconds as `X-Amz-Date` writes them (`YYYYMMDDTHHMMSSZ`, UTC): the inverse of [`amz_date_ms`]'s
+/// reading, also the time in a run report's keys, which then sort by time.
+pub fn amz_date(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -103,6 +121,20 @@ mod tests {
         ] {
             assert_eq!(amz_date_ms(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn dates_are_written_as_they_are_read_every_day_of_four_centuries_and_every_second_of_one() {
+        for day in (0..146_097u64 * 4).step_by(7).chain([11_016, 11_017, 11_381]) {
+            let ms = day * 86_400_000 + 45_296_000;
+            assert_eq!(amz_date_ms(&amz_date(ms)), Some(ms), "day {day}: {}", amz_date(ms));
+        }
+        for s in 0..86_400u64 {
+            assert_eq!(amz_date_ms(&amz_date(s * 1000 + 999)), Some(s * 1000), "milliseconds are dropped");
+        }
+        assert_eq!(amz_date(0), "19700101T000000Z");
+        assert_eq!(amz_date(951_782_400_000), "20000229T000000Z", "a leap day");
+        assert_eq!(amz_date(1_796_166_758_000), "20261201T231238Z");
     }
 
     #[test]
