@@ -333,6 +333,61 @@ mod tests {
         assert!(alone.get("reason").is_none() && alone.get("earlierRounds").is_none());
     }
 
+    #[test]
+    fn a_run_is_recorded_with_every_user_its_counts_and_failed_rows_and_the_unchanged_only_when_it_finished() {
+        use crate::roster::run::{Failure, Report};
+        let set = SetProps::parse(
+            json!({"InstanceId": "i", "Users": [
+                {"Name": "ana", "RoutingProfileId": "rp-1", "SecurityProfileIds": ["sp-1"]},
+                {"Name": "ben", "RoutingProfileId": "rp-1", "SecurityProfileIds": ["sp-1"], "IdentityInfo": {"LastName": "Okafor"}},
+                {"Name": "cai", "RoutingProfileId": "rp-1", "SecurityProfileIds": ["sp-1"]}
+            ]})
+            .as_object()
+            .unwrap(),
+        )
+        .unwrap();
+        let ran = Ran {
+            reports: vec![Report {
+                name: "ana".into(),
+                user_id: "u-1".into(),
+                action: "created",
+                calls: vec!["CreateUser"],
+                outcome: "ok".into(),
+            }],
+            actions: [("created", 1)].into(),
+            done: 1,
+            deferred: 2,
+            failures: vec![Failure { name: "ben".into(), entry: Some(1), user_id: String::new(), why: "CreateUser failed: X".into() }],
+        };
+        let held = BTreeMap::from([("ana".to_string(), "u-1".to_string()), ("cai".to_string(), "u-3".to_string())]);
+        let mut c = Collected { on: true, ..Default::default() };
+        c.record(&ran, 4, Some(&held), Some(&set));
+        c.record(&Ran { actions: [("created", 2)].into(), ..Default::default() }, 1, None, Some(&set));
+        let users: Value = serde_json::from_str(&format!("[{}]", c.users)).unwrap();
+        let lines: Vec<(&str, &str, &str)> = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| (u["name"].as_str().unwrap(), u["userId"].as_str().unwrap(), u["action"].as_str().unwrap()))
+            .collect();
+        assert_eq!(lines, [("ana", "u-1", "created"), ("ben", "", "failed"), ("cai", "u-3", "unchanged")], "ana is reported once");
+        assert_eq!(users[1]["error"], "CreateUser failed: X");
+        let counts: Vec<(&str, usize)> = c.counts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(counts, [("created", 3), ("failed", 1), ("left for the next invocation", 2), ("unchanged", 5)], "summed over the runs");
+        assert_eq!(c.failed_rows.len(), 1);
+        let rows = csv::records(&format!("{}{}", failed_header(), c.failed_rows[0])).unwrap();
+        assert_eq!(rows[1].1[6], "ben", "the login column");
+        assert_eq!(rows[1].1[1], "Okafor", "from its entry");
+
+        let mut unfinished = Collected { on: true, ..Default::default() };
+        unfinished.record(&Ran::default(), 0, None, Some(&set));
+        assert!(
+            unfinished.users.is_empty()
+                && unfinished.counts.get("failed").is_none()
+                && !unfinished.counts.contains_key("left for the next invocation")
+        );
+    }
+
     fn entry_props(v: Value) -> UserProps {
         let mut p = props(v);
         p.insert("InstanceId".into(), json!("inst-1"));
