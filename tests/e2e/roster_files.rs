@@ -836,3 +836,40 @@ async fn plan_matches_single_users_by_the_stacks_physical_ids_and_refuses_a_name
     assert!(err.contains(&format!("ImportId: {IID}:{LEGACY_ID}")), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_continued_event_writes_one_document_per_invocation_and_the_answering_one_lists_the_others() {
+    let f = Files::start().await;
+    let bed = &f.bed;
+    f.s3.create_bucket().bucket("ops-reports").send().await.unwrap();
+    let mut props = crate::roster::at_ten_per_second(bed, 40).await;
+    props["Report"] = json!("s3://ops-reports/");
+    // 40 creates at 10/s take 4 s; each invocation may start work for about 1.6 s of its 3 s.
+    let a = bed.send_chain(create(props), std::time::Duration::from_secs(3), std::time::Duration::from_secs(60)).await;
+    assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+    let rounds = bed.runtime.invoked().len();
+    assert!(rounds >= 2, "continued {rounds} times");
+    let folder = a.body["Data"]["ReportUri"].as_str().unwrap().to_string();
+    let last: Value = serde_json::from_str(&read_object(&f.s3, &format!("{folder}report.json")).await).unwrap();
+    assert_eq!(last["round"], rounds);
+    let earlier: Vec<String> = (0..rounds).map(|k| format!("round-{k}.json")).collect();
+    assert_eq!(last["earlierRounds"], json!(earlier), "the answering document names the others, all in the event's folder");
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut created = 0;
+    for name in earlier.iter().chain(["report.json".to_string()].iter()) {
+        let doc: Value = serde_json::from_str(&read_object(&f.s3, &format!("{folder}{name}")).await).unwrap();
+        assert_eq!(doc["requestId"], last["requestId"], "{name}: the same event");
+        assert_eq!(doc["status"], if name == "report.json" { "SUCCESS" } else { "CONTINUED" }, "{name}");
+        created += doc["counts"]["created"].as_u64().unwrap_or(0);
+        for u in doc["users"].as_array().unwrap().iter().filter(|u| u["action"] == "created") {
+            let name = u["name"].as_str().unwrap().to_string();
+            assert!(seen.insert(name.clone(), u["userId"].as_str().unwrap().to_string()).is_none(), "{name} created twice");
+        }
+    }
+    assert_eq!(created, 40);
+    let users = by_name(bed).await;
+    assert_eq!(seen.len(), 40);
+    for (name, id) in &seen {
+        assert_eq!(users[name]["Id"].as_str(), Some(id.as_str()), "{name}: the id Connect has");
+    }
+}
