@@ -5,9 +5,10 @@
 //! A line is at level INFO like the per-user lines (Lambda's log-level filter would count a line without a level
 //! as INFO anyway): template.yaml's LogLevel therefore goes no higher than INFO, or the alarm would go blind.
 //!
-//! A small module rather than a crate: the format is one JSON object, and the maintained crates either bring a
-//! metrics facade with its own registry and flush cycle (`metrics_cloudwatch_embedded`) or pin their own
-//! `lambda_runtime` version; this needs neither.
+//! A small module rather than a crate: the format is one JSON object per event, and the maintained crates bring
+//! a framework around it (`metrics_cloudwatch_embedded`: the `metrics` facade's registry and a flush per
+//! invocation, tied to its own `lambda_runtime` version; `metrique`: typed entries, sinks and a background
+//! writer), more code and dependencies than the line they would write.
 //!
 //! The protocol core counts what it knows of every event (Events, Failed, Undelivered, Continuations,
 //! Duration); a resource adds its own counts through [`Ctx::count`](super::Ctx::count). Dimensions are the
