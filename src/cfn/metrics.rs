@@ -68,8 +68,7 @@ pub struct Metrics {
 impl Metrics {
     /// Lines to stdout under `METRICS_NAMESPACE` (or [`NAMESPACE`]).
     pub fn stdout() -> Metrics {
-        let namespace = std::env::var(NAMESPACE_ENV).ok().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| NAMESPACE.to_string());
-        Metrics::new(namespace, Arc::new(|line| println!("{line}")))
+        Metrics::new(namespace(std::env::var(NAMESPACE_ENV).ok()), Arc::new(|line| println!("{line}")))
     }
 
     pub fn new(namespace: impl Into<String>, sink: Sink) -> Metrics {
@@ -79,6 +78,11 @@ impl Metrics {
     pub fn emit(&self, resource_type: &str, request_type: &str, fate: Fate, duration_ms: u64, counts: &Counts, at_ms: u64) {
         (self.sink)(line(&self.namespace, resource_type, request_type, fate, duration_ms, &counts.take(), at_ms));
     }
+}
+
+/// The namespace given (`METRICS_NAMESPACE`), or the default when it is not given or blank.
+fn namespace(given: Option<String>) -> String {
+    given.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| NAMESPACE.to_string())
 }
 
 /// A dimension value from an event: only the shapes CloudFormation allows (a custom type is `Custom::` and up to
@@ -210,6 +214,13 @@ mod tests {
         assert_eq!(dims("", "Create").0, "Unknown");
         assert_eq!(dims("Custom::a b", "Destroy"), ("Unknown".into(), "Unknown".into()));
         assert_eq!(dims(&format!("Custom::{}", "a".repeat(130)), "Update").0, "Unknown");
+    }
+
+    #[test]
+    fn the_namespace_is_the_one_given_unless_blank() {
+        assert_eq!(namespace(Some("Contact/Agents".into())), "Contact/Agents");
+        assert_eq!(namespace(Some("  ".into())), NAMESPACE);
+        assert_eq!(namespace(None), NAMESPACE);
     }
 
     #[test]

@@ -283,6 +283,9 @@ mod tests {
         let t = |v: Value| target(&props(json!({ "Report": v })));
         assert_eq!(t(json!("s3://ops-reports/connect/")), Ok(Some(Target { bucket: "ops-reports".into(), prefix: "connect/".into() })));
         assert_eq!(t(json!("s3://ops-reports")), Ok(Some(Target { bucket: "ops-reports".into(), prefix: String::new() })));
+        assert_eq!(t(json!("s3://ops.reports.9/x")).unwrap().unwrap().bucket, "ops.reports.9", "dots and digits");
+        assert!(t(json!("s3://-ops/x")).unwrap_err().contains("is not an S3 bucket name"));
+        assert!(t(json!("s3://ops./x")).unwrap_err().contains("is not an S3 bucket name"));
         assert_eq!(target(&props(json!({"report": "s3://abc/x"}))).unwrap().unwrap().prefix, "x", "any case, as other properties");
         assert_eq!(t(json!("")), Ok(None));
         assert_eq!(target(&props(json!({}))), Ok(None));
