@@ -294,6 +294,7 @@ mod tests {
         assert!(t(json!("s3://ab")).unwrap_err().contains("is not an S3 bucket name"));
         assert!(t(json!(5)).unwrap_err().starts_with("Report: must be s3://bucket/prefix"));
         assert!(t(json!(format!("s3://abc/{}", "p".repeat(513)))).unwrap_err().contains("512"));
+        assert_eq!(t(json!(format!("s3://abc/{}", "p".repeat(512)))).unwrap().unwrap().prefix.len(), 512, "512 is allowed");
     }
 
     #[test]
