@@ -387,7 +387,7 @@ mod tests {
         unfinished.record(&Ran::default(), 0, None, Some(&set));
         assert!(
             unfinished.users.is_empty()
-                && unfinished.counts.get("failed").is_none()
+                && !unfinished.counts.contains_key("failed")
                 && !unfinished.counts.contains_key("left for the next invocation")
         );
     }
