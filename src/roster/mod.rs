@@ -147,11 +147,14 @@ fn pacing(round: u32, (rate, burst): (f64, u32)) -> (f64, u32, u32) {
     (rate * RATE_MARGIN, burst, start)
 }
 
-/// What the set's answer says: only the resulting state, so that any invocation that answers the same request
-/// answers the same.
 /// The most a run report's writing may take (the answer waits for it).
 const REPORT_TIME: Duration = Duration::from_secs(5);
+/// What a report leaves the answer before the invocation's deadline: a report never turns a finished answer
+/// into the deadline's FAILED.
+const REPORT_ROOM: Duration = Duration::from_secs(2);
 
+/// What the set's answer says: only the resulting state, so that any invocation that answers the same request
+/// answers the same.
 fn data(total: usize, ids: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut d = BTreeMap::from([("Total".to_string(), total.to_string())]);
     let json = serde_json::to_string(ids).unwrap_or_default();
@@ -173,8 +176,8 @@ impl ConnectUserSet {
         self
     }
 
-    /// The Connect client of one invocation, every call paced under the set's rate. The throttled answers it
-    /// retried are counted into the event's metrics when `work` ends (see [`crate::cfn::metrics`]).
+    /// Runs `work`, then counts the throttled answers its paced client retried into the event's metrics (see
+    /// [`crate::cfn::metrics`]).
     async fn measured<F: std::future::Future<Output = Outcome>>(ctx: &Ctx, pacer: Arc<Pacer>, work: F) -> Outcome {
         let outcome = work.await;
         ctx.count("ThrottledRetries", pacer.throttled_count());
@@ -204,8 +207,12 @@ impl ConnectUserSet {
             Outcome::Continue { progress, .. } => ("CONTINUED", Some(progress.as_str())),
         };
         let doc = report::document(&event, status, reason, &collected.counts, &collected.users, &parts);
-        // Never long: the answer matters more than its report.
-        let by = ctx.deadline.min(Instant::now() + REPORT_TIME);
+        // Never long, and never into the time the answer needs: the answer matters more than its report.
+        let by = ctx.deadline.checked_sub(REPORT_ROOM).unwrap_or(ctx.deadline).min(Instant::now() + REPORT_TIME);
+        if by <= Instant::now() {
+            tracing::error!("no time left to write the run report before the answer; it is not written");
+            return outcome;
+        }
         let mut written = Vec::new();
         let key = format!("{folder}{}", report::document_name(ctx.round, answered));
         let body = doc.into_bytes();
@@ -235,6 +242,7 @@ impl ConnectUserSet {
         }
     }
 
+    /// The Connect client of one invocation, every call paced under the set's rate.
     fn paced(&self, ctx: &Ctx, pace: (f64, u32)) -> (Connect, Arc<Pacer>) {
         let (rate, burst, start_tokens) = pacing(ctx.round, pace);
         let pacer = Arc::new(Pacer::starting_with(rate, burst, start_tokens));
