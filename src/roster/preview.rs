@@ -4,17 +4,16 @@
 //!
 //! [`prepare`]: super::ConnectUserSet
 
-use super::plan::{self, Work};
-use super::props::{OldEntry, SetProps};
+use super::plan::Work;
+use super::run::{read_entry, Unread};
 use super::{pace_of, physical_id, set_holder, ConnectUserSet, Prepared, Stop};
 use crate::cfn::Ctx;
 use crate::user::api::Connect;
-use crate::user::planner::{self, Actual, Change};
-use crate::user::preview::{described, take_over_calls, Planned};
+use crate::user::planner::{Actual, Change};
+use crate::user::preview::{create_calls, described, take_over_calls, Planned};
 use crate::user::translate;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// The whole preview of one set.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -75,9 +74,9 @@ impl ConnectUserSet {
             let planned = match w {
                 Work::Create { entry } => {
                     let e = &set.entries[entry];
-                    let mut calls = vec!["CreateUser"];
-                    if let Some(p) = e.props.settings.proficiencies.as_ref().filter(|p| !p.is_empty()) {
-                        calls.extend(planner::proficiency_changes(p, &Default::default()).iter().map(Change::operation));
+                    let mut calls = create_calls(&e.props);
+                    if calls.len() > 1 {
+                        // The entry's digest follows its proficiencies (see run.rs's create).
                         calls.push("TagResource");
                     }
                     Planned { name: e.props.name.clone(), user_id: String::new(), action: "create", calls, changes: Vec::new() }
@@ -96,7 +95,11 @@ impl ConnectUserSet {
                 Work::Update { entry, user, changes } => update(&set.entries[entry].props.name, &user, &changes),
                 Work::Read { entry, user } => {
                     let e = &set.entries[entry];
-                    match read(&connect, &set, entry, &previous, &user, &marker, ctx).await? {
+                    let read = read_entry(&connect, &instance, e, previous.get(&e.props.name), &user.user_id, &marker, ctx.deadline).await;
+                    match read.map_err(|u| match u {
+                        Unread::Api(err) => format!("{}: {}", e.what(), crate::user::reason(&err)),
+                        Unread::Refused(why) => why,
+                    })? {
                         Some((actual, changes)) if !changes.is_empty() => update(&e.props.name, &actual, &changes),
                         _ => {
                             out.unchanged += 1;
@@ -134,29 +137,4 @@ fn update(name: &str, user: &Actual, changes: &[Change]) -> Planned {
         calls: changes.iter().map(Change::operation).collect(),
         changes: described(changes, user),
     }
-}
-
-/// A held user the search page could not tell everything about, read as the run reads it; `None` when it is gone.
-async fn read(
-    connect: &Connect,
-    set: &SetProps,
-    entry: usize,
-    previous: &HashMap<String, OldEntry>,
-    user: &Actual,
-    marker: &str,
-    ctx: &Ctx,
-) -> Result<Option<(Actual, Vec<Change>)>, String> {
-    let e = &set.entries[entry];
-    let failed = |err: crate::user::api::ApiError| format!("{}: {}", e.what(), crate::user::reason(&err));
-    let Some(mut actual) = connect.describe_user(&set.instance_id, &user.user_id, Duration::ZERO, ctx.deadline).await.map_err(failed)?
-    else {
-        return Ok(None);
-    };
-    let old = previous.get(&e.props.name);
-    if e.props.settings.proficiencies.is_some() || old.is_some_and(plan::mentions_proficiencies) {
-        actual.settings.proficiencies =
-            Some(connect.list_proficiencies(&set.instance_id, &user.user_id, ctx.deadline).await.map_err(failed)?);
-    }
-    let changes = plan::entry_changes(e, old, &actual, marker)?;
-    Ok(Some((actual, changes)))
 }

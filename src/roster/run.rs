@@ -243,30 +243,49 @@ async fn one(w: Work, x: &Exec<'_>) -> Done {
         },
         Work::Read { entry: i, user } => {
             let Some(e) = entry(i) else { return Done::Failed("internal error: no entry".into()) };
-            let what = e.what();
-            let mut actual = match x.connect.describe_user(x.instance_id, &user.user_id, Duration::ZERO, x.deadline).await {
-                Ok(Some(a)) => a,
-                Ok(None) => return Done::Deferred, // deleted since the page was read: the next read sees it gone
-                Err(err) => return failed_or_deferred(what, &err),
-            };
             let old = x.previous.get(&e.props.name);
-            if e.props.settings.proficiencies.is_some() || old.is_some_and(plan::mentions_proficiencies) {
-                match x.connect.list_proficiencies(x.instance_id, &user.user_id, x.deadline).await {
-                    Ok(p) => actual.settings.proficiencies = Some(p),
-                    Err(err) => return failed_or_deferred(what, &err),
-                }
-            }
-            match plan::entry_changes(e, old, &actual, x.marker) {
-                Err(why) => Done::Failed(why),
-                Ok(changes) => {
+            match read_entry(x.connect, x.instance_id, e, old, &user.user_id, x.marker, x.deadline).await {
+                Ok(Some((actual, changes))) => {
                     apply(&e.props.name, Some(e), &actual, &changes, if changes.is_empty() { "unchanged" } else { "updated" }, x).await
                 }
+                Ok(None) => Done::Deferred, // deleted since the page was read: the next read sees it gone
+                Err(Unread::Api(err)) => failed_or_deferred(e.what(), &err),
+                Err(Unread::Refused(why)) => Done::Failed(why),
             }
         }
         Work::Delete { user } | Work::Release { user } if x.keep_leaving => keep(&user, x).await,
         Work::Delete { user } => let_go(&user, "deleted", x).await,
         Work::Release { user } => let_go(&user, "released", x).await,
     }
+}
+
+/// Why a held user's entry could not be planned from the user itself.
+pub enum Unread {
+    Api(ApiError),
+    /// The entry asks what cannot be done (the planner's reason).
+    Refused(String),
+}
+
+/// A held user a search page could not tell everything about: read whole (with its proficiencies when the entry,
+/// or its previous one, mentions them), and the calls that bring it to its entry; `None` when it is gone. What
+/// the run does with such a user, and what a preview shows.
+pub async fn read_entry(
+    connect: &Connect,
+    instance_id: &str,
+    e: &crate::roster::props::Entry,
+    old: Option<&crate::roster::props::OldEntry>,
+    user_id: &str,
+    marker: &str,
+    deadline: Instant,
+) -> Result<Option<(Actual, Vec<Change>)>, Unread> {
+    let Some(mut actual) = connect.describe_user(instance_id, user_id, Duration::ZERO, deadline).await.map_err(Unread::Api)? else {
+        return Ok(None);
+    };
+    if e.props.settings.proficiencies.is_some() || old.is_some_and(plan::mentions_proficiencies) {
+        actual.settings.proficiencies = Some(connect.list_proficiencies(instance_id, user_id, deadline).await.map_err(Unread::Api)?);
+    }
+    let changes = plan::entry_changes(e, old, &actual, marker).map_err(Unread::Refused)?;
+    Ok(Some((actual, changes)))
 }
 
 /// A user the roster no longer holds, kept as it is until the stack commits: recorded as leaving, no call.

@@ -45,6 +45,14 @@ enum Updated {
     InPlace { current: PhysicalId, actual: Box<planner::Actual>, changes: Vec<Change> },
 }
 
+/// Why a user cannot be created under its Name: someone else's user `id` has it.
+pub(crate) fn name_taken(props: &UserProps, id: &str) -> String {
+    format!(
+        "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, delete that user, or take it over with ImportId: {}:{id}",
+        props.name, props.instance_id, props.instance_id
+    )
+}
+
 /// A Connect error as a FAILED reason: the operation, the code and the service's message.
 pub fn reason(e: &ApiError) -> String {
     format!("{} failed: {}: {}", e.operation, e.code, e.message)
@@ -161,12 +169,7 @@ impl ConnectUserResource {
             Ok((id, arn)) => (id, arn, false),
             Err(e) if e.is("DuplicateResourceException") => match self.adopt(props, &marker, ctx).await {
                 Ok(Found::Ours(id, arn)) => (id, arn, true),
-                Ok(Found::Theirs(id)) => {
-                    return Outcome::failed(format!(
-                        "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, delete that user, or take it over with ImportId: {}:{id}",
-                        props.name, props.instance_id, props.instance_id
-                    ))
-                }
+                Ok(Found::Theirs(id)) => return Outcome::failed(name_taken(props, &id)),
                 Ok(Found::Nobody) => {
                     return Outcome::failed(format!(
                         "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, or delete or import that user",

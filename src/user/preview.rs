@@ -186,10 +186,7 @@ impl ConnectUserResource {
                 let found =
                     self.connect.find_by_username(&props.instance_id, &props.name, ctx.deadline).await.map_err(|e| super::reason(&e))?;
                 if let Some((id, _, _)) = found {
-                    return Err(format!(
-                            "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, delete that user, or take it over with ImportId: {}:{id}",
-                            props.name, props.instance_id, props.instance_id
-                        ));
+                    return Err(super::name_taken(props, &id));
                 }
                 Ok(Planned { name: props.name.clone(), user_id: String::new(), action, calls: create_calls(props), changes })
             }
