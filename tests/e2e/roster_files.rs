@@ -575,7 +575,9 @@ async fn each_run_writes_a_report_and_the_failed_rows_go_back_in_as_a_roster_onc
     let folder =
         u.reason().rsplit("(run report: ").next().and_then(|r| r.strip_suffix(')')).expect("the reason names the report").to_string();
     assert!(folder.contains("-Update-"), "{folder}");
-    let report: Value = serde_json::from_str(&read_object(&f.s3, &format!("{folder}report.json")).await).unwrap();
+    let text = read_object(&f.s3, &format!("{folder}report.json")).await;
+    assert!(!text.contains("Passw0rd"), "no password in a report");
+    let report: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["status"], "FAILED");
     assert_eq!(report["counts"]["failed"], 1);
     let cai = report["users"].as_array().unwrap().iter().find(|u| u["name"] == "cai").expect("cai's line").clone();
