@@ -5,6 +5,7 @@
 #   make build  the deployable zip (cargo-lambda, arm64): target/lambda/connect-user-resource/bootstrap.zip
 #   make invoke the function under `cargo lambda watch`, sent events/01-create-soft-phone.json, against the emulator
 #   make deploy sam build + sam deploy --guided
+#   make cdk-package  the CDK constructs as an npm package and a Python wheel (cdk/dist/)
 
 CARGO  ?= cargo
 VENV   := .venv
@@ -17,7 +18,7 @@ ARM    := aarch64-unknown-linux-gnu
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy cdk-test mutants
+.PHONY: demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy cdk-test cdk-package mutants
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -106,6 +107,20 @@ deploy: venv
 	sam build
 	sam deploy --guided
 
-# The CDK constructs (cdk/): installed from the committed lock file, tested offline on the synthesized templates.
-cdk-test:
-	cd cdk && npm ci --no-audit --no-fund --loglevel=error && npm test
+# The CDK constructs (cdk/), a jsii library: compiled by jsii from the committed lock file and tested offline on the
+# synthesized templates (TypeScript), API.md checked against the source, then packaged by jsii-pacmak and tested from
+# Python: the wheel is installed into the venv (beside its pinned requirements) and a Python app synthesized.
+CDK_WHEEL   = cdk/dist/python/connect_user_resource_cdk-*.whl
+CDK_TARGETS ?= js python
+CDK_NPM     = cd cdk && npm ci --no-audit --no-fund --loglevel=error
+cdk-test: venv
+	$(CDK_NPM) && npm test && npm run package
+	$(PIP) install -q -r cdk/test/python/requirements.txt
+	$(PIP) install -q --no-deps --force-reinstall $(CDK_WHEEL)
+	cd cdk && ../$(PY) -m unittest discover -s test/python -v
+
+# The npm package and the Python wheel in cdk/dist/ (git-ignored); CDK_TARGETS="java dotnet go" where the machine
+# has those toolchains and their registries (docs/cdk.md).
+cdk-package:
+	$(CDK_NPM) && npm run build && rm -rf dist && npx jsii-pacmak --targets $(CDK_TARGETS)
+	@ls -l cdk/dist/*/*

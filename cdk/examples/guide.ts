@@ -5,7 +5,7 @@
 import { App, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ConnectUser, ConnectUserProvider } from '../lib';
+import { ConnectUser, ConnectUserProvider, PhoneType } from '../lib';
 
 export interface GuideProps extends StackProps {
   readonly codePath?: string;
@@ -35,7 +35,7 @@ export class GuideStack extends Stack {
       name: 'example',
       securityProfileIds: [props.agentSecurityProfileId],
       identityInfo: { firstName: 'example', lastName: 'example2' },
-      phoneConfig: { afterContactWorkTimeLimit: 0, phoneType: 'SOFT_PHONE' },
+      phoneConfig: { afterContactWorkTimeLimit: 0, phoneType: PhoneType.SOFT_PHONE },
     });
     new ConnectUser(this, 'HierarchyGroupUser', {
       ...common,
@@ -43,21 +43,21 @@ export class GuideStack extends Stack {
       hierarchyGroupId: props.hierarchyGroupId,
       securityProfileIds: [props.agentSecurityProfileId],
       identityInfo: { firstName: 'example', lastName: 'example2' },
-      phoneConfig: { afterContactWorkTimeLimit: 0, phoneType: 'SOFT_PHONE' },
+      phoneConfig: { afterContactWorkTimeLimit: 0, phoneType: PhoneType.SOFT_PHONE },
     });
     new ConnectUser(this, 'EmailUser', {
       ...common,
       name: 'example-email',
       securityProfileIds: [props.agentSecurityProfileId],
       identityInfo: { email: 'example@example.com', firstName: 'example', lastName: 'example2', secondaryEmail: 'secondary@example.com' },
-      phoneConfig: { afterContactWorkTimeLimit: 0, phoneType: 'SOFT_PHONE' },
+      phoneConfig: { afterContactWorkTimeLimit: 0, phoneType: PhoneType.SOFT_PHONE },
     });
     const desk = new ConnectUser(this, 'DeskPhoneUser', {
       ...common,
       name: 'example-desk',
       securityProfileIds: [props.agentSecurityProfileId, props.managerSecurityProfileId],
       identityInfo: { firstName: 'example', lastName: 'example2' },
-      phoneConfig: { afterContactWorkTimeLimit: 100, autoAccept: false, deskPhoneNumber: '+112345678912', phoneType: 'DESK_PHONE' },
+      phoneConfig: { afterContactWorkTimeLimit: 100, autoAccept: false, deskPhoneNumber: '+112345678912', phoneType: PhoneType.DESK_PHONE },
     });
     new CfnOutput(this, 'SoftPhoneUserId', { value: softPhone.userId });
     new CfnOutput(this, 'DeskPhoneUserArn', { value: desk.arn });

@@ -7,7 +7,9 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { CONNECT_ACTIONS, ConnectUser, ConnectUserProvider, ConnectUserSet, EVENT_METRICS, SET_METRICS, STACK_ACTIONS, STATE_ACTIONS } from '../lib';
+import { Channel, ConnectUser, ConnectUserProvider, ConnectUserSet, PhoneType, RosterSource } from '../lib';
+
+const { CONNECT_ACTIONS, EVENT_METRICS, SET_METRICS, STACK_ACTIONS, STATE_ACTIONS } = ConnectUserProvider;
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { GuideStack } from '../examples/guide';
@@ -55,12 +57,16 @@ test('the function is deployed as the architecture recorded beside its zip, and 
 });
 
 const builtZip = path.join(__dirname, '..', '..', '..', 'target', 'lambda', 'connect-user-resource', 'bootstrap.zip');
-test('the zip make build made is deployed as the architecture of its binary', { skip: !fs.existsSync(builtZip) && 'no zip: make build makes it (make test does)' }, () => {
+test('the zip make build made is the default, deployed as the architecture of its binary', { skip: !fs.existsSync(builtZip) && 'no zip: make build makes it (make test does)' }, () => {
   const s = stack();
-  new ConnectUserProvider(s, 'Provider', { codePath: builtZip });
+  new ConnectUserProvider(s, 'Provider');
   const recorded = fs.readFileSync(builtZip.replace(/\.zip$/, '.arch'), 'utf8').trim();
   assert.ok(['arm64', 'x86_64'].includes(recorded), recorded);
   Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Architectures: [recorded] });
+});
+
+test('without a codePath or serviceToken, and no zip made in this checkout, the provider says what to give', { skip: fs.existsSync(builtZip) && 'make build made the default zip' }, () => {
+  assert.throws(() => new ConnectUserProvider(stack(), 'Provider'), /give codePath \(the zip 'make build' writes\) or serviceToken; the default, .*bootstrap.zip, does not exist/);
 });
 
 test('the provider policy is least privilege and matches template.yaml', () => {
@@ -131,8 +137,8 @@ test('a user synthesizes PascalCase properties with string values', () => {
     routingProfileId: 'rp-1',
     securityProfileIds: ['sp-1', 'sp-2'],
     identityInfo: { firstName: 'John', email: 'jdoe@example.com' },
-    phoneConfig: { phoneType: 'DESK_PHONE', deskPhoneNumber: '+14155550100', autoAccept: false, afterContactWorkTimeLimit: 0 },
-    autoAcceptConfigs: [{ channel: 'CHAT', autoAccept: true }],
+    phoneConfig: { phoneType: PhoneType.DESK_PHONE, deskPhoneNumber: '+14155550100', autoAccept: false, afterContactWorkTimeLimit: 0 },
+    autoAcceptConfigs: [{ channel: Channel.CHAT, autoAccept: true }],
     userProficiencies: [{ attributeName: 'Language', attributeValue: 'English', level: 3 }],
     tags: { team: 'blue' },
     serviceTimeout: Duration.seconds(900),
@@ -288,7 +294,7 @@ test('a roster kept in a local CSV is uploaded as an asset, pinned by its hash, 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roster-'));
   const file = path.join(dir, 'agents.csv');
   fs.writeFileSync(file, 'user login,routing profile name,security profile name\nana,Basic Routing Profile,Agent\n');
-  new ConnectUserSet(s, 'FromFile', { provider, instanceId: 'inst-1', source: { file } });
+  new ConnectUserSet(s, 'FromFile', { provider, instanceId: 'inst-1', source: RosterSource.fromFile(file) });
   const t = Template.fromStack(s);
   const props = Object.values(t.findResources('Custom::ConnectUserSet'))[0].Properties;
   assert.equal(props.Users, undefined, 'no inline users');
@@ -305,14 +311,14 @@ test('a roster kept in a local CSV is uploaded as an asset, pinned by its hash, 
   const s2 = stack();
   const p2 = new ConnectUserProvider(s2, 'Provider', { codePath: fakeZip() });
   fs.writeFileSync(file, 'user login,routing profile name,security profile name\nana,Basic Routing Profile,Agent\nben,Basic Routing Profile,Agent\n');
-  new ConnectUserSet(s2, 'FromFile', { provider: p2, instanceId: 'inst-1', source: { file } });
+  new ConnectUserSet(s2, 'FromFile', { provider: p2, instanceId: 'inst-1', source: RosterSource.fromFile(file) });
   const v2 = Object.values(Template.fromStack(s2).findResources('Custom::ConnectUserSet'))[0].Properties.SourceVersion;
   assert.notEqual(v2, props.SourceVersion);
 
   assert.throws(() => new ConnectUserSet(s, 'Nothing', { provider, instanceId: 'i' }), /give users, a source, or both/);
   const txt = path.join(dir, 'agents.txt');
   fs.writeFileSync(txt, '');
-  assert.throws(() => new ConnectUserSet(s, 'Txt', { provider, instanceId: 'i', source: { file: txt } }), /give source.format/);
+  assert.throws(() => new ConnectUserSet(s, 'Txt', { provider, instanceId: 'i', source: RosterSource.fromFile(txt) }), /cannot tell the format of .*agents.txt from its extension; give fromFile's format/);
 });
 
 test('a roster kept in a bucket passes the key and version, and grants that key only', () => {
@@ -322,7 +328,7 @@ test('a roster kept in a bucket passes the key and version, and grants that key 
   new ConnectUserSet(s, 'FromBucket', {
     provider,
     instanceId: 'inst-1',
-    source: { bucket, key: 'agents/emea.csv', version: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY' },
+    source: RosterSource.fromBucket(bucket, 'agents/emea.csv', { version: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY' }),
     users: [{ name: 'extra', routingProfileId: 'rp', securityProfileIds: ['sp'] }],
   });
   const t = Template.fromStack(s);
