@@ -25,7 +25,9 @@ enum Command {
     ///
     /// AWS credentials, Region and endpoint come from the standard configuration (AWS_PROFILE, AWS_REGION,
     /// AWS_ENDPOINT_URL_CONNECT, ...). Passwords are never read or written. Users that a resource already holds
-    /// are left out and listed on stderr. More than 500 users are written to several templates (one stack each).
+    /// are left out and listed on stderr. More than 500 single resources are written to several templates (one
+    /// stack each); --as set writes one set instead. Users that cannot be read are listed, the others written,
+    /// and the exit status is 3.
     Export(ExportArgs),
     /// Say what deploying a roster would do to the instance's users, before it is deployed: per user create,
     /// update (each changed setting, old -> new), take over, release or delete, with the Connect calls it would
@@ -83,6 +85,23 @@ pub enum Format {
     Json,
 }
 
+/// What an export writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shape {
+    /// One Custom::ConnectUser per user (at most 500 a template).
+    Singles,
+    /// One Custom::ConnectUserSet with every user as an entry.
+    Set,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RosterFormat {
+    /// One JSON entry per line: every setting.
+    Jsonl,
+    /// Connect's bulk-upload CSV with an import id column (refused for users with settings it has no column for).
+    Csv,
+}
+
 #[derive(clap::Args)]
 pub struct ExportArgs {
     /// The Connect instance: its id or its ARN.
@@ -111,6 +130,32 @@ pub struct ExportArgs {
     /// Calls allowed at once per operation before pacing starts (Connect's default burst is 5).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub burst: u32,
+    /// singles: one Custom::ConnectUser per user; set: one Custom::ConnectUserSet holding them all (its entries
+    /// inline while the template fits, else in a roster file beside --output).
+    #[arg(long = "as", value_enum, default_value = "singles", value_name = "SHAPE")]
+    pub shape: Shape,
+    /// With --as set: write the entries to FILE.roster.jsonl or .csv beside --output, which the template's Source
+    /// then points at (parameters RosterUri and RosterVersion), even when they would fit inline.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub roster_format: Option<RosterFormat>,
+    /// With --as set: the set's logical id.
+    #[arg(long, default_value = "Roster", value_name = "ID")]
+    pub logical_id: String,
+    /// Only users whose username starts with this (applied to the listing, before any user is read).
+    #[arg(long, value_name = "PREFIX")]
+    pub username_prefix: Option<String>,
+    /// Only users of this routing profile (its id).
+    #[arg(long, value_name = "ID")]
+    pub routing_profile_id: Option<String>,
+    /// Only users in this hierarchy group (its id).
+    #[arg(long, value_name = "ID")]
+    pub hierarchy_group_id: Option<String>,
+    /// Only users that have this tag.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub tag: Option<String>,
+    /// The Connect endpoint to call (default: the standard configuration's, e.g. AWS_ENDPOINT_URL_CONNECT).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// The AWS Region (default: the standard configuration's).
     #[arg(long)]
     pub region: Option<String>,
@@ -134,8 +179,10 @@ async fn main() -> ExitCode {
         }
     };
     match cli.command {
+        // 3: written, but some users could not be read (they are listed).
         Command::Export(args) => match export::run(&args).await {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(e) if e.failed > 0 => ExitCode::from(3),
+            Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("connect-users: {e}");
                 ExitCode::FAILURE

@@ -103,17 +103,81 @@ pub fn templates(instance_id: &str, service_token_export: &str, resources: Vec<(
         .collect()
 }
 
+/// Where a set's entries are: in the template, or in a roster file the template's parameters point at.
+pub enum SetEntries<'a> {
+    Inline(&'a [Map<String, Value>]),
+    File { format: &'a str, file_name: &'a str },
+}
+
+/// One `Custom::ConnectUserSet` whose entries take every exported user over (each has its `ImportId`).
+pub fn set_template(instance_id: &str, service_token_export: &str, logical_id: &str, entries: &SetEntries) -> Value {
+    let mut props = Map::new();
+    props.insert("ServiceToken".into(), json!({"Fn::ImportValue": {"Ref": "ServiceTokenExport"}}));
+    props.insert("InstanceId".into(), json!(instance_id));
+    let mut params = Map::new();
+    params.insert(
+        "ServiceTokenExport".into(),
+        json!({
+            "Type": "String",
+            "Default": service_token_export,
+            "Description": "The export name of the connect-user-resource stack's ServiceToken output."
+        }),
+    );
+    match entries {
+        SetEntries::Inline(users) => {
+            props.insert("Users".into(), Value::Array(users.iter().cloned().map(Value::Object).collect()));
+        }
+        SetEntries::File { format, file_name } => {
+            props.insert("Source".into(), json!({"Ref": "RosterUri"}));
+            props.insert("SourceVersion".into(), json!({"Ref": "RosterVersion"}));
+            props.insert("SourceFormat".into(), json!(format));
+            params.insert(
+                "RosterUri".into(),
+                json!({
+                    "Type": "String",
+                    "AllowedPattern": "^s3://[^/]+/.+$",
+                    "Description": format!("Where {file_name} (written beside this template) was uploaded: s3://bucket/key")
+                }),
+            );
+            params.insert(
+                "RosterVersion".into(),
+                json!({
+                    "Type": "String",
+                    "MinLength": 1,
+                    "Description": "The uploaded object's VersionId (a versioned bucket): each new upload is deployed by changing it."
+                }),
+            );
+        }
+    }
+    let mut resources = Map::new();
+    resources.insert(logical_id.to_string(), json!({"Type": "Custom::ConnectUserSet", "Properties": props}));
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!(
+            "The existing users of Amazon Connect instance {instance_id} as one set, written by connect-users export --as set. Each entry takes its user over (ImportId) instead of creating one."
+        ),
+        "Parameters": params,
+        "Resources": resources,
+        "Outputs": {"Total": {"Description": "How many users the set holds.", "Value": {"Fn::GetAtt": [logical_id, "Total"]}}},
+    })
+}
+
 /// Keys in the order a person writes a template; the rest alphabetically.
 const ORDER: &[&str] = &[
     "AWSTemplateFormatVersion",
     "Description",
     "Parameters",
     "Resources",
+    "Outputs",
     "Type",
     "Default",
     "Properties",
     "ServiceToken",
     "InstanceId",
+    "Source",
+    "SourceVersion",
+    "SourceFormat",
+    "Users",
     "Name",
     "ImportId",
     "DirectoryUserId",

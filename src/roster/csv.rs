@@ -6,6 +6,7 @@
 //! with a hierarchy column and a tags column). Names (routing profile, security profiles, hierarchy group) are
 //! resolved to ids through [`Names`], and an unknown one fails naming the row, the column and the nearest name.
 
+use crate::user::properties::{PhoneType, UserProps};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -27,10 +28,12 @@ pub enum Column {
     AcwTimeout,
     Hierarchy,
     Tags,
+    /// Not the console's: the user a row takes over (`ImportId`), as `connect-users export --as set` writes it.
+    ImportId,
 }
 
-/// Every column, in the order of the console's template (the admin guide's, then hierarchy and tags).
-pub const COLUMNS: [Column; 15] = [
+/// Every column, in the order of the console's template (the admin guide's, then hierarchy and tags), then ours.
+pub const COLUMNS: [Column; 16] = [
     Column::FirstName,
     Column::LastName,
     Column::Email,
@@ -46,6 +49,7 @@ pub const COLUMNS: [Column; 15] = [
     Column::AcwTimeout,
     Column::Hierarchy,
     Column::Tags,
+    Column::ImportId,
 ];
 
 /// Header spellings, reduced to lowercase letters and digits.
@@ -68,6 +72,7 @@ const HEADERS: &[(Column, &[&str])] = &[
     (Column::AcwTimeout, &["acwtimeoutseconds", "acwtimeout", "aftercontactworktimeout"]),
     (Column::Hierarchy, &["hierarchy", "hierarchygroup", "agenthierarchy", "userhierarchy"]),
     (Column::Tags, &["tags"]),
+    (Column::ImportId, &["importid"]),
 ];
 
 impl Column {
@@ -89,6 +94,7 @@ impl Column {
             Column::AcwTimeout => "ACW timeout (seconds)",
             Column::Hierarchy => "hierarchy",
             Column::Tags => "tags",
+            Column::ImportId => "import id",
         }
     }
 }
@@ -258,6 +264,83 @@ fn resolve(names: &HashMap<String, String>, name: &str) -> Result<String, String
     })
 }
 
+/// Id-to-name maps of the instance's profiles and groups, for writing rows with names (when they were read);
+/// without them the ids are written, which [`read`] takes in place of names.
+pub struct NamesById {
+    routing: HashMap<String, String>,
+    security: HashMap<String, String>,
+    groups: HashMap<String, String>,
+}
+
+impl NamesById {
+    pub fn of(names: &Names) -> NamesById {
+        let inv = |m: &HashMap<String, String>| {
+            // A group is known by its name and by its path: the path is the unambiguous one, and the longest.
+            let mut out: HashMap<String, String> = HashMap::new();
+            for (n, id) in m {
+                let e = out.entry(id.clone()).or_insert_with(|| n.clone());
+                if n.len() > e.len() {
+                    *e = n.clone();
+                }
+            }
+            out
+        };
+        NamesById { routing: inv(&names.routing_profiles), security: inv(&names.security_profiles), groups: inv(&names.hierarchy_groups) }
+    }
+}
+
+/// One user as the cells of a row, in [`COLUMNS`]' order (only the login when its properties are unknown).
+/// The password is never written.
+pub fn cells(name: &str, props: Option<&UserProps>, names: Option<&NamesById>) -> Vec<String> {
+    let name_of = |m: Option<&HashMap<String, String>>, id: &str| m.and_then(|m| m.get(id)).cloned().unwrap_or_else(|| id.to_string());
+    let mut cells: Vec<String> = Vec::with_capacity(COLUMNS.len() + 1);
+    for c in COLUMNS {
+        let Some(p) = props else {
+            cells.push(if c == Column::Login { name.to_string() } else { String::new() });
+            continue;
+        };
+        let s = &p.settings;
+        let phone = s.phone_config.as_ref();
+        cells.push(match c {
+            Column::FirstName => s.identity_info.first_name.clone().unwrap_or_default(),
+            Column::LastName => s.identity_info.last_name.clone().unwrap_or_default(),
+            Column::Email => s.identity_info.email.clone().unwrap_or_default(),
+            Column::SecondaryEmail => s.identity_info.secondary_email.clone().unwrap_or_default(),
+            Column::Mobile => s.identity_info.mobile.clone().unwrap_or_default(),
+            Column::Password => String::new(),
+            Column::Login => p.name.clone(),
+            Column::RoutingProfile => name_of(names.map(|n| &n.routing), &s.routing_profile_id),
+            Column::SecurityProfiles => {
+                s.security_profile_ids.iter().map(|id| name_of(names.map(|n| &n.security), id)).collect::<Vec<_>>().join("|")
+            }
+            Column::PhoneType => match phone.map(|p| p.phone_type) {
+                Some(PhoneType::DeskPhone) => "desk".into(),
+                Some(PhoneType::SoftPhone) => "soft".into(),
+                None => String::new(),
+            },
+            Column::PhoneNumber => phone.and_then(|p| p.desk_phone_number.clone()).unwrap_or_default(),
+            Column::AutoAccept => phone.map(|p| if p.auto_accept { "yes" } else { "no" }.to_string()).unwrap_or_default(),
+            Column::AcwTimeout => phone.map(|p| p.after_contact_work_time_limit.to_string()).unwrap_or_default(),
+            Column::Hierarchy => s.hierarchy_group_id.as_deref().map(|id| name_of(names.map(|n| &n.groups), id)).unwrap_or_default(),
+            Column::Tags => s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("|"),
+            Column::ImportId => p.import.as_ref().map(|i| i.to_string()).unwrap_or_default(),
+        });
+    }
+    cells
+}
+
+/// One CSV line (RFC 4180 quoting), with its line break.
+pub fn line(cells: Vec<String>) -> String {
+    let quoted: Vec<String> =
+        cells.into_iter().map(|c| if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }).collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
+/// The header line of [`COLUMNS`].
+pub fn header_line() -> String {
+    line(COLUMNS.iter().map(|c| c.header().to_string()).collect())
+}
+
 /// Entries with their line numbers.
 pub type Rows = Vec<(usize, Map<String, Value>)>;
 
@@ -393,6 +476,9 @@ fn read_row(
         }
         if let Some(p) = get(Column::Password) {
             e.insert("Password".into(), json!(p));
+        }
+        if let Some(id) = get(Column::ImportId) {
+            e.insert("ImportId".into(), json!(id));
         }
         match get(Column::RoutingProfile).map(|n| resolve(&names.routing_profiles, n)) {
             None => bad(Column::RoutingProfile, "required".into()),

@@ -1046,7 +1046,7 @@ impl ConnectUserSet {
             Err(stop) => return Self::stopped(ctx, stop, id),
         };
         let instance = set.instance_id.clone();
-        collected.names = names.as_ref().map(report::NamesById::of);
+        collected.names = names.as_ref().map(csv::NamesById::of);
         self.reconcile(ctx, paced, Some(&set), &HashMap::new(), &instance, collected).await
     }
 
@@ -1079,7 +1079,7 @@ impl ConnectUserSet {
             tracing::info!(action = "replace", "InstanceId changed (or the set never existed): a new set");
         }
         let instance = set.instance_id.clone();
-        collected.names = names.as_ref().map(report::NamesById::of);
+        collected.names = names.as_ref().map(csv::NamesById::of);
         self.reconcile(ctx, paced, Some(&set), &previous, &instance, collected).await
     }
 

@@ -6,12 +6,12 @@
 //! `report.json` (the invocation that answered), `round-<n>.json` for each invocation that handed on, and
 //! `failed.csv` when any user failed.
 
-use crate::roster::csv::{self, Column};
+use crate::roster::csv::{self, NamesById};
 use crate::roster::props::SetProps;
 use crate::roster::run::Ran;
-use crate::user::properties::{PhoneType, UserProps};
+use crate::user::properties::UserProps;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub const FIELD: &str = "Report";
 /// The answer's attribute naming the event's report folder.
@@ -138,82 +138,18 @@ pub fn document(e: &Event, status: &str, reason: Option<&str>, counts: &BTreeMap
     doc.to_string().replacen("\"users\":[]", &format!("\"users\":[{users}]"), 1)
 }
 
-/// Id-to-name maps of the instance's profiles and groups, when the roster came from a console CSV (its names were
-/// read then); otherwise the ids are written (the set's CSV reader takes them as they are).
-pub struct NamesById {
-    routing: HashMap<String, String>,
-    security: HashMap<String, String>,
-    groups: HashMap<String, String>,
-}
-
-impl NamesById {
-    pub fn of(names: &csv::Names) -> NamesById {
-        let inv = |m: &HashMap<String, String>| {
-            // A group is known by its name and by its path: the path is the unambiguous one, and the longest.
-            let mut out: HashMap<String, String> = HashMap::new();
-            for (n, id) in m {
-                let e = out.entry(id.clone()).or_insert_with(|| n.clone());
-                if n.len() > e.len() {
-                    *e = n.clone();
-                }
-            }
-            out
-        };
-        NamesById { routing: inv(&names.routing_profiles), security: inv(&names.security_profiles), groups: inv(&names.hierarchy_groups) }
-    }
-}
-
-/// The console's columns in its template's order, then `error`.
+/// The console's columns in its template's order (and `import id`), then `error`.
 pub fn failed_header() -> String {
-    let mut cols: Vec<&str> = csv::COLUMNS.iter().map(|c| c.header()).collect();
-    cols.push("error");
-    row(cols.iter().map(|s| s.to_string()).collect())
+    let mut cols: Vec<String> = csv::COLUMNS.iter().map(|c| c.header().to_string()).collect();
+    cols.push("error".into());
+    csv::line(cols)
 }
 
 /// One failed user as a row of the console's CSV, with why it failed. The password is never written.
 pub fn failed_row(name: &str, props: Option<&UserProps>, error: &str, names: Option<&NamesById>) -> String {
-    let name_of = |m: Option<&HashMap<String, String>>, id: &str| m.and_then(|m| m.get(id)).cloned().unwrap_or_else(|| id.to_string());
-    let mut cells: Vec<String> = Vec::with_capacity(csv::COLUMNS.len() + 1);
-    for c in csv::COLUMNS {
-        let Some(p) = props else {
-            cells.push(if c == Column::Login { name.to_string() } else { String::new() });
-            continue;
-        };
-        let s = &p.settings;
-        let phone = s.phone_config.as_ref();
-        cells.push(match c {
-            Column::FirstName => s.identity_info.first_name.clone().unwrap_or_default(),
-            Column::LastName => s.identity_info.last_name.clone().unwrap_or_default(),
-            Column::Email => s.identity_info.email.clone().unwrap_or_default(),
-            Column::SecondaryEmail => s.identity_info.secondary_email.clone().unwrap_or_default(),
-            Column::Mobile => s.identity_info.mobile.clone().unwrap_or_default(),
-            Column::Password => String::new(),
-            Column::Login => p.name.clone(),
-            Column::RoutingProfile => name_of(names.map(|n| &n.routing), &s.routing_profile_id),
-            Column::SecurityProfiles => {
-                s.security_profile_ids.iter().map(|id| name_of(names.map(|n| &n.security), id)).collect::<Vec<_>>().join("|")
-            }
-            Column::PhoneType => match phone.map(|p| p.phone_type) {
-                Some(PhoneType::DeskPhone) => "desk".into(),
-                Some(PhoneType::SoftPhone) => "soft".into(),
-                None => String::new(),
-            },
-            Column::PhoneNumber => phone.and_then(|p| p.desk_phone_number.clone()).unwrap_or_default(),
-            Column::AutoAccept => phone.map(|p| if p.auto_accept { "yes" } else { "no" }.to_string()).unwrap_or_default(),
-            Column::AcwTimeout => phone.map(|p| p.after_contact_work_time_limit.to_string()).unwrap_or_default(),
-            Column::Hierarchy => s.hierarchy_group_id.as_deref().map(|id| name_of(names.map(|n| &n.groups), id)).unwrap_or_default(),
-            Column::Tags => s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("|"),
-        });
-    }
+    let mut cells = csv::cells(name, props, names);
     cells.push(error.to_string());
-    row(cells)
-}
-
-/// One CSV line (RFC 4180 quoting), with its line break.
-fn row(cells: Vec<String>) -> String {
-    let quoted: Vec<String> =
-        cells.into_iter().map(|c| if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }).collect();
-    format!("{}\r\n", quoted.join(","))
+    csv::line(cells)
 }
 
 /// What one invocation's run leaves for its report (filled only when the set has a `Report`).
@@ -434,7 +370,7 @@ mod tests {
         assert_eq!(col("tags"), "site=lis|team=blue");
         assert_eq!(col("error"), "CreateUser: \"bad\" phone");
         assert_eq!(
-            cells[csv::COLUMNS.iter().position(|c| *c == Column::SecurityProfiles).unwrap()],
+            cells[csv::COLUMNS.iter().position(|c| *c == csv::Column::SecurityProfiles).unwrap()],
             "Agent|sp-2",
             "an unknown id as it is"
         );

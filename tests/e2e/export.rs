@@ -8,20 +8,16 @@ use std::path::Path;
 use std::process::Output;
 
 /// Runs `connect-users export` (asynchronously: the emulator it calls runs on this test's runtime).
-async fn export(bed: &Bed, args: &[&str]) -> Output {
+pub(crate) async fn export(bed: &Bed, args: &[&str]) -> Output {
     let mut cmd = tokio::process::Command::new(workspace_bin("connect-users"));
     cmd.arg("export").args(args);
     run_with_aws_env(bed, cmd, &[]).await
 }
 
-/// Runs a command with the standard AWS configuration pointed at the emulator (and at the `extra` endpoints),
-/// and nothing else of ours.
+/// Runs a command with the standard AWS configuration pointed at the emulator (`extra` adds to it or replaces
+/// part of it), and nothing else of ours.
 pub(crate) async fn run_with_aws_env(bed: &Bed, mut cmd: tokio::process::Command, extra: &[(&str, String)]) -> Output {
-    cmd.env_clear();
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let out = cmd
+    cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_ENDPOINT_URL_CONNECT", bed.emulator.endpoint())
         .env("AWS_REGION", "us-east-1")
@@ -29,22 +25,24 @@ pub(crate) async fn run_with_aws_env(bed: &Bed, mut cmd: tokio::process::Command
         .env("AWS_SECRET_ACCESS_KEY", "secret")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .output()
-        .await
-        .expect("connect-users runs");
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    // After the defaults, so that a test can replace one of them.
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("connect-users runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     out
 }
 
-fn cfn_lint(files: &[&Path]) {
+pub(crate) fn cfn_lint(files: &[&Path]) {
     let out = std::process::Command::new(venv_bin("cfn-lint")).args(files).output().expect("cfn-lint runs");
     assert!(out.status.success(), "cfn-lint: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
 /// The YAML file as JSON, read by PyYAML (which cfn-lint brings into the venv).
-fn yaml_as_json(path: &Path) -> Value {
+pub(crate) fn yaml_as_json(path: &Path) -> Value {
     let out = std::process::Command::new(venv_bin("python"))
         .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"])
         .arg(path)
@@ -59,7 +57,7 @@ fn read_json(path: &Path) -> Value {
 }
 
 /// Users made directly in Connect (not by any stack), with the settings the fixture's agents do not have.
-async fn more_existing_users(bed: &Bed) {
+pub(crate) async fn more_existing_users(bed: &Bed) {
     use aws_sdk_connect::types::*;
     bed.connect
         .create_user()
@@ -283,7 +281,7 @@ async fn the_export_paces_itself_under_connects_throttle_and_retries_when_it_mus
 }
 
 /// `n` users made directly in Connect, named `<prefix>0000`, `<prefix>0001`, ...
-async fn plain_users(bed: &Bed, prefix: &str, n: usize) {
+pub(crate) async fn plain_users(bed: &Bed, prefix: &str, n: usize) {
     for i in 0..n {
         bed.connect
             .create_user()
@@ -323,7 +321,7 @@ async fn a_terminal_shows_a_progress_bar_and_a_pipe_gets_none() {
     assert!(!stderr.contains("reading users") && stderr.contains("exported 12 users"), "{stderr}");
 }
 
-fn tempdir(name: &str) -> std::path::PathBuf {
+pub(crate) fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("{name}-{}-{}", std::process::id(), uuid_ish()));
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -331,4 +329,92 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 
 fn uuid_ish() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+/// The names of a `--format json` set export's entries.
+fn entry_names(stdout: &[u8]) -> Vec<String> {
+    let t: Value = serde_json::from_slice(stdout).unwrap_or(Value::Null);
+    let users = t["Resources"]["Roster"]["Properties"]["Users"].as_array().cloned().unwrap_or_default();
+    users.iter().map(|u| u["Name"].as_str().unwrap_or("").to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_export_refuses_before_reading_writes_what_it_could_read_and_filters_as_centers_do() {
+    use aws_sdk_connect::types::UserIdentityInfo;
+    let bed = Bed::start().await;
+    plain_users(&bed, "bulk", 501).await;
+    let fast = ["--requests-per-second", "5000", "--burst", "50"];
+
+    // More than 500 single resources and no --output: refused from the listing, before any user is read.
+    bed.clear_calls().await;
+    let r = export(&bed, &[&["--instance-id", IID][..], &fast].concat()).await;
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("503 users need 2 templates") && stderr.trim().lines().count() == 1, "{stderr}");
+    assert_eq!(bed.calls().await, vec!["ListUsers"], "nothing but the listing was read");
+    assert!(r.stdout.is_empty());
+
+    // As one set they fit one template; one user that cannot be read leaves the others written and is named,
+    // and the exit status says so.
+    bed.fault("DescribeUser", 1, "AccessDeniedException").await;
+    let r = export(&bed, &[&["--instance-id", IID, "--as", "set", "--format", "json"][..], &fast].concat()).await;
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(3), "{stderr}");
+    let names = entry_names(&r.stdout);
+    assert_eq!(names.len(), 502, "every user but the one that failed");
+    let missing: Vec<String> =
+        bed.all_users().await.iter().map(|u| u["Username"].as_str().unwrap_or("").to_string()).filter(|n| !names.contains(n)).collect();
+    assert_eq!(missing.len(), 1);
+    assert!(stderr.contains("1 users could not be read") && stderr.contains(&format!("  {}: ", missing[0])), "{stderr}");
+    assert!(stderr.contains("AccessDeniedException"), "{stderr}");
+
+    // Filters real centers use: routing profile, hierarchy group, tag, username prefix.
+    for (name, rp, hg, team) in
+        [("f.sales.na", RP_SALES, Some(HG_NA), "blue"), ("f.sales", RP_SALES, None, "red"), ("f.basic.na", RP_BASIC, Some(HG_NA), "blue")]
+    {
+        let mut c = bed
+            .connect
+            .create_user()
+            .instance_id(IID)
+            .username(name)
+            .password(PASSWORD)
+            .routing_profile_id(rp)
+            .security_profile_ids(SP_AGENT)
+            .identity_info(UserIdentityInfo::builder().first_name("F").build())
+            .tags("team", team);
+        if let Some(h) = hg {
+            c = c.hierarchy_group_id(h);
+        }
+        c.send().await.unwrap();
+    }
+    // --endpoint-url wins over the standard configuration's endpoint (here pointed nowhere).
+    let nowhere = [("AWS_ENDPOINT_URL_CONNECT", "http://127.0.0.1:9".to_string())];
+    let filtered = |extra: Vec<&'static str>| {
+        let bed = &bed;
+        let nowhere = &nowhere;
+        async move {
+            let endpoint = bed.emulator.endpoint();
+            let mut cmd = tokio::process::Command::new(workspace_bin("connect-users"));
+            cmd.args(["export", "--instance-id", IID, "--as", "set", "--format", "json", "--username-prefix", "f.", "--endpoint-url"]);
+            cmd.arg(endpoint).args(extra).args(["--requests-per-second", "5000", "--burst", "50"]);
+            let r = run_with_aws_env(bed, cmd, nowhere).await;
+            assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+            let mut names = entry_names(&r.stdout);
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(filtered(vec![]).await, ["f.basic.na", "f.sales", "f.sales.na"]);
+    assert_eq!(filtered(vec!["--routing-profile-id", RP_SALES]).await, ["f.sales", "f.sales.na"]);
+    assert_eq!(filtered(vec!["--hierarchy-group-id", HG_NA]).await, ["f.basic.na", "f.sales.na"]);
+    assert_eq!(filtered(vec!["--tag", "team=red"]).await, ["f.sales"]);
+    assert_eq!(filtered(vec!["--routing-profile-id", RP_SALES, "--tag", "team=blue"]).await, ["f.sales.na"]);
+    let mut cmd = tokio::process::Command::new(workspace_bin("connect-users"));
+    cmd.args(["export", "--instance-id", IID, "--as", "set"]);
+    let r = run_with_aws_env(&bed, cmd, &nowhere).await;
+    assert_eq!(r.status.code(), Some(1), "without --endpoint-url the configured (dead) endpoint is called");
+    let r = export(&bed, &["--instance-id", IID, "--tag", "team"]).await;
+    assert!(r.status.code() == Some(1) && String::from_utf8_lossy(&r.stderr).contains("--tag team: give KEY=VALUE"));
+    let r = export(&bed, &["--instance-id", IID, "--as", "set", "--roster-format", "csv"]).await;
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--roster-format writes the roster file beside --output"));
 }

@@ -33,7 +33,7 @@ def fixtures(directory, arch="arm64"):
             f.write(arch + "\n")
     csv_path = os.path.join(directory, "agents.csv")
     with open(csv_path, "w") as f:
-        f.write("user login,first name,last name,routing profile name,security_profile_name_1\n")
+        f.write("user login,first name,last name,routing profile name,security profile name\n")
         f.write("ana.silva,Ana,Silva,Basic Routing Profile,Agent\n")
     return zip_path, csv_path
 
