@@ -9,6 +9,7 @@ use crate::export::sdk_config;
 use crate::stack_template::{self, Context};
 use crate::PlanArgs;
 use connect_user_resource::cfn::event::{self, Intake};
+use connect_user_resource::cfn::stack::Stacks;
 use connect_user_resource::cfn::Ctx;
 use connect_user_resource::roster::preview::Preview;
 use connect_user_resource::roster::ConnectUserSet;
@@ -122,7 +123,7 @@ pub async fn run(args: &PlanArgs) -> Result<bool, PlanError> {
             (Some(_), Some(name)) => physical_id(&cfn, name, &t.logical_id).await?,
             _ => None,
         };
-        let ctx = context(&stack_id, &t, physical.clone())?;
+        let ctx = context(&stack_id, &t, physical.clone(), &cfn)?;
         let refused =
             |reason: String| PlanError::Refused { logical_id: t.logical_id.clone(), reason: reason.replace(&format!("s3://{LOCAL}/"), "") };
         let preview = if t.resource_type == SET_TYPE {
@@ -192,7 +193,7 @@ async fn physical_id(cfn: &aws_sdk_cloudformation::Client, stack: &str, logical_
 }
 
 /// The request CloudFormation would send for `t`, as the function receives it.
-fn context(stack_id: &str, t: &Target, physical: Option<String>) -> Result<Ctx, PlanError> {
+fn context(stack_id: &str, t: &Target, physical: Option<String>, cfn: &aws_sdk_cloudformation::Client) -> Result<Ctx, PlanError> {
     let mut props = t.properties.clone();
     props.insert("ServiceToken".into(), json!("arn:aws:lambda:::function:connect-users-plan"));
     let mut e = json!({
@@ -212,7 +213,7 @@ fn context(stack_id: &str, t: &Target, physical: Option<String>) -> Result<Ctx, 
         e["OldResourceProperties"] = e["ResourceProperties"].clone();
     }
     match event::parse(e) {
-        Intake::Request(r) => Ok(Ctx::new(*r, Instant::now() + PLAN_BUDGET)),
+        Intake::Request(r) => Ok(Ctx::new(*r, Instant::now() + PLAN_BUDGET).with_stacks(Stacks::new(cfn.clone()))),
         Intake::Malformed { reason, .. } => Err(PlanError::Template(format!("{}: {reason}", t.logical_id))),
     }
 }

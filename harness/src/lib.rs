@@ -210,6 +210,8 @@ struct RuntimeState {
     described: Vec<String>,
     /// Stacks known by name (as a person asks for them: `connect-users plan --stack-name`), and their ids.
     stack_ids: HashMap<String, String>,
+    /// Other stacks of the account, by id, with their status (`None`: CloudFormation has no such stack).
+    other_stacks: HashMap<String, Option<String>>,
     /// Each logical id's physical id, for DescribeStackResource.
     physical_ids: HashMap<String, String>,
 }
@@ -315,6 +317,12 @@ impl RuntimeApi {
     /// A stack DescribeStacks finds by its name (and by its id, as before).
     pub fn stack_named(&self, name: &str, stack_id: &str) {
         lock(&self.state).stack_ids.insert(name.to_string(), stack_id.to_string());
+    }
+
+    /// Another stack of the account, asked for by its id: its status, or `None` for one CloudFormation does not
+    /// know (deleted more than 90 days ago, or never made).
+    pub fn other_stack(&self, stack_id: &str, status: Option<&str>) {
+        lock(&self.state).other_stacks.insert(stack_id.to_string(), status.map(str::to_string));
     }
 
     /// What DescribeStackResource answers for a logical id (`None`: the stack has no such resource).
@@ -423,6 +431,25 @@ async fn cloudformation_api(State((state, _, _)): State<RtState>, body: Bytes) -
     let Some(asked) = form.get("StackName").cloned() else {
         return error(StatusCode::BAD_REQUEST, "ValidationError", "StackName is required here");
     };
+    if action == "DescribeStacks" {
+        let other = lock(&state).other_stacks.get(&asked).cloned();
+        if other.is_some() {
+            lock(&state).described.push(asked.clone());
+        }
+        match other {
+            Some(None) => return error(StatusCode::BAD_REQUEST, "ValidationError", &format!("Stack with id {asked} does not exist")),
+            Some(Some(status)) => {
+                let stack_name = asked.split('/').nth(1).unwrap_or(&asked).to_string();
+                return xml(
+                    StatusCode::OK,
+                    format!(
+                        "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><DescribeStacksResult><Stacks><member><StackName>{stack_name}</StackName><StackId>{asked}</StackId><CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>{status}</StackStatus></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>"
+                    ),
+                );
+            }
+            None => {}
+        }
+    }
     // A function asks by the stack's id; a person by its name, which only stacks made known answer to.
     let known = lock(&state).stack_ids.get(&asked).cloned();
     let name = match known {

@@ -73,6 +73,12 @@ impl Ctx {
         }
     }
 
+    /// Where this event's questions about stacks go (the protocol gives its own; `connect-users plan` the caller's).
+    pub fn with_stacks(mut self, stacks: stack::Stacks) -> Ctx {
+        self.stacks = Some(stacks);
+        self
+    }
+
     /// Whether this Update is CloudFormation's rollback of an Update this function answered FAILED: its
     /// OldResourceProperties are then properties that were refused or only partly applied, not the resource's
     /// state. One read of the state table; ask only when the answer changes what to do. False when unknown.
@@ -95,6 +101,21 @@ impl Ctx {
             Ok(p) => Some(p),
             Err(why) => {
                 tracing::warn!(why = %why, "the stack's status could not be read");
+                None
+            }
+        }
+    }
+
+    /// Whether the stack `name`/`guid` (of this event's account and Region) is gone, with how CloudFormation says
+    /// so; `None` when it exists or its status cannot be read (no permission, no client, unreachable).
+    pub async fn other_stack_gone(&self, name: &str, guid: &str) -> Option<String> {
+        let stacks = self.stacks.as_ref()?;
+        let prefix = self.request.stack_id.split(":stack/").next()?;
+        let id = format!("{prefix}:stack/{name}/{guid}");
+        match stacks.gone(&id, self.deadline).await {
+            Ok(gone) => gone,
+            Err(why) => {
+                tracing::warn!(why = %why, stack = %id, "the holder's stack status could not be read: its record stands");
                 None
             }
         }

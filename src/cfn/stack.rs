@@ -76,6 +76,38 @@ impl Stacks {
     }
 }
 
+impl Stacks {
+    /// Whether CloudFormation says the stack `stack_id` (an ARN, which also finds deleted stacks) no longer exists:
+    /// `Ok(Some(why))` when it is `DELETE_COMPLETE` or unknown to CloudFormation, `Ok(None)` when it exists, `Err`
+    /// when that cannot be read (denied, unreachable): the caller then keeps to what the records say.
+    pub async fn gone(&self, stack_id: &str, deadline: Instant) -> Result<Option<String>, String> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < Duration::from_millis(200) {
+            return Err("no time left to read the stack's status".into());
+        }
+        let call = self.client.describe_stacks().stack_name(stack_id).send();
+        match tokio::time::timeout(left.min(Duration::from_secs(5)), call).await {
+            Ok(Ok(out)) => match out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_string()) {
+                Some(s) if s == "DELETE_COMPLETE" => Ok(Some("deleted (DELETE_COMPLETE)".into())),
+                Some(_) => Ok(None),
+                None => Err("DescribeStacks named no stack".into()),
+            },
+            Ok(Err(e)) => {
+                use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+                let (code, message) = (e.code().unwrap_or_default().to_string(), e.message().unwrap_or_default().to_string());
+                if code == "ValidationError" && message.contains("does not exist") {
+                    Ok(Some("unknown to CloudFormation (does not exist)".into()))
+                } else if code.is_empty() {
+                    Err(format!("{e}"))
+                } else {
+                    Err(format!("{code}: {message}"))
+                }
+            }
+            Err(_) => Err("DescribeStacks timed out".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -749,7 +749,7 @@ impl ConnectUserSet {
         let imports: Vec<usize> =
             set_plan.work.iter().filter_map(|w| if let plan::Work::Import { entry } = w { Some(*entry) } else { None }).collect();
         let checked = match wanted {
-            Some(set) if !imports.is_empty() => match check_imports(connect, set, &imports, holder, ctx.deadline).await {
+            Some(set) if !imports.is_empty() => match check_imports(ctx, connect, set, &imports, holder).await {
                 Ok(c) => c,
                 Err(Stop::Failed(why)) => return Err(Stop::Failed(format!("{why}; nothing was changed"))),
                 Err(deferred) => return Err(deferred),
@@ -949,17 +949,17 @@ impl ConnectUserSet {
 /// wrong `ImportId` among many changes refuses the whole Update before anything is changed; every refusal is
 /// reported. Reads that do not fit this invocation make it continue (nothing has been written yet).
 async fn check_imports(
+    ctx: &Ctx,
     connect: &Connect,
     set: &SetProps,
     imports: &[usize],
     holder: &str,
-    deadline: Instant,
 ) -> Result<HashMap<usize, TakeOver>, Stop> {
     use futures::StreamExt;
     let checks: Vec<(usize, Result<TakeOver, TakeOverError>)> = futures::stream::iter(imports.iter().copied())
         .map(move |i| async move {
             let checked = match set.entries.get(i).and_then(|e| e.props.import.as_ref().map(|t| (e, t))) {
-                Some((e, target)) => crate::user::check_take_over(connect, &e.props, target, holder, deadline).await,
+                Some((e, target)) => crate::user::check_take_over(connect, &e.props, target, holder, Some(ctx), ctx.deadline).await,
                 None => Err(TakeOverError::Refused("internal error: no ImportId".into())),
             };
             (i, checked)

@@ -352,7 +352,7 @@ mod tests {
         let by_id = NamesById::of(&names);
         let header = failed_header();
         assert!(header.starts_with("first name,last name,email address,"), "{header}");
-        assert!(header.ends_with(",tags,error\r\n"), "{header}");
+        assert!(header.ends_with(",tags,import id,error\r\n"), "{header}");
         let line = failed_row("ana", Some(&p), "CreateUser: \"bad\" phone", Some(&by_id));
         assert!(!line.contains("Secret1234!"));
         let read = csv::records(&format!("{header}{line}")).unwrap();

@@ -262,7 +262,7 @@ async fn a_take_over_records_the_hold_and_a_sets_records_in_one_call_and_undoes_
         UserProps::parse(v.as_object().unwrap()).unwrap()
     };
     let records = BTreeMap::from([("connect-user-resource:entry".to_string(), "e1".to_string())]);
-    let before = take_over(&live.connect, &props(RP_SALES), &target, "stack/Set", &records, None, soon()).await.unwrap();
+    let before = take_over(&live.connect, &props(RP_SALES), &target, "stack/Set", &records, None, None, soon()).await.unwrap();
     assert_eq!(before.user_id, LEGACY_ID);
     let tagged = live.calls().await.iter().filter(|(op, _)| op == "TagResource").count();
     assert_eq!(tagged, 1, "the hold and the records in one call");
@@ -272,6 +272,6 @@ async fn a_take_over_records_the_hold_and_a_sets_records_in_one_call_and_undoes_
 
     // The first write fails: nothing to put back, and the reason says so.
     live.fault("UpdateUserRoutingProfile", "AccessDeniedException", 1).await;
-    let why = take_over(&live.connect, &props(RP_BASIC), &target, "stack/Set", &records, None, soon()).await.unwrap_err().to_string();
+    let why = take_over(&live.connect, &props(RP_BASIC), &target, "stack/Set", &records, None, None, soon()).await.unwrap_err().to_string();
     assert!(why.contains("UpdateUserRoutingProfile failed: AccessDeniedException") && why.ends_with("nothing had been changed"), "{why}");
 }

@@ -227,7 +227,7 @@ impl ConnectUserResource {
         let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
         let mentioned = Immutable::read(&r.properties).mentioned;
         let keep = self.before.as_ref().map(|b| Keep { before: b, holder: &holder, mentioned: &mentioned });
-        match take_over(&self.connect, props, target, &holder, &Default::default(), keep, ctx.deadline).await {
+        match take_over(&self.connect, props, target, &holder, &Default::default(), keep, Some(ctx), ctx.deadline).await {
             Ok(before) => {
                 Outcome::Success { physical_resource_id: target.to_string(), data: translate::data(props, &before.user_id, &before.arn) }
             }
@@ -324,6 +324,7 @@ pub struct Keep<'a> {
 
 /// Takes over the existing user `target` for the resource `holder`: [`check_take_over`], then
 /// [`make_take_over`]. Returns the user as it was before. Used by `Custom::ConnectUser`.
+#[allow(clippy::too_many_arguments)]
 pub async fn take_over(
     connect: &Connect,
     props: &UserProps,
@@ -331,9 +332,10 @@ pub async fn take_over(
     holder: &str,
     records: &std::collections::BTreeMap<String, String>,
     keep: Option<Keep<'_>>,
+    ctx: Option<&crate::cfn::Ctx>,
     deadline: Instant,
 ) -> Result<planner::Actual, TakeOverError> {
-    let checked = check_take_over(connect, props, target, holder, deadline).await.map_err(|e| match e {
+    let checked = check_take_over(connect, props, target, holder, ctx, deadline).await.map_err(|e| match e {
         TakeOverError::Refused(why) => TakeOverError::Refused(format!("{why}; nothing was changed")),
         deferred => deferred,
     })?;
@@ -410,6 +412,7 @@ pub async fn check_take_over(
     props: &UserProps,
     target: &PhysicalId,
     holder: &str,
+    ctx: Option<&crate::cfn::Ctx>,
     deadline: Instant,
 ) -> Result<planner::TakeOver, TakeOverError> {
     let mut before = match connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, deadline).await {
@@ -425,7 +428,24 @@ pub async fn check_take_over(
             Err(e) => return Err(refused_or_deferred(&e)),
         }
     }
-    match planner::plan_import(props, target, holder, &before) {
+    // A holder record naming a stack CloudFormation says is gone (deleted with the resource retained, or never
+    // released) is stale: it does not block the take-over, which replaces it. A holder whose stack exists, or
+    // whose stack cannot be looked up, still refuses.
+    let mut seen = std::borrow::Cow::Borrowed(&before);
+    let ours = before.marker_tags.get(translate::HOLDER_TAG).is_some_and(|h| h == holder);
+    if let (Some(ctx), Some((name, guid)), false) = (ctx, translate::holder_stack(&before.marker_tags), ours) {
+        if let Some(why) = ctx.other_stack_gone(&name, &guid).await {
+            tracing::warn!(
+                action = "take over a stale hold",
+                user_id = %target.user_id,
+                stale_holder = %before.marker_tags.get(translate::HOLDER_TAG).cloned().unwrap_or_default(),
+                "user {}'s holder record names stack {name} ({guid}), which CloudFormation says is {why}: the record is stale and the user is taken over",
+                before.username
+            );
+            seen.to_mut().marker_tags.remove(translate::HOLDER_TAG);
+        }
+    }
+    match planner::plan_import(props, target, holder, &seen) {
         Ok(changes) => Ok(planner::TakeOver { before, changes }),
         Err(why) => {
             tracing::warn!(action = "reject", "import refused");

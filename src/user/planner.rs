@@ -136,7 +136,7 @@ pub fn plan_import(props: &UserProps, target: &PhysicalId, holder: &str, actual:
     let ours = actual.marker_tags.get(HOLDER_TAG).is_some_and(|h| h == holder);
     if let Some((stack, logical)) = holder_of(&actual.marker_tags).filter(|_| !ours) {
         errors.push(format!(
-            "ImportId: user {} ({target}) is already held by resource {logical} of stack {stack}; release it there first (give that resource ImportId: {target} and update its stack, then remove the resource from that stack), or import another user. If that stack no longer exists (deleted with the resource retained), remove the tag {HOLDER_TAG} from the user, then import it",
+            "ImportId: user {} ({target}) is already held by resource {logical} of stack {stack}; release it there first (give that resource ImportId: {target} and update its stack, then remove the resource from that stack), or import another user. (A holder whose stack CloudFormation says is deleted does not block a take-over; one whose stack's status cannot be read, or that an earlier version recorded without the stack's identity, does: remove the tag {HOLDER_TAG} from the user, then import it)",
             actual.username
         ));
     }

@@ -169,7 +169,7 @@ impl ConnectUserResource {
     ) -> Result<Planned, String> {
         match &props.import {
             Some(target) => {
-                let t = check_take_over(&self.connect, props, target, holder, ctx.deadline).await.map_err(|e| e.to_string())?;
+                let t = check_take_over(&self.connect, props, target, holder, Some(ctx), ctx.deadline).await.map_err(|e| e.to_string())?;
                 let mut shown = changes;
                 shown.extend(described(&t.changes, &t.before));
                 Ok(Planned {

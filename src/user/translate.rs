@@ -82,6 +82,16 @@ pub fn holder_of(marker_tags: &BTreeMap<String, String>) -> Option<(String, Stri
     marker_tags.contains_key(MARKER_TAG).then(|| ("(not recorded)".to_string(), "(not recorded)".to_string()))
 }
 
+/// The stack a holder record names by its identity (`name/guid/logical`): its name and GUID. `None` for a record
+/// without it (an earlier version's `name/logical`, or one capped with a digest), which cannot be looked up.
+pub fn holder_stack(marker_tags: &BTreeMap<String, String>) -> Option<(String, String)> {
+    let v = marker_tags.get(HOLDER_TAG)?;
+    match v.splitn(3, '/').collect::<Vec<&str>>().as_slice() {
+        [name, guid, _] if !v.contains('#') && !name.is_empty() && !guid.is_empty() => Some((name.to_string(), guid.to_string())),
+        _ => None,
+    }
+}
+
 fn non_empty(s: Option<&str>) -> Option<String> {
     s.filter(|s| !s.is_empty()).map(str::to_string)
 }
@@ -601,6 +611,10 @@ mod tests {
         assert!(stack_name.starts_with("agents (an earlier version's record"), "{stack_name}");
         assert_eq!(holder_of(&tags("odd")), Some(("odd".into(), String::new())));
         assert_eq!(holder_of(&BTreeMap::new()), None);
+        assert_eq!(holder_stack(&tags("agents/5b9c8f10-1111-11ef/Agent")), Some(("agents".into(), "5b9c8f10-1111-11ef".into())));
+        assert_eq!(holder_stack(&tags("agents/Agent")), None, "an earlier version's record names no stack identity");
+        assert_eq!(holder_stack(&tags("agents/5b9c/Agent#0123abcd")), None, "a capped record is not looked up");
+        assert_eq!(holder_stack(&BTreeMap::new()), None);
         let legacy = BTreeMap::from([(MARKER_TAG.to_string(), "abc".to_string())]);
         assert!(holder_of(&legacy).is_some(), "a user created before holders were recorded is still held");
     }

@@ -242,3 +242,43 @@ async fn the_native_migration_example_takes_the_user_over_by_arn_with_native_nam
     assert_eq!(u.status(), "SUCCESS", "{}", u.reason());
     assert_eq!(writes(&bed.call_log().await), vec!["TagResource"], "no further call");
 }
+
+/// Issue 26: a holder record naming a stack CloudFormation says is gone (deleted with its resource retained) does
+/// not block a take-over forever; a holder whose stack exists still refuses.
+#[tokio::test]
+async fn a_holder_whose_stack_is_gone_does_not_block_a_take_over_and_one_whose_stack_exists_does() {
+    let bed = Bed::start().await;
+    let arn = format!("{IARN}/agent/{LEGACY_ID}");
+    let stack = |name: &str, guid: &str| format!("arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/{guid}");
+    let hold = |value: String| {
+        let bed = &bed;
+        let arn = arn.clone();
+        async move { bed.connect.tag_resource().resource_arn(arn).tags(HOLDER_TAG, value).send().await.unwrap() }
+    };
+    let cases = [
+        ("exists", Some("UPDATE_COMPLETE"), false),
+        ("deleted", Some("DELETE_COMPLETE"), true),
+        ("unknown", None, true),
+        ("rolling", Some("UPDATE_ROLLBACK_COMPLETE"), false),
+    ];
+    for (i, (name, status, taken)) in cases.into_iter().enumerate() {
+        let guid = format!("9d1c0000-0000-0000-0000-00000000000{i}");
+        bed.runtime.other_stack(&stack(name, &guid), status);
+        hold(format!("{name}/{guid}/Agent")).await;
+        bed.clear_calls().await;
+        let logical = format!("Taker{i}");
+        let a = bed.create(&logical, legacy()).await;
+        let log = bed.call_log().await;
+        assert!(bed.runtime.described_stacks().contains(&stack(name, &guid)), "{name}: its stack was looked up");
+        if taken {
+            assert_eq!(a.status(), "SUCCESS", "{name}: {}", a.reason());
+            assert_eq!(writes(&log), vec!["TagResource"], "{name}");
+            assert_eq!(log.last().unwrap()["request"]["tags"], json!({HOLDER_TAG: holder(&logical)}), "{name}: the stale record replaced");
+            assert!(bed.output().contains(&format!("names stack {name} ({guid}), which CloudFormation says is")), "{name}: logged");
+        } else {
+            assert_eq!(a.status(), "FAILED", "{name}");
+            assert!(a.reason().contains(&format!("already held by resource Agent of stack {name} ({guid})")), "{name}: {}", a.reason());
+            assert!(writes(&log).is_empty(), "{name}: nothing changed");
+        }
+    }
+}
