@@ -4,7 +4,8 @@
 #   make bench  benchmarks (figures printed and written to bench/RESULTS.md); bench-roster-full: a roster at 2/s
 #   make build  the deployable zip (cargo-lambda, arm64): target/lambda/connect-user-resource/bootstrap.zip
 #   make invoke the function under `cargo lambda watch`, sent events/01-create-soft-phone.json, against the emulator
-#   make deploy sam build + sam deploy --guided
+#   make deploy  sam build + sam deploy, no prompts (STACK=connect-user-resource, PARAMS="K=V ...")
+#   make package the versioned release zip for users without Rust: dist/connect-user-resource-<version>-<arch>.zip
 #   make cdk-package  the CDK constructs as an npm package and a Python wheel (cdk/dist/)
 
 CARGO  ?= cargo
@@ -18,7 +19,7 @@ ARM    := aarch64-unknown-linux-gnu
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy cdk-test cdk-package mutants
+.PHONY: demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy package cdk-test cdk-package mutants
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -26,7 +27,7 @@ demo: release
 release:
 	$(CARGO) build --release -p connect-user-resource --bin connect-user-resource
 
-test: lint unit-and-integration build cdk-test
+test: lint unit-and-integration package cdk-test
 
 lint: venv
 	$(CARGO) fmt --all -- --check
@@ -103,9 +104,25 @@ invoke: venv
 	@$(CARGO) build -q -p connect-emulator
 	@./scripts/invoke.sh
 
+# The first deployment and every later one, without prompts (also in CI): SAM's Rust build is a beta feature it
+# must be told to use; the bucket for the built code is SAM's own (--resolve-s3). STACK is the name the examples
+# import the ServiceToken from (<STACK>-ServiceToken); PARAMS, e.g. PARAMS="ConnectInstanceId=<id> AlarmEmail=ops@example.com".
+STACK  ?= connect-user-resource
+PARAMS ?=
 deploy: venv
-	sam build
-	sam deploy --guided
+	sam build --beta-features
+	sam deploy --stack-name $(STACK) --resolve-s3 --capabilities CAPABILITY_IAM --no-confirm-changeset \
+		--no-fail-on-empty-changeset $(if $(PARAMS),--parameter-overrides $(PARAMS))
+
+# A release artifact for users without Rust: dist/connect-user-resource-<version>-<arch>.zip (the version from
+# Cargo.toml, which template.yaml's Serverless Application Repository metadata repeats, a test keeps them equal;
+# the architecture read from the binary inside), its .arch record, and template.yaml beside it.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+package: build
+	@mkdir -p dist
+	@arch=$$(cat $(ZIP:.zip=.arch)); name=dist/connect-user-resource-$(VERSION)-$$arch; \
+	cp $(ZIP) $$name.zip && echo $$arch > $$name.arch && cp template.yaml dist/template.yaml && \
+	test "$$(python3 scripts/zip_arch.py $$name.zip)" = "$$arch" && echo "$$name.zip: $$arch, version $(VERSION)"; ls -l dist
 
 # The CDK constructs (cdk/), a jsii library: compiled by jsii from the committed lock file and tested offline on the
 # synthesized templates (TypeScript), API.md checked against the source, then packaged by jsii-pacmak and tested from

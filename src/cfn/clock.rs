@@ -169,8 +169,9 @@ mod template {
     #[test]
     fn template_yaml_drops_events_older_than_cloudformation_waits() {
         let t = include_str!("../../template.yaml");
-        let at = t.find("EventInvokeConfig:").expect("an EventInvokeConfig");
-        let block: Vec<&str> = t[at..].lines().skip(1).take(2).map(str::trim).collect();
-        assert_eq!(block, ["MaximumRetryAttempts: 0", "MaximumEventAgeInSeconds: 3600"]);
+        let at = t.find("Type: AWS::Lambda::EventInvokeConfig").expect("an EventInvokeConfig");
+        let block: Vec<&str> = t[at..].lines().skip(1).take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+        assert!(block.contains(&"FunctionName: !Ref ConnectUserFunction") && block.contains(&"Qualifier: $LATEST"), "{block:?}");
+        assert!(block.contains(&"MaximumRetryAttempts: 0") && block.contains(&"MaximumEventAgeInSeconds: 3600"), "{block:?}");
     }
 }

@@ -270,6 +270,31 @@ mod tests {
         })
     }
 
+    /// A continuation is run by whatever code the function has when Lambda delivers it: one this version queued
+    /// may be read by the next (a deployment in the middle of a roster). This is the event as 0.3 writes it,
+    /// frozen: a change of the format fails here first, and the newer code must still read it.
+    const CONTINUED_BY_0_3: &str = r#"{"RequestType":"Update","ResponseURL":"https://bucket.s3.amazonaws.com/key?X-Amz-Date=20261202T120000Z&X-Amz-Signature=abc","StackId":"arn:aws:cloudformation:us-east-1:123456789012:stack/s/1","RequestId":"r1","ResourceType":"Custom::ConnectUserSet","LogicalResourceId":"Roster","PhysicalResourceId":"i-1:set:s/1/Roster","ResourceProperties":{"InstanceId":"i-1","Users":[{"Name":"ana"}],"ServiceTimeout":"3600"},"OldResourceProperties":{"InstanceId":"i-1","Users":[]},"CustomResourceContinuation":{"Round":2,"StartedMs":1796212800000,"GiveUpAtMs":1796216340000}}"#;
+
+    #[test]
+    fn a_continuation_written_by_this_version_is_read_by_it_and_by_a_later_one() {
+        let v: Value = serde_json::from_str(CONTINUED_BY_0_3).unwrap();
+        let items = intake(v.clone());
+        let Intake::Request(r) = &items[0] else { panic!("a continued event is a request: {items:?}") };
+        let marker = Marker { round: 2, started_ms: 1_796_212_800_000, give_up_at_ms: 1_796_216_340_000 };
+        assert_eq!(r.continuation, Some(marker));
+        assert_eq!(r.service_timeout, Some(3600));
+        assert_eq!(r.properties.get("Users"), Some(&json!([{"Name": "ana"}])));
+        // What this version writes is that event, key for key.
+        let again: Value = serde_json::from_slice(&r.continued(&marker)).unwrap();
+        assert_eq!(again, v, "the continued event's format changed: keep reading the old one, then update this fixture");
+        // A later version's marker may carry more: it is still read.
+        let mut later = v.clone();
+        later[KEY]["Checkpoint"] = json!("abc");
+        later["SomethingNew"] = json!(1);
+        let items = intake(later);
+        assert!(matches!(&items[0], Intake::Request(r) if r.continuation == Some(marker)), "{items:?}");
+    }
+
     #[test]
     fn a_direct_event_is_one_request_without_cloudformation_keys() {
         let items = intake(base());
