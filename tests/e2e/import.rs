@@ -282,3 +282,63 @@ async fn a_holder_whose_stack_is_gone_does_not_block_a_take_over_and_one_whose_s
         }
     }
 }
+
+/// Issue 26 (docs/import.md, "Between single resources and a set"): agents move from single resources to one
+/// set and back without anyone deleted or re-created: release them where they are (ImportId = their own id, then
+/// remove the resources), take them over in the new shape (ImportId on each entry or resource).
+#[tokio::test]
+async fn agents_move_from_single_resources_to_a_set_and_back_keeping_their_ids() {
+    let bed = Bed::with_store().await;
+    let names = ["move.ana", "move.ben", "move.cai"];
+    let mut singles = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let a = bed.create(&format!("Single{i}"), soft_phone(n)).await;
+        assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+        singles.push((format!("Single{i}"), a.physical_id(), a.user_id()));
+    }
+    let ids: Vec<String> = singles.iter().map(|s| s.2.clone()).collect();
+    let snapshot = || async {
+        let mut v = Vec::new();
+        for id in &ids {
+            let mut u = settings_of(&bed.user(id).await.expect("the user is there"));
+            u["Tags"].as_object_mut().unwrap().retain(|k, _| !k.starts_with("connect-user-resource:"));
+            v.push(u);
+        }
+        v
+    };
+    let before = snapshot().await;
+
+    // 1. Release them where they are: ImportId = their own id (an Update without calls), then remove them.
+    for (i, (logical, pid, _)) in singles.iter().enumerate() {
+        let released = with(soft_phone(names[i]), "ImportId", json!(pid));
+        assert_eq!(bed.update(logical, pid, released.clone(), soft_phone(names[i])).await.status(), "SUCCESS");
+        assert_eq!(bed.delete(logical, pid, released).await.status(), "SUCCESS");
+    }
+    assert_eq!(snapshot().await, before, "kept, as they were");
+
+    // 2. Take them over as one set, as connect-users export --as set writes it.
+    let r = crate::export::export(&bed, &["--instance-id", IID, "--as", "set", "--format", "json", "--username-prefix", "move."]).await;
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let t: Value = serde_json::from_slice(&r.stdout).unwrap();
+    let mut set = t["Resources"]["Roster"]["Properties"].clone();
+    set.as_object_mut().unwrap().remove("ServiceToken");
+    bed.clear_calls().await;
+    let s = bed.send(events::for_set(events::create("Roster", "x", set.clone()))).await;
+    assert_eq!(s.status(), "SUCCESS", "{}", s.reason());
+    assert_eq!(writes(&bed.call_log().await), vec!["TagResource"; 3], "the set's hold only");
+    assert_eq!(snapshot().await, before);
+
+    // 3. And back: the set's Delete releases what it took over, and single resources take them over again.
+    let d = bed.send(events::for_set(events::delete("Roster", "x", &s.physical_id(), set))).await;
+    assert_eq!(d.status(), "SUCCESS", "{}", d.reason());
+    bed.clear_calls().await;
+    for (i, (_, pid, id)) in singles.iter().enumerate() {
+        let back = with(with(soft_phone(names[i]), "ImportId", json!(pid)), "Password", Value::Null);
+        let a = bed.create(&format!("Again{i}"), back).await;
+        assert_eq!(a.status(), "SUCCESS", "{}", a.reason());
+        assert_eq!(&a.user_id(), id, "the same user");
+    }
+    assert_eq!(writes(&bed.call_log().await), vec!["TagResource"; 3]);
+    assert_eq!(snapshot().await, before, "every id and setting kept throughout");
+    assert_eq!(bed.users().await.len(), 3, "nobody created or deleted: the same three users");
+}
