@@ -6,6 +6,7 @@
 #   make invoke the function under `cargo lambda watch`, sent events/01-create-soft-phone.json, against the emulator
 #   make deploy  sam build + sam deploy, no prompts (STACK=connect-user-resource, PARAMS="K=V ...")
 #   make package the versioned release zip for users without Rust: dist/connect-user-resource-<version>-<arch>.zip
+#   make cli     connect-users (export, plan): target/release/connect-users
 #   make cdk-package  the CDK constructs as an npm package and a Python wheel (cdk/dist/)
 
 CARGO  ?= cargo
@@ -19,7 +20,7 @@ ARM    := aarch64-unknown-linux-gnu
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy package cdk-test cdk-package mutants
+.PHONY: cli demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy package cdk-test cdk-package mutants
 
 demo: release
 	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
@@ -99,6 +100,11 @@ build: venv
 	fi
 	python3 scripts/zip_arch.py $(ZIP) > $(ZIP:.zip=.arch).new && mv $(ZIP:.zip=.arch).new $(ZIP:.zip=.arch)
 	@echo "$(ZIP): $$(cat $(ZIP:.zip=.arch)) (recorded in $(ZIP:.zip=.arch), which the CDK provider deploys it as)"; ls -l $(ZIP)
+
+# connect-users (export, plan): target/release/connect-users; or `cargo install --path cli` into ~/.cargo/bin.
+cli:
+	$(CARGO) build --release -p connect-users
+	@ls -l target/release/connect-users
 
 invoke: venv
 	@$(CARGO) build -q -p connect-emulator

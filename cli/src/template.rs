@@ -307,6 +307,33 @@ pub fn to_json(template: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_set_holds_every_entry_inline_or_points_at_its_roster_file_through_parameters() {
+        let entries = vec![json!({"Name": "ana", "ImportId": "i-1:u-1"}).as_object().unwrap().clone()];
+        let inline = set_template("i-1", "ex", "Roster", &SetEntries::Inline(&entries));
+        let set = &inline["Resources"]["Roster"];
+        assert_eq!(set["Type"], "Custom::ConnectUserSet");
+        assert_eq!(set["Properties"]["Users"], json!([{"Name": "ana", "ImportId": "i-1:u-1"}]));
+        assert_eq!(set["Properties"]["InstanceId"], "i-1");
+        assert!(inline["Parameters"].get("RosterUri").is_none());
+        assert_eq!(inline["Outputs"]["Total"]["Value"], json!({"Fn::GetAtt": ["Roster", "Total"]}));
+        let file = set_template("i-1", "ex", "Agents", &SetEntries::File { format: "csv", file_name: "c.roster.csv" });
+        let p = &file["Resources"]["Agents"]["Properties"];
+        assert!(p.get("Users").is_none());
+        assert_eq!(
+            (&p["Source"], &p["SourceVersion"], &p["SourceFormat"]),
+            (&json!({"Ref": "RosterUri"}), &json!({"Ref": "RosterVersion"}), &json!("csv"))
+        );
+        assert!(file["Parameters"]["RosterUri"]["Description"].as_str().unwrap().contains("c.roster.csv"));
+        let yaml = to_yaml(&file);
+        assert!(
+            yaml.find("Parameters:").unwrap() < yaml.find("Resources:").unwrap()
+                && yaml.find("Resources:").unwrap() < yaml.find("Outputs:").unwrap(),
+            "{yaml}"
+        );
+    }
+
     use super::*;
 
     fn names(v: &[&str]) -> Vec<String> {

@@ -579,6 +579,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_import_id_column_is_read_and_written_and_ids_stand_in_for_names() {
+        let text =
+            "user login,routing profile name,security profile name,import id\nana,rp-2,Agent,i-1:u-9\nben,Basic Routing Profile,sp-2,\n";
+        let rows = entries(text, &names()).unwrap();
+        assert_eq!(rows[0].1["ImportId"], "i-1:u-9");
+        assert_eq!(rows[0].1["RoutingProfileId"], "rp-2", "an id in place of a name");
+        assert!(!rows[1].1.contains_key("ImportId"), "an empty cell imports nothing");
+        assert!(header_line().ends_with(",tags,import id\r\n"), "{}", header_line());
+        // Written back from the user's properties, with the ids where no names are known.
+        let mut e = rows[0].1.clone();
+        e.insert("InstanceId".into(), json!("i-1"));
+        let p = crate::user::properties::UserProps::parse(&e).unwrap();
+        let line = line(cells("ana", Some(&p), None));
+        let back = entries(&format!("{}{line}", header_line()), &names()).unwrap();
+        assert_eq!(back[0].1["ImportId"], "i-1:u-9");
+        assert_eq!(back[0].1["RoutingProfileId"], "rp-2");
+        assert_eq!(back[0].1["SecurityProfileIds"], json!(["sp-1"]));
+    }
+
     /// The console's template as it writes it: a byte order mark, CRLF, quoting, an empty optional column.
     const CONSOLE: &str = "\u{feff}first name,last name,email address,secondary email address,mobile,password,user login,routing profile name,security_profile_name_1|security_profile_name_2,phone type (soft/desk),phone number,soft phone auto accept (yes/no),ACW timeout (seconds)\r\nAna,\"Silva, Jr.\",ana@example.com,,+14155550100,Passw0rdAna1,ana.silva,Basic Routing Profile,Agent|CallCenterManager,soft,,yes,30\r\n\"Ben \"\"B\"\"\",Okafor,ben@example.com,,,Passw0rdBen1,ben.okafor,Sales Routing Profile,Agent,desk,+14155550101,no,0\r\n";
 
