@@ -11,10 +11,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
@@ -52,6 +54,13 @@ export interface ConnectUserProviderProps {
   readonly reportBucket?: s3.IBucket;
   /** Only keys that start with this may be written; default the whole bucket. */
   readonly reportPrefix?: string;
+  /**
+   * An SQS queue (kept two weeks) for the asynchronous invocations (a roster's continuations) Lambda could not run,
+   * as template.yaml's FailedEventQueue; default false.
+   */
+  readonly failedEventQueue?: boolean;
+  /** A customer managed key that encrypts the password secrets or the roster bucket: kms:Decrypt on it only. */
+  readonly kmsKey?: kms.IKey;
 }
 
 /** Deploys the Lambda (or wraps an existing ServiceToken) that serves `Custom::ConnectUser` and `Custom::ConnectUserSet`. */
@@ -136,6 +145,8 @@ export class ConnectUserProvider extends Construct {
   public readonly failureAlarm?: cloudwatch.Alarm;
   /** Only with `dashboard: true`. */
   public readonly dashboard?: cloudwatch.Dashboard;
+  /** Only with `failedEventQueue: true`. */
+  public readonly failedEvents?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ConnectUserProviderProps = {}) {
     super(scope, id);
@@ -181,7 +192,15 @@ export class ConnectUserProvider extends Construct {
     // A roster longer than one invocation continues in an asynchronous invocation of the function itself; Lambda's
     // own retries of those would deliver a continuation twice, so they are off. CloudFormation gives up on an
     // event an hour after sending it at the latest, so older events are dropped rather than run late.
-    fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(1) });
+    if (props.failedEventQueue) {
+      this.failedEvents = new sqs.Queue(this, 'FailedEvents', { retentionPeriod: Duration.days(14), encryption: sqs.QueueEncryption.SQS_MANAGED });
+    }
+    fn.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(1),
+      onFailure: this.failedEvents ? new destinations.SqsDestination(this.failedEvents) : undefined,
+    });
+    props.kmsKey?.grantDecrypt(fn);
     // In a policy of its own, which the function does not depend on (its own ARN in its role's default policy
     // would be a circular dependency).
     if (fn.role) {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Channel, ConnectUser, ConnectUserProvider, ConnectUserSet, PhoneType, RosterSource } from '../lib';
@@ -427,4 +428,32 @@ test('a set writes its run reports and MaxDeletions, and the provider may write 
   assert.deepEqual(puts[0].Resource, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/connect/*']] });
   const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
   assert.match(yaml, /- s3:PutObject\n\s+Resource: !Sub arn:\$\{AWS::Partition\}:s3:::\$\{ReportBucket\}\/\$\{ReportPrefix\}\*/);
+});
+
+test('a failed-event queue and a KMS key are the provider\'s options, as template.yaml\'s FailedEventQueue and KmsKeyArn', () => {
+  const plain = Template.fromStack((() => { const s = stack(); new ConnectUserProvider(s, 'Provider', { codePath: fakeZip() }); return s; })());
+  plain.resourceCountIs('AWS::SQS::Queue', 0);
+  assert.equal(Object.values(plain.findResources('AWS::Lambda::EventInvokeConfig'))[0].Properties.DestinationConfig, undefined);
+  const s = stack();
+  const key = kms.Key.fromKeyArn(s, 'Key', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+  const provider = new ConnectUserProvider(s, 'Provider', { codePath: fakeZip(), failedEventQueue: true, kmsKey: key });
+  const t = Template.fromStack(s);
+  const queueId = s.getLogicalId(provider.failedEvents!.node.defaultChild as any);
+  t.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+  t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    MaximumRetryAttempts: 0,
+    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+  });
+  const statements = policyStatements(t);
+  const send = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('sqs:')));
+  assert.equal(send.length, 1);
+  assert.ok([send[0].Action].flat().includes('sqs:SendMessage'));
+  assert.deepEqual(send[0].Resource, { 'Fn::GetAtt': [queueId, 'Arn'] });
+  const decrypt = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('kms:')));
+  assert.equal(decrypt.length, 1);
+  assert.deepEqual([decrypt[0].Action].flat(), ['kms:Decrypt']);
+  assert.equal(decrypt[0].Resource, 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+  const yaml = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8');
+  assert.match(yaml, /FailedEventQueue:\n\s+Type: String\n\s+Default: "false"/);
+  assert.match(yaml, /- kms:Decrypt\n\s+Resource: !Ref KmsKeyArn/);
 });
