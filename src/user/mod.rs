@@ -442,7 +442,10 @@ pub async fn check_take_over(
                 "user {}'s holder record names stack {name} ({guid}), which CloudFormation says is {why}: the record is stale and the user is taken over",
                 before.username
             );
-            seen.to_mut().marker_tags.remove(translate::HOLDER_TAG);
+            // The request marker beside it is that stack's too: without either, nobody holds the user.
+            let tags = &mut seen.to_mut().marker_tags;
+            tags.remove(translate::HOLDER_TAG);
+            tags.remove(translate::MARKER_TAG);
         }
     }
     match planner::plan_import(props, target, holder, &seen) {
