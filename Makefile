@@ -22,30 +22,32 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: cli demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy package cdk-test cdk-package mutants
 
-demo: release
-	$(CARGO) run -q -p lambda-harness --bin cr-demo -- --binary $(BIN) --events events
+# The demo and the tests build with the dev profile (fast to compile; the features of every build are one set,
+# hack/Cargo.toml), so `make demo` then `make test` compile each dependency once. The size-tuned release profile
+# is for what ships or is measured as shipped: `make build`, `make package`, `make bench`, `make cli`.
+DEV_BIN := target/debug/connect-user-resource
+demo:
+	$(CARGO) build -p connect-user-resource -p lambda-harness --bins
+	target/debug/cr-demo --binary $(DEV_BIN) --events events
 
 release:
 	$(CARGO) build --release -p connect-user-resource --bin connect-user-resource
 
-test: lint unit-and-integration package cdk-test
+test: lint unit-and-integration cdk-test
 
 lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/features.sh
 	cfn-lint template.yaml examples/*.yaml
 	sam validate --lint --template template.yaml --region us-east-1
 
-# The e2e tests also start binaries that `cargo test` alone does not build: connect-emulator, connect-users, and
-# the release-probe fixture (the release profile as shipped, with a resource that panics). Building all targets
-# (not only --bins) keeps the dev-dependency features. The cargo-lambda test runs alone, last: its
-# `cargo lambda watch` rebuilds target/debug/connect-user-resource (without dev-dependency features), which the
-# other tests start.
+# The e2e tests also start binaries that `cargo test` alone does not build: connect-emulator, connect-users and
+# the panic-probe fixture. The cargo-lambda test runs alone, last: its `cargo lambda watch` builds
+# target/debug/connect-user-resource again (a no-op while the features are one set), which the others start.
 unit-and-integration: venv
 	$(CARGO) build --workspace --all-targets
-	$(CARGO) build --release -p release-probe
 	$(CARGO) test --workspace -- --skip cargo_lambda
-	$(CARGO) build -p connect-user-resource --bin connect-user-resource
 	$(CARGO) test --test e2e cargo_lambda
 
 fmt:

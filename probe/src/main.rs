@@ -1,7 +1,7 @@
 //! A test fixture, never shipped: the same protocol core and entry point as the Lambda, serving a resource that
-//! panics on every request. Built with the workspace's release profile (`cargo build --release -p
-//! release-probe`), it lets a test check that a panic in a release build still answers FAILED, which only the
-//! profile's `panic = "unwind"` makes true; the shipped binary has no switch that could make it panic.
+//! panics on every request (the shipped binary has no switch that could make it panic). tests/e2e/panic.rs runs
+//! it to check that a panic answers FAILED and the process lives on, which the protocol's guard does only where
+//! panics unwind; the same test reads Cargo.toml to check that the profile the zip is built with unwinds.
 
 use connect_user_resource::cfn::{deadline, Ctx, CustomResource, Outcome, Protocol};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -11,13 +11,13 @@ struct Panics;
 
 impl CustomResource for Panics {
     async fn create(&self, _ctx: &Ctx) -> Outcome {
-        panic!("deliberate panic in a release build")
+        panic!("deliberate panic")
     }
     async fn update(&self, _ctx: &Ctx) -> Outcome {
-        panic!("deliberate panic in a release build")
+        panic!("deliberate panic")
     }
     async fn delete(&self, _ctx: &Ctx) -> Outcome {
-        panic!("deliberate panic in a release build")
+        panic!("deliberate panic")
     }
 }
 

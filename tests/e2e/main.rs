@@ -10,7 +10,7 @@ mod metrics;
 mod native;
 mod ownership;
 mod promises;
-mod release_panic;
+mod panic;
 mod reliability;
 mod rollback;
 mod roster;
