@@ -66,7 +66,7 @@ $(VENV)/.ready: requirements-dev.txt
 # mutants excluded as equivalent, with why) are in .cargo/mutants.toml. MUTANTS_FILES narrows a run, e.g.
 # make mutants MUTANTS_FILES="-f src/user/planner.rs". Prints caught / missed / unviable and the missed mutants.
 MUTANTS := .tools/bin/cargo-mutants
-MUTANTS_FILES ?= -f 'src/cfn/**/*.rs' -f 'src/user/**/*.rs' -f 'src/roster/**/*.rs' -f src/pace.rs -f src/dispatch.rs -f src/store.rs
+MUTANTS_FILES ?= -f 'src/cfn/**/*.rs' -f 'src/user/**/*.rs' -f 'src/roster/**/*.rs' -f 'src/connect/**/*.rs' -f src/dispatch.rs -f src/store.rs -f src/digest.rs
 $(MUTANTS):
 	$(CARGO) install --locked --root .tools cargo-mutants --version 27.1.0
 

@@ -1,24 +1,21 @@
 //! Process start-up: logging and clients are built once and reused by every invocation.
 
 use crate::cfn::{deadline, relay::Relay, Protocol};
+use crate::connect;
 use crate::dispatch::ConnectResources;
 use crate::roster::{s3::Files, ConnectUserSet};
-use crate::user::{api, ConnectUserResource};
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::BehaviorVersion;
+use crate::user::ConnectUserResource;
 use std::time::Duration;
 
 /// One malloc arena, set before any thread starts. glibc gives each thread that allocates an arena of its own;
 /// a roster's large allocations (megabytes of properties, thousands of users) then leave memory free in several
-/// arenas at once: a warm function that had handled a 10,000-entry Create peaked at 64 MB in its next Delete
-/// with the default, 58-60 MB with two arenas and 51 MB with one (`make bench`; the function has 128 MB). The
-/// work is waiting on the network, so the threads hardly contend for the one arena.
+/// arenas at once, and a warm function's next event peaks higher. The work is waiting on the network, so the
+/// threads hardly contend for the one arena.
 ///
 /// Fixed thresholds too: glibc raises its mmap threshold (up to 32 MB) each time a large block is freed, after
 /// which large buffers (a roster file, a vector of entries) come from the heap and leave holes there; with blocks
-/// over 128 KiB always mapped, and the heap's top trimmed past 1 MiB, a 20,000-row roster's Create peaked 4 MB
-/// lower (`make bench`).
+/// over 128 KiB always mapped and the heap's top trimmed past 1 MiB they do not. What each setting saved, measured
+/// with `make bench`: docs/performance.md.
 pub fn memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator settings; it is called before the runtime starts any thread.
@@ -44,18 +41,11 @@ pub fn logging() {
         .init();
 }
 
-/// The SDK's own retries are off: the resource retries with a deadline-bounded backoff of its own, which a
-/// fixed attempt count cannot give. Endpoints come from the standard variables (`AWS_ENDPOINT_URL_CONNECT`, ...).
+/// Every client from one SDK configuration ([`connect::sdk_config`]), made once per process.
 pub async fn protocol() -> Result<Protocol<ConnectResources>, reqwest::Error> {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(10)).connect_timeout(Duration::from_secs(3)).build(),
-        )
-        .load()
-        .await;
-    let connect = api::Connect::new(aws_sdk_connect::Client::new(&config));
-    let secrets = api::Secrets::new(aws_sdk_secretsmanager::Client::new(&config));
+    let config = connect::sdk_config().load().await;
+    let connect = connect::Connect::new(aws_sdk_connect::Client::new(&config));
+    let secrets = connect::Secrets::new(aws_sdk_secretsmanager::Client::new(&config));
     let relay = Relay::new(aws_sdk_lambda::Client::new(&config));
     let store = match std::env::var(crate::store::TABLE_ENV) {
         Ok(table) if !table.is_empty() => Some(crate::store::Store::new(aws_sdk_dynamodb::Client::new(&config), table)),

@@ -2,17 +2,20 @@
 //!
 //! - [`cfn`]: the custom-resource protocol (intake, coercion, deadlines, panic guard, the response PUT); it
 //!   knows nothing about Connect.
-//! - [`user`]: the Connect user resource (properties, planner, translation, API calls).
+//! - [`connect`]: the calls to Connect (and Secrets Manager): one client for the user resource, the set and the
+//!   CLI, with retries, pacing, the paged reads and the ownership records (tags) a user carries.
+//! - [`user`]: what a user is (typed properties, model, planner, translation) and the single-user resource.
 //! - [`roster`]: `Custom::ConnectUserSet`, a whole roster reusing the user resource's parts.
 //! - [`dispatch`]: which of the two serves a request (by its resource type).
 //! - [`init`]: what `main` sets up once per process and reuses across invocations.
-//! - [`pace`]: per-operation pacing under Connect's limits (the `connect-users` tool and rosters).
+//! - [`digest`]: stable short digests for keys and tags.
 //! - [`store`]: state that outlasts an invocation (a DynamoDB table): answered events, the users a set holds.
 
 pub mod cfn;
+pub mod connect;
+pub mod digest;
 pub mod dispatch;
 pub mod init;
-pub mod pace;
 pub mod roster;
 pub mod store;
 pub mod user;

@@ -4,14 +4,13 @@
 
 use crate::template;
 use crate::{ExportArgs, Format, RosterFormat, Shape};
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_sdk_connect::config::ProvideCredentials;
-use connect_user_resource::pace::Pacer;
+use connect_user_resource::connect::ownership;
+use connect_user_resource::connect::pace::{Pacer, Quota};
+use connect_user_resource::connect::{ApiError, Connect};
 use connect_user_resource::roster::csv;
-use connect_user_resource::user::api::{ApiError, Connect};
-use connect_user_resource::user::planner::Actual;
+use connect_user_resource::user::model::Actual;
 use connect_user_resource::user::properties::UserProps;
 use connect_user_resource::user::{ids, translate};
 use futures::stream::{self, StreamExt};
@@ -70,9 +69,7 @@ pub async fn run(args: &ExportArgs) -> Result<Exported, ExportError> {
         return Err(ExportError::Usage("--roster-format writes the roster file beside --output: give --output FILE".into()));
     }
     let connect = client(args).await?;
-    // A little under the quota (one token of the burst and 5% of the rate), so that the service's clock, which
-    // starts its own bucket a moment later, and other callers in the account see the calls inside the limit.
-    let pacer = Pacer::new(args.requests_per_second * 0.95, args.burst.saturating_sub(1).max(1));
+    let pacer = Pacer::under(Quota { rate: args.requests_per_second, burst: args.burst }, true);
 
     pacer.wait("ListUsers").await;
     let mut users = connect.list_users(&instance_id, Instant::now() + CALL_BUDGET).await.map_err(|e| {
@@ -125,7 +122,7 @@ pub async fn run(args: &ExportArgs) -> Result<Exported, ExportError> {
     }
     actual.retain(|a| filter.settings(a));
     actual.sort_by(|a, b| a.username.cmp(&b.username));
-    let (held, free): (Vec<Actual>, Vec<Actual>) = actual.into_iter().partition(|a| translate::holder_of(&a.marker_tags).is_some());
+    let (held, free): (Vec<Actual>, Vec<Actual>) = actual.into_iter().partition(|a| ownership::holder_of(&a.marker_tags).is_some());
     if !held.is_empty() {
         let what = if args.include_managed {
             "written although a resource already holds them"
@@ -134,7 +131,7 @@ pub async fn run(args: &ExportArgs) -> Result<Exported, ExportError> {
         };
         eprintln!("{} users {what}:", held.len());
         for a in &held {
-            let (stack, logical) = translate::holder_of(&a.marker_tags).unwrap_or_default();
+            let (stack, logical) = ownership::holder_of(&a.marker_tags).unwrap_or_default();
             eprintln!("  {} ({instance_id}:{}) held by resource {logical} of stack {stack}", a.username, a.user_id);
         }
     }
@@ -325,9 +322,7 @@ async fn client(args: &ExportArgs) -> Result<Connect, ExportError> {
 
 /// The standard configuration (or `region` and `profile`), checked to have a Region and credentials.
 pub async fn sdk_config(region: Option<&str>, profile: Option<&str>) -> Result<aws_config::SdkConfig, ExportError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled()).timeout_config(
-        TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(20)).connect_timeout(Duration::from_secs(5)).build(),
-    );
+    let mut loader = connect_user_resource::connect::sdk_config();
     if let Some(r) = region {
         loader = loader.region(Region::new(r.to_string()));
     }

@@ -72,14 +72,15 @@ pub enum Next {
 }
 
 /// Continue while the chain has time left, at least `min_round_ms` of it (a round too short to do anything
-/// would only burn invocations); otherwise give up, saying how far the work got.
+/// would only burn invocations); otherwise give up, saying how far the work got (`progress`, the resource's own
+/// words, which also say how it could go faster).
 pub fn decide(marker: &Marker, now_ms: u64, min_round_ms: u64, progress: &str) -> Next {
     if now_ms + min_round_ms < marker.give_up_at_ms {
         return Next::Relay(marker.next());
     }
     let spent = now_ms.saturating_sub(marker.started_ms) / 1000;
     Next::GiveUp(format!(
-        "gave up after {spent} s and {} invocation(s), before CloudFormation's ServiceTimeout runs out: {progress}. Raise ServiceTimeout (at most 3600 s) or the Connect request rate (RequestsPerSecond, after raising the account's quotas), then retry",
+        "gave up after {spent} s and {} invocation(s), before CloudFormation's ServiceTimeout runs out: {progress}. Raise ServiceTimeout (at most 3600 s), then retry",
         marker.round + 1
     ))
 }

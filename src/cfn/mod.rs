@@ -248,7 +248,7 @@ impl<R: CustomResource> Protocol<R> {
                 Ok(answered) => statuses.push(answered.label()),
                 Err(e) => {
                     failed += 1;
-                    last_error = e;
+                    last_error = e.to_string();
                 }
             }
         }
@@ -258,6 +258,7 @@ impl<R: CustomResource> Protocol<R> {
         Ok(json!({ "responses": statuses }))
     }
 
+    /// One event, from its intake to its response: what the work (or a settled copy) decides, then the answer.
     async fn answer(
         &self,
         item: Intake,
@@ -265,80 +266,100 @@ impl<R: CustomResource> Protocol<R> {
         invocation: &Invocation,
         (work_deadline, delivery_deadline): (Instant, Instant),
         counts: &metrics::Counts,
-    ) -> Result<Answered, String> {
-        // An Update's properties, recorded if it is answered FAILED (see [`ledger::failed_key`]).
-        let mut failed_update = None;
+    ) -> Result<Answered, response::DeliveryError> {
         let ledger_key = ledger::key(&echo.stack_id, &echo.logical_resource_id, &echo.request_id);
-        let outcome = match item {
+        match self.decide(item, &ledger_key, invocation, (work_deadline, delivery_deadline), counts).await {
+            Decision::Settled(answered) => Ok(answered),
+            Decision::Answer { outcome, failed_update } => self.send(&echo, &ledger_key, outcome, failed_update, delivery_deadline).await,
+        }
+    }
+
+    /// What to answer, if anything: a malformed event fails; a late continuation, or a copy of an answered
+    /// event, does nothing; a request too late to start fails; otherwise the resource works, and an unfinished
+    /// work is relayed to a new invocation.
+    async fn decide(
+        &self,
+        item: Intake,
+        ledger_key: &str,
+        invocation: &Invocation,
+        (work_deadline, delivery_deadline): (Instant, Instant),
+        counts: &metrics::Counts,
+    ) -> Decision {
+        let req = match item {
             Intake::Malformed { reason, .. } => {
                 tracing::error!(reason = %reason, "malformed event");
-                Outcome::failed(format!("malformed custom resource event: {reason}"))
+                let outcome = Outcome::failed(format!("malformed custom resource event: {reason}"));
+                return Decision::Answer { outcome, failed_update: None };
             }
-            Intake::Request(req) => {
-                let now = deadline::now_ms();
-                let marker = req
-                    .continuation
-                    .unwrap_or_else(|| continuation::Marker::first(now, clock::signed_at_ms(&req.response_url, now), req.service_timeout));
-                if req.continuation.is_none() {
-                    tracing::info!(
-                        waited_ms = now - marker.started_ms,
-                        give_up_in_ms = marker.give_up_at_ms as i64 - now as i64,
-                        "event received"
-                    );
-                }
-                if req.continuation.is_some() && now >= marker.give_up_at_ms {
-                    // The chain has answered by now (it gives up at this time at the latest), or CloudFormation
-                    // times the event out: an answer from here could only contradict it.
-                    tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
-                    return Ok(Answered::Expired);
-                }
-                // Lambda may deliver any event twice, CloudFormation's own too: a copy whose event was answered does
-                // nothing at all.
-                if self.already_answered(&ledger_key, "before any work").await {
-                    return Ok(Answered::Duplicate);
-                }
-                if let Some(late) = too_late(&req, &marker, now) {
-                    tracing::error!(
-                        waited_s = (now - marker.started_ms) / 1000,
-                        "the event waited too long in Lambda's queue: nothing is done"
-                    );
-                    late
-                } else {
-                    if req.request_type == RequestType::Update {
-                        failed_update = req.old_properties.as_ref().map(|old| ledger::update_digest(&req.properties, old));
-                    }
-                    let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
-                    let probe = self.rollback_probe(&req);
-                    let (outcome, req) = self.run(*req, work_deadline.min(give_up), probe, counts, marker.started_ms).await;
-                    match (outcome, req) {
-                        (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
-                            let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
-                            match self.relay(&req, &marker, invocation, &progress, delivery_deadline).await {
-                                Ok(()) => return Ok(Answered::Continued),
-                                Err(reason) => Outcome::Failed { reason, physical_resource_id: made },
-                            }
-                        }
-                        (Outcome::Continue { progress, physical_resource_id }, None) => {
-                            Outcome::Failed { reason: format!("internal error: the request was lost: {progress}"), physical_resource_id }
-                        }
-                        (o, _) => o,
-                    }
-                }
-            }
+            Intake::Request(req) => req,
         };
+        let now = deadline::now_ms();
+        let marker = req
+            .continuation
+            .unwrap_or_else(|| continuation::Marker::first(now, clock::signed_at_ms(&req.response_url, now), req.service_timeout));
+        if req.continuation.is_none() {
+            tracing::info!(waited_ms = now - marker.started_ms, give_up_in_ms = marker.give_up_at_ms as i64 - now as i64, "event received");
+        }
+        if req.continuation.is_some() && now >= marker.give_up_at_ms {
+            // The chain has answered by now (it gives up at this time at the latest), or CloudFormation times the
+            // event out: an answer from here could only contradict it.
+            tracing::error!(round = marker.round, "continuation arrived after the chain's give-up time; it does nothing");
+            return Decision::Settled(Answered::Expired);
+        }
+        // Lambda may deliver any event twice, CloudFormation's own too: a copy whose event was answered does
+        // nothing at all.
+        if self.already_answered(ledger_key, "before any work").await {
+            return Decision::Settled(Answered::Duplicate);
+        }
+        if let Some(late) = too_late(&req, &marker, now) {
+            tracing::error!(waited_s = (now - marker.started_ms) / 1000, "the event waited too long in Lambda's queue: nothing is done");
+            return Decision::Answer { outcome: late, failed_update: None };
+        }
+        // An Update's properties, recorded if it is answered FAILED (see [`ledger::failed_key`]).
+        let failed_update = (req.request_type == RequestType::Update)
+            .then(|| req.old_properties.as_ref().map(|old| ledger::update_digest(&req.properties, old)))
+            .flatten();
+        let give_up = Instant::now() + Duration::from_millis(marker.give_up_at_ms.saturating_sub(now));
+        let probe = self.rollback_probe(&req);
+        let outcome = match self.run(*req, work_deadline.min(give_up), probe, counts, marker.started_ms).await {
+            (Outcome::Continue { progress, physical_resource_id }, Some(req)) => {
+                let made = physical_resource_id.or_else(|| req.physical_resource_id.clone());
+                match self.relay(&req, &marker, invocation, &progress, delivery_deadline).await {
+                    Ok(()) => return Decision::Settled(Answered::Continued),
+                    Err(reason) => Outcome::Failed { reason, physical_resource_id: made },
+                }
+            }
+            (Outcome::Continue { progress, physical_resource_id }, None) => {
+                Outcome::Failed { reason: format!("internal error: the request was lost: {progress}"), physical_resource_id }
+            }
+            (o, _) => o,
+        };
+        Decision::Answer { outcome, failed_update }
+    }
+
+    /// Claims the answer, records a failed Update, and PUTs the response; a response not delivered gives its
+    /// claim back, so that a retry of the event can answer.
+    async fn send(
+        &self,
+        echo: &Echo,
+        ledger_key: &str,
+        outcome: Outcome,
+        failed_update: Option<String>,
+        delivery_deadline: Instant,
+    ) -> Result<Answered, response::DeliveryError> {
         // A copy of this event may have answered while this one worked; then its answer stands.
-        let claimed = self.claim(&ledger_key, outcome.status(), delivery_deadline).await;
+        let claimed = self.claim(ledger_key, outcome.status(), delivery_deadline).await;
         if claimed == Claim::Lost {
             return Ok(Answered::Duplicate);
         }
         if let (Some(digest), Outcome::Failed { .. }) = (failed_update, &outcome) {
-            self.record_failed_update(&echo, &digest, delivery_deadline).await;
+            self.record_failed_update(echo, &digest, delivery_deadline).await;
         }
         let Some(url) = echo.response_url.clone() else {
             tracing::error!(status = outcome.status(), "event has no ResponseURL; nothing can be answered");
             return Ok(Answered::Unanswerable);
         };
-        let body = response::body(&echo, &outcome);
+        let body = response::body(echo, &outcome);
         let target = response::redact_url(&url);
         let reason = match &outcome {
             Outcome::Failed { reason, .. } => Some(reason.as_str()),
@@ -353,14 +374,13 @@ impl<R: CustomResource> Protocol<R> {
             Err(e) => {
                 tracing::error!(status = outcome.status(), target = %target, error = %e, "response not delivered");
                 if claimed == Claim::Won {
-                    // Not delivered: the claim goes, so that a retry of the event can answer.
                     if let Some(l) = &self.ledger {
-                        if let Err(e) = l.unclaim(&ledger_key).await {
+                        if let Err(e) = l.unclaim(ledger_key).await {
                             tracing::warn!(error = %e, "could not give the answer's claim back");
                         }
                     }
                 }
-                Err(e.to_string())
+                Err(e)
             }
         }
     }
@@ -501,6 +521,14 @@ impl<R: CustomResource> Protocol<R> {
         let recorded = progress.lock().ok().and_then(|g| g.clone());
         (Outcome::Failed { reason: failure, physical_resource_id: recorded.or(existing) }, None)
     }
+}
+
+/// What the protocol decided for one event before any answer.
+enum Decision {
+    /// Nothing is sent from here (see [`Answered`]).
+    Settled(Answered),
+    /// This outcome is answered; an Update's digest goes with it, recorded if it fails.
+    Answer { outcome: Outcome, failed_update: Option<String> },
 }
 
 /// What became of one event in this invocation.

@@ -52,12 +52,12 @@ pub struct Record {
 
 /// A recorded user as a search page would show it, for what needs only its identity (a delete or release reads
 /// the user itself before it acts): no settings, the set's own tags as the record says.
-pub fn as_recorded(r: &Record, holder: &str) -> crate::user::planner::Actual {
-    let mut marker_tags = std::collections::BTreeMap::from([(crate::user::translate::HOLDER_TAG.to_string(), holder.to_string())]);
+pub fn as_recorded(r: &Record, holder: &str) -> crate::user::model::Actual {
+    let mut marker_tags = std::collections::BTreeMap::from([(crate::connect::ownership::HOLDER_TAG.to_string(), holder.to_string())]);
     if r.hold == Some(Hold::Created) {
-        marker_tags.insert(crate::user::translate::MARKER_TAG.to_string(), "recorded".to_string());
+        marker_tags.insert(crate::connect::ownership::MARKER_TAG.to_string(), "recorded".to_string());
     }
-    crate::user::planner::Actual {
+    crate::user::model::Actual {
         user_id: r.user_id.clone(),
         arn: String::new(),
         username: r.name.clone(),
@@ -216,11 +216,11 @@ mod tests {
     fn a_recorded_user_shows_the_sets_tags_as_its_record_says() {
         let r = |hold| Record { user_id: "u-1".into(), name: "ana".into(), hold, given: None, leaving: false };
         let created = as_recorded(&r(Some(Hold::Created)), "s/g/Roster");
-        assert_eq!(created.marker_tags.get(crate::user::translate::HOLDER_TAG).map(String::as_str), Some("s/g/Roster"));
-        assert!(created.marker_tags.contains_key(crate::user::translate::MARKER_TAG), "created: deleted with the set");
+        assert_eq!(created.marker_tags.get(crate::connect::ownership::HOLDER_TAG).map(String::as_str), Some("s/g/Roster"));
+        assert!(created.marker_tags.contains_key(crate::connect::ownership::MARKER_TAG), "created: deleted with the set");
         for hold in [Some(Hold::TakenOver), None] {
             assert!(
-                !as_recorded(&r(hold), "s/g/Roster").marker_tags.contains_key(crate::user::translate::MARKER_TAG),
+                !as_recorded(&r(hold), "s/g/Roster").marker_tags.contains_key(crate::connect::ownership::MARKER_TAG),
                 "{hold:?}: released"
             );
         }

@@ -22,11 +22,12 @@ pub mod s3;
 pub mod source;
 
 use crate::cfn::{Ctx, CustomResource, Outcome, RequestType};
-use crate::pace::Pacer;
-use crate::user::api::{ApiError, Connect, Named, Secrets};
-use crate::user::planner::TakeOver;
+use crate::connect::ownership;
+use crate::connect::pace::{Pacer, Quota};
+use crate::connect::{ApiError, Connect, Named, Secrets};
+use crate::user::model::TakeOver;
 use crate::user::properties::{self, PasswordSource, Settings};
-use crate::user::{reason, translate, TakeOverError};
+use crate::user::{reason, TakeOverError};
 use props::{OldEntry, SetProps};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -39,10 +40,6 @@ const MAX_USER_IDS_BYTES: usize = 2500;
 
 /// How often a progress line is logged while the set works.
 const PROGRESS_EVERY: Duration = Duration::from_secs(30);
-
-/// The pace actually used: a hair under the quota, so that clock differences between this function and
-/// Connect's own bucket do not turn into throttled calls.
-const RATE_MARGIN: f64 = 0.995;
 
 pub struct ConnectUserSet {
     connect: Connect,
@@ -71,7 +68,7 @@ struct Prepared {
     held_count: usize,
     holds: Holds,
     passwords: HashMap<String, String>,
-    checked: HashMap<usize, crate::user::planner::TakeOver>,
+    checked: HashMap<usize, crate::user::model::TakeOver>,
 }
 
 /// Why the wanted set could not be made ready.
@@ -90,7 +87,7 @@ fn stop_of(what: &str, e: &ApiError) -> Stop {
 }
 
 /// `<instance-id>:set:<holder>`: stable for the resource, distinct from a user's id. The holder (see
-/// [`translate::holder_value`]) is part of it, so that every later event of the set knows whom it acts as.
+/// [`ownership::holder_value`]) is part of it, so that every later event of the set knows whom it acts as.
 pub fn physical_id(instance_id: &str, holder: &str) -> String {
     format!("{instance_id}:set:{holder}")
 }
@@ -111,7 +108,7 @@ pub fn roster_id<'a>(base: &str, names: impl Iterator<Item = &'a str>) -> String
     let mut sum: u64 = 0;
     for n in names {
         // A sum, so that the order of the entries does not matter.
-        sum = sum.wrapping_add(crate::cfn::ledger::fnv1a(n.to_lowercase().bytes()));
+        sum = sum.wrapping_add(crate::digest::fnv1a(n.to_lowercase().bytes()));
     }
     format!("{base}#{sum:016x}")
 }
@@ -121,8 +118,8 @@ pub fn roster_id<'a>(base: &str, names: impl Iterator<Item = &'a str>) -> String
 /// earlier version keeps the holder it tagged its users with (`<stack name>/<logical id>`), so that its
 /// Updates and Delete still find them. Anything else (a Create, a new instance, a placeholder) is the stack's own.
 pub fn set_holder(r: &crate::cfn::Request, instance_id: &str) -> String {
-    let own = translate::holder_value(&r.stack_id, &r.logical_resource_id);
-    let legacy = translate::legacy_holder_value(&r.stack_id, &r.logical_resource_id);
+    let own = ownership::holder_value(&r.stack_id, &r.logical_resource_id);
+    let legacy = ownership::legacy_holder_value(&r.stack_id, &r.logical_resource_id);
     match r.physical_resource_id.as_deref().and_then(parse_physical_id) {
         Some((i, h)) if i == instance_id && h == legacy && h != own => legacy,
         _ => own,
@@ -130,21 +127,12 @@ pub fn set_holder(r: &crate::cfn::Request, instance_id: &str) -> String {
 }
 
 /// The request rate and burst of properties that may not be valid (a Delete's): the defaults where unreadable.
-fn pace_of(props: &Map<String, Value>) -> (f64, u32) {
+fn pace_of(props: &Map<String, Value>) -> Quota {
     let get = |k: &str| props.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).and_then(|(_, v)| crate::cfn::coerce::number(v).ok());
     let (r, b) = (props::RATE, props::BURST);
     let rate = get("RequestsPerSecond").filter(|x| (r.0..=r.1).contains(x)).unwrap_or(r.2);
     let burst = get("Burst").filter(|x| (b.0..=b.1).contains(x)).map(|x| x as u32).unwrap_or(b.2);
-    (rate, burst)
-}
-
-/// The pacer of invocation `round` for a set's (rate, burst): (rate, burst, tokens at the start). The server's
-/// bucket may be empty when a continuation begins (the invocation before it used it), so a continuation starts
-/// with one token; and one token is always kept in reserve, for calls that reach Connect closer together than
-/// they were sent.
-fn pacing(round: u32, (rate, burst): (f64, u32)) -> (f64, u32, u32) {
-    let start = if round == 0 { burst.saturating_sub(1).max(1) } else { 1 };
-    (rate * RATE_MARGIN, burst, start)
+    Quota { rate, burst }
 }
 
 /// The most a run report's writing may take (the answer waits for it).
@@ -252,9 +240,8 @@ impl ConnectUserSet {
     }
 
     /// The Connect client of one invocation, every call paced under the set's rate.
-    fn paced(&self, ctx: &Ctx, pace: (f64, u32)) -> (Connect, Arc<Pacer>) {
-        let (rate, burst, start_tokens) = pacing(ctx.round, pace);
-        let pacer = Arc::new(Pacer::starting_with(rate, burst, start_tokens));
+    fn paced(&self, ctx: &Ctx, quota: Quota) -> (Connect, Arc<Pacer>) {
+        let pacer = Arc::new(Pacer::under(quota, ctx.round == 0));
         (self.connect.paced(pacer.clone(), Some(ctx.continue_by)), pacer)
     }
 
@@ -420,12 +407,12 @@ impl ConnectUserSet {
         ids_only: bool,
         planner: &mut plan::Planner<'_>,
         deadline: Instant,
-    ) -> Result<HashMap<String, (String, bool)>, crate::user::api::ApiError> {
+    ) -> Result<HashMap<String, (String, bool)>, crate::connect::ApiError> {
         let mut seen = HashMap::new();
         let mut token = None;
         loop {
-            let page = connect.search_tagged(instance_id, translate::HOLDER_TAG, holder, token, deadline).await?;
-            for mut u in page.users.into_iter().filter(|u| u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder)) {
+            let page = connect.search_tagged(instance_id, ownership::HOLDER_TAG, holder, token, deadline).await?;
+            for mut u in page.users.into_iter().filter(|u| u.marker_tags.get(ownership::HOLDER_TAG).map(String::as_str) == Some(holder)) {
                 if ids_only {
                     u.settings = Settings::empty();
                 }
@@ -481,7 +468,7 @@ impl ConnectUserSet {
                 continue;
             }
             match connect.describe_user(instance_id, &r.user_id, Duration::ZERO, deadline).await {
-                Ok(Some(mut u)) if u.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(holder) => {
+                Ok(Some(mut u)) if u.marker_tags.get(ownership::HOLDER_TAG).map(String::as_str) == Some(holder) => {
                     tracing::info!(user_id = %r.user_id, "a user the set holds is not in the search's index yet: read itself");
                     if ids_only {
                         u.settings = Settings::empty();
@@ -588,7 +575,7 @@ impl ConnectUserSet {
                         secrets.insert(secret_id.clone(), v);
                     }
                     let value = secrets.get(secret_id).cloned().unwrap_or_default();
-                    match crate::user::api::extract(secret_id, &value, key.as_deref()) {
+                    match crate::connect::extract(secret_id, &value, key.as_deref()) {
                         Ok(p) => (Some(p), format!("the password in secret {secret_id}")),
                         Err(e) => {
                             problems.push(format!("{what}: {e}"));
@@ -771,7 +758,7 @@ impl ConnectUserSet {
     ) -> Outcome {
         let r = &ctx.request;
         let holder = set_holder(r, instance_id);
-        let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
+        let marker = ownership::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
         let base = physical_id(instance_id, &holder);
         let started = Instant::now();
         let records = self.store.as_ref().map(|s| held::Held::new(s.clone(), &base));
@@ -892,7 +879,8 @@ impl ConnectUserSet {
             return failed(format!("{}; {so_far}. CloudFormation's rollback brings the set back", shown.join("; ")));
         }
         if ran.deferred > 0 {
-            return cont(so_far);
+            // Also the reason if the chain runs out of time: then the set's own advice follows.
+            return cont(format!("{so_far} (the request rate sets the pace: RequestsPerSecond, after raising the account's quotas)"));
         }
         let Some(set) = wanted else {
             if let (Some(h), false) = (&records, cleanup) {
@@ -1032,7 +1020,7 @@ fn password_map(secret_id: &str, value: &str, key: Option<&str>) -> Result<HashM
 impl ConnectUserSet {
     async fn create_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>), collected: &mut report::Collected) -> Outcome {
         let r = &ctx.request;
-        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let holder = ownership::holder_value(&r.stack_id, &r.logical_resource_id);
         // Recorded as soon as the instance is known: whatever happens from here, a failed Create reports the set,
         // so that the Delete of CloudFormation's rollback removes what this Create made.
         let id = SetProps::instance_of(&r.properties).ok().map(|i| physical_id(&i, &holder));
@@ -1143,6 +1131,6 @@ impl CustomResource for ConnectUserSet {
 }
 
 #[cfg(test)]
-mod live;
+mod emulator_tests;
 #[cfg(test)]
 mod tests;

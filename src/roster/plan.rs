@@ -8,9 +8,10 @@
 
 use crate::roster::props::{Entry, Hidden, OldEntry, SetProps};
 use crate::user::ids::PhysicalId;
-use crate::user::planner::{self, Actual, Change, Plan};
+use crate::user::model::{Actual, Change};
+use crate::user::planner::{self, Plan};
 
-use crate::user::translate::{HOLDER_TAG, MARKER_TAG};
+use crate::connect::ownership::{HOLDER_TAG, MARKER_TAG};
 use std::collections::{BTreeMap, HashMap};
 
 /// The digest of the settings a page does not show, as last applied to a user.

@@ -8,10 +8,10 @@ use super::plan::Work;
 use super::run::{read_entry, Unread};
 use super::{pace_of, physical_id, set_holder, ConnectUserSet, Prepared, Stop};
 use crate::cfn::Ctx;
-use crate::user::api::Connect;
-use crate::user::planner::{Actual, Change};
+use crate::connect::ownership;
+use crate::connect::Connect;
+use crate::user::model::{Actual, Change};
 use crate::user::preview::{create_calls, described, take_over_calls, Planned};
-use crate::user::translate;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -41,7 +41,7 @@ impl ConnectUserSet {
         let files = super::s3::Files::from_config(config);
         ConnectUserSet::new(
             Connect::new(aws_sdk_connect::Client::new(config)),
-            crate::user::api::Secrets::new(aws_sdk_secretsmanager::Client::new(config)),
+            crate::connect::Secrets::new(aws_sdk_secretsmanager::Client::new(config)),
             match local_source {
                 Some(t) => files.with_local_text(t),
                 None => files,
@@ -62,7 +62,7 @@ impl ConnectUserSet {
         let instance = set.instance_id.clone();
         let r = &ctx.request;
         let holder = set_holder(r, &instance);
-        let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
+        let marker = ownership::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
         let previous = HashMap::new();
         let Prepared { set_plan, held_count, checked, .. } = self
             .prepare(ctx, &connect, Some(&set), &previous, &instance, (&holder, &marker), (None, false), (false, false))

@@ -4,8 +4,9 @@
 
 use super::source::Origin;
 use crate::cfn::coerce;
+use crate::connect::ownership;
+use crate::user::ids;
 use crate::user::properties::{self, Immutable, Proficiencies, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
-use crate::user::{ids, translate};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -130,7 +131,7 @@ fn err(errors: &mut Vec<PropertyError>, path: impl Into<String>, message: impl I
 
 /// A digest of a merged entry (FNV-1a over its JSON).
 fn given_digest(raw: &Map<String, Value>) -> u64 {
-    crate::cfn::ledger::fnv1a(serde_json::to_vec(raw).unwrap_or_default())
+    crate::digest::fnv1a(serde_json::to_vec(raw).unwrap_or_default())
 }
 
 /// The digest of what a page of SearchUsers does not show of a user: Email, SecondaryEmail, Mobile and the
@@ -140,7 +141,7 @@ pub fn hidden_digest(h: &Hidden) -> String {
     let proficiencies: Option<Vec<(&String, &String, u32)>> =
         h.proficiencies.as_ref().map(|m| m.iter().map(|((n, v), l)| (n, v, *l)).collect());
     let text = serde_json::to_string(&(&h.email, &h.secondary_email, &h.mobile, proficiencies)).unwrap_or_default();
-    translate::marker_value(&text, "", "")
+    ownership::marker_value(&text, "", "")
 }
 
 /// The entry with `Defaults` merged under it and every key under its canonical name. Keys that are not user

@@ -2,14 +2,16 @@
 //! operation, different kinds of work side by side, until the plan is done, a call fails, or the invocation's
 //! time for starting work is over (the rest is left for the next invocation, which re-reads and re-plans).
 
+use crate::connect::ownership;
+use crate::connect::{ApiError, Connect};
 use crate::roster::held::{Held, Hold};
 use crate::roster::plan::{self, Work, ENTRY_TAG};
 use crate::roster::props::SetProps;
-use crate::user::api::{ApiError, Connect};
+use crate::user;
 use crate::user::ids::PhysicalId;
-use crate::user::planner::{self, Actual, Change, TakeOver};
+use crate::user::model::{Actual, Change, TakeOver};
+use crate::user::planner;
 use crate::user::TakeOverError;
-use crate::user::{self, translate};
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -374,7 +376,7 @@ async fn confirmed(user: &Actual, planned: &'static str, x: &Exec<'_>) -> Result
         })
     };
     match x.connect.describe_user(x.instance_id, &user.user_id, Duration::ZERO, x.deadline).await {
-        Ok(Some(fresh)) if fresh.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(x.holder) => Ok(fresh),
+        Ok(Some(fresh)) if fresh.marker_tags.get(ownership::HOLDER_TAG).map(String::as_str) == Some(x.holder) => Ok(fresh),
         Ok(Some(_)) => {
             tracing::warn!(user_id = %user.user_id, "a user the set's search showed as held is not held by it: left as it is");
             note(x, &user.user_id, &user.username, None, None).await;
@@ -445,7 +447,7 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
         Err(err) if err.is("DuplicateResourceException") => {
             // Created meanwhile by an overlapping invocation of this set (at-least-once delivery), or by someone else.
             match x.connect.find_by_username(x.instance_id, &e.props.name, x.deadline).await {
-                Ok(Some((id, arn, tags))) if tags.get(translate::HOLDER_TAG).map(String::as_str) == Some(x.holder) => (id, arn, true),
+                Ok(Some((id, arn, tags))) if tags.get(ownership::HOLDER_TAG).map(String::as_str) == Some(x.holder) => (id, arn, true),
                 Ok(_) => {
                     return Done::Failed(format!(
                         "{what}: Name: a user named {} was created in the instance by someone else while the set worked; remove the entry, import that user, or delete it",

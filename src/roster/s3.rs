@@ -1,7 +1,7 @@
 //! Reads a roster's file from S3 (GetObject, under the function's role), at the version its `SourceVersion` pins.
 
 use super::source::{Pin, Spec, MAX_BYTES};
-use crate::user::api::{with_retries, ApiError};
+use crate::connect::{with_retries, ApiError};
 use std::time::Instant;
 
 #[derive(Clone)]

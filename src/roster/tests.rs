@@ -1,5 +1,6 @@
 use super::*;
-use crate::user::api::DEFERRED;
+use crate::connect::ownership;
+use crate::connect::DEFERRED;
 use serde_json::json;
 
 #[test]
@@ -37,8 +38,8 @@ fn a_set_acts_as_its_stacks_own_holder_unless_an_earlier_version_created_it() {
         Intake::Request(r) => *r,
         Intake::Malformed { reason, .. } => panic!("{reason}"),
     };
-    let own = translate::holder_value(STACK_ID, "Agents");
-    let legacy = translate::legacy_holder_value(STACK_ID, "Agents");
+    let own = ownership::holder_value(STACK_ID, "Agents");
+    let legacy = ownership::legacy_holder_value(STACK_ID, "Agents");
     assert_eq!(legacy, "connect-users/Agents");
     let props = json!({"InstanceId": "inst-1", "Users": []});
     assert_eq!(set_holder(&request(ev::for_set(ev::create("Agents", "https://x", props.clone()))), "inst-1"), own);
@@ -81,9 +82,9 @@ fn the_password_map_is_the_secret_or_its_object_under_the_key() {
 #[test]
 fn a_deletes_pace_comes_from_its_properties_or_the_defaults() {
     let props = |v: Value| v.as_object().unwrap().clone();
-    assert_eq!(pace_of(&props(json!({"RequestsPerSecond": "50", "Burst": "20"}))), (50.0, 20));
-    assert_eq!(pace_of(&props(json!({"RequestsPerSecond": 0, "Burst": "x"}))), (2.0, 5));
-    assert_eq!(pace_of(&props(json!({}))), (2.0, 5));
+    assert_eq!(pace_of(&props(json!({"RequestsPerSecond": "50", "Burst": "20"}))), Quota { rate: 50.0, burst: 20 });
+    assert_eq!(pace_of(&props(json!({"RequestsPerSecond": 0, "Burst": "x"}))), Quota::DEFAULT);
+    assert_eq!(pace_of(&props(json!({}))), Quota::DEFAULT);
 }
 
 #[test]
@@ -95,13 +96,6 @@ fn a_read_that_did_not_fit_continues_and_any_other_failure_fails() {
     assert!(
         matches!(stop_of("reading", &e("AccessDeniedException")), Stop::Failed(why) if why.starts_with("reading failed: ") && why.ends_with("nothing was changed"))
     );
-}
-
-#[test]
-fn a_set_paces_a_hair_under_its_rate_and_keeps_a_token_in_reserve() {
-    assert_eq!(pacing(0, (2.0, 5)), (1.99, 5, 4), "the first invocation: the burst less one");
-    assert_eq!(pacing(1, (2.0, 5)), (1.99, 5, 1), "a continuation: one token");
-    assert_eq!(pacing(0, (50.0, 1)), (49.75, 1, 1), "never none");
 }
 
 #[test]

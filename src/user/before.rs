@@ -6,7 +6,8 @@
 //! putting it back is the single resource's own planner bringing the user to those properties.
 
 use crate::store::{Attributes, Store, StoreError};
-use crate::user::planner::{self, Actual, Change};
+use crate::user::model::{Actual, Change};
+use crate::user::planner;
 use crate::user::properties::{self, Mentioned, UserProps};
 use crate::user::translate;
 use serde_json::{Map, Value};

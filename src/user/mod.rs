@@ -1,26 +1,31 @@
 //! The Connect user resource: what Create, Update and Delete mean for an Amazon Connect user.
 //!
 //! - `properties`: typed, validated properties (everything is checked before any call);
+//! - `model`: the user as Connect has it, and the changes that can be made to it;
 //! - `planner`: the pure Update decision;
 //! - `translate`: pure mapping to and from the SDK's shapes;
-//! - `api`: the calls, with retries and error mapping.
+//! - `ids`, `before`, `preview`: the physical id, the record of a user before an Update, and the plan's preview.
+//!
+//! The calls themselves are made through [`crate::connect`].
 
-pub mod api;
 pub mod before;
 pub mod ids;
+pub mod model;
 pub mod planner;
 pub mod preview;
 pub mod properties;
 pub mod translate;
 
 #[cfg(test)]
-mod live;
+mod emulator_tests;
 
 use crate::cfn::{Ctx, CustomResource, Outcome};
-use api::{ApiError, Connect, Secrets};
+use crate::connect::ownership;
+use crate::connect::{ApiError, Connect, Secrets};
 use before::Before;
 use ids::PhysicalId;
-use planner::{Change, Plan};
+use model::Change;
+use planner::Plan;
 use properties::{Immutable, PasswordSource, UserProps};
 use std::time::{Duration, Instant};
 
@@ -42,7 +47,7 @@ enum Updated {
     /// Nothing to do to the user (only who may delete it changed).
     Kept(PhysicalId),
     /// These calls on the user as it is (none: nothing differs).
-    InPlace { current: PhysicalId, actual: Box<planner::Actual>, changes: Vec<Change> },
+    InPlace { current: PhysicalId, actual: Box<model::Actual>, changes: Vec<Change> },
 }
 
 /// Why a user cannot be created under its Name: someone else's user `id` has it.
@@ -163,8 +168,8 @@ impl ConnectUserResource {
             Err(o) => return o,
         };
         let r = &ctx.request;
-        let marker = translate::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
-        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let marker = ownership::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
+        let holder = ownership::holder_value(&r.stack_id, &r.logical_resource_id);
         let (user_id, arn, adopted) = match self.connect.create_user(props, password.as_deref(), &marker, &holder, &Default::default(), ctx.deadline).await {
             Ok((id, arn)) => (id, arn, false),
             Err(e) if e.is("DuplicateResourceException") => match self.adopt(props, &marker, ctx).await {
@@ -209,7 +214,7 @@ impl ConnectUserResource {
         Ok(match found {
             None => Found::Nobody,
             Some((id, arn, tags)) => {
-                let ours = tags.get(translate::MARKER_TAG).map(String::as_str) == Some(marker);
+                let ours = tags.get(ownership::MARKER_TAG).map(String::as_str) == Some(marker);
                 tracing::info!(action = if ours { "adopt" } else { "refuse-adoption" }, "user of the same name exists");
                 if ours {
                     Found::Ours(id, arn)
@@ -224,7 +229,7 @@ impl ConnectUserResource {
     /// placeholder (never recorded), so the Delete of a rollback cannot touch the user.
     async fn import(&self, props: &UserProps, target: &PhysicalId, ctx: &Ctx) -> Outcome {
         let r = &ctx.request;
-        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let holder = ownership::holder_value(&r.stack_id, &r.logical_resource_id);
         let mentioned = Immutable::read(&r.properties).mentioned;
         let keep = self.before.as_ref().map(|b| Keep { before: b, holder: &holder, mentioned: &mentioned });
         match take_over(&self.connect, props, target, &holder, &Default::default(), keep, Some(ctx), ctx.deadline).await {
@@ -251,10 +256,10 @@ impl ConnectUserResource {
         // This resource's holder, or the one an earlier version recorded for it (without the stack's identity):
         // CloudFormation sends this Delete only to the resource that imported the user, so either is this one's.
         let ours = [
-            translate::holder_value(&r.stack_id, &r.logical_resource_id),
-            translate::legacy_holder_value(&r.stack_id, &r.logical_resource_id),
+            ownership::holder_value(&r.stack_id, &r.logical_resource_id),
+            ownership::legacy_holder_value(&r.stack_id, &r.logical_resource_id),
         ];
-        if actual.marker_tags.get(translate::HOLDER_TAG).is_some_and(|h| !ours.contains(h)) {
+        if actual.marker_tags.get(ownership::HOLDER_TAG).is_some_and(|h| !ours.contains(h)) {
             tracing::info!(action = "none", "imported user is held by another resource now; left as it is");
             return done();
         }
@@ -334,7 +339,7 @@ pub async fn take_over(
     keep: Option<Keep<'_>>,
     ctx: Option<&crate::cfn::Ctx>,
     deadline: Instant,
-) -> Result<planner::Actual, TakeOverError> {
+) -> Result<model::Actual, TakeOverError> {
     let checked = check_take_over(connect, props, target, holder, ctx, deadline).await.map_err(|e| match e {
         TakeOverError::Refused(why) => TakeOverError::Refused(format!("{why}; nothing was changed")),
         deferred => deferred,
@@ -351,7 +356,7 @@ pub async fn release_changes<F>(
     connect: &Connect,
     before: Option<&Before>,
     id: &PhysicalId,
-    actual: &planner::Actual,
+    actual: &model::Actual,
     holder: &str,
     phase: F,
     deadline: Instant,
@@ -414,7 +419,7 @@ pub async fn check_take_over(
     holder: &str,
     ctx: Option<&crate::cfn::Ctx>,
     deadline: Instant,
-) -> Result<planner::TakeOver, TakeOverError> {
+) -> Result<model::TakeOver, TakeOverError> {
     let mut before = match connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, deadline).await {
         Ok(Some(a)) => a,
         Ok(None) => {
@@ -432,24 +437,24 @@ pub async fn check_take_over(
     // released) is stale: it does not block the take-over, which replaces it. A holder whose stack exists, or
     // whose stack cannot be looked up, still refuses.
     let mut seen = std::borrow::Cow::Borrowed(&before);
-    let ours = before.marker_tags.get(translate::HOLDER_TAG).is_some_and(|h| h == holder);
-    if let (Some(ctx), Some((name, guid)), false) = (ctx, translate::holder_stack(&before.marker_tags), ours) {
+    let ours = before.marker_tags.get(ownership::HOLDER_TAG).is_some_and(|h| h == holder);
+    if let (Some(ctx), Some((name, guid)), false) = (ctx, ownership::holder_stack(&before.marker_tags), ours) {
         if let Some(why) = ctx.other_stack_gone(&name, &guid).await {
             tracing::warn!(
                 action = "take over a stale hold",
                 user_id = %target.user_id,
-                stale_holder = %before.marker_tags.get(translate::HOLDER_TAG).cloned().unwrap_or_default(),
+                stale_holder = %before.marker_tags.get(ownership::HOLDER_TAG).cloned().unwrap_or_default(),
                 "user {}'s holder record names stack {name} ({guid}), which CloudFormation says is {why}: the record is stale and the user is taken over",
                 before.username
             );
             // The request marker beside it is that stack's too: without either, nobody holds the user.
             let tags = &mut seen.to_mut().marker_tags;
-            tags.remove(translate::HOLDER_TAG);
-            tags.remove(translate::MARKER_TAG);
+            tags.remove(ownership::HOLDER_TAG);
+            tags.remove(ownership::MARKER_TAG);
         }
     }
     match planner::plan_import(props, target, holder, &seen) {
-        Ok(changes) => Ok(planner::TakeOver { before, changes }),
+        Ok(changes) => Ok(model::TakeOver { before, changes }),
         Err(why) => {
             tracing::warn!(action = "reject", "import refused");
             Err(TakeOverError::Refused(why))
@@ -462,19 +467,19 @@ pub async fn check_take_over(
 pub async fn make_take_over(
     connect: &Connect,
     target: &PhysicalId,
-    checked: planner::TakeOver,
+    checked: model::TakeOver,
     records: &std::collections::BTreeMap<String, String>,
     keep: Option<Keep<'_>>,
     deadline: Instant,
-) -> Result<planner::Actual, TakeOverError> {
-    let planner::TakeOver { before, mut changes } = checked;
+) -> Result<model::Actual, TakeOverError> {
+    let model::TakeOver { before, mut changes } = checked;
     if !records.is_empty() {
         match changes.last_mut() {
             Some(Change::Tag(tags)) => tags.extend(records.clone()),
             _ => changes.push(Change::Tag(records.clone())),
         }
     }
-    let held_already = before.marker_tags.get(translate::HOLDER_TAG).map(String::as_str) == keep.as_ref().map(|k| k.holder);
+    let held_already = before.marker_tags.get(ownership::HOLDER_TAG).map(String::as_str) == keep.as_ref().map(|k| k.holder);
     if let Some(k) = keep.filter(|_| !held_already) {
         // Before the first write: what the agent was like, for CloudFormation's rollback of this operation. (A
         // user this resource holds already is not kept again: that would keep the state it gave it.)

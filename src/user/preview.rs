@@ -1,10 +1,12 @@
 //! What a deployment would do to one user, in words: the change, each setting old -> new, and the calls. Shared
 //! by the single resource's preview and a set's ([`crate::roster::preview`]); `connect-users plan` prints it.
 
-use super::planner::{self, Actual, Change};
+use super::model::{Actual, Change};
+use super::planner;
 use super::properties::{UserProps, RESERVED_TAG_PREFIX};
-use super::{check_take_over, translate, ConnectUserResource, Updated};
+use super::{check_take_over, ConnectUserResource, Updated};
 use crate::cfn::{Ctx, Outcome};
+use crate::connect::ownership;
 use serde::Serialize;
 
 /// One user the deployment would change.
@@ -130,8 +132,8 @@ impl ConnectUserResource {
     /// A resource that only reads, with the clients of `config` (the caller's own credentials): for previews.
     pub fn reading(config: &aws_config::SdkConfig) -> ConnectUserResource {
         ConnectUserResource::new(
-            super::api::Connect::new(aws_sdk_connect::Client::new(config)),
-            super::api::Secrets::new(aws_sdk_secretsmanager::Client::new(config)),
+            crate::connect::Connect::new(aws_sdk_connect::Client::new(config)),
+            crate::connect::Secrets::new(aws_sdk_secretsmanager::Client::new(config)),
         )
     }
 
@@ -140,7 +142,7 @@ impl ConnectUserResource {
     pub async fn preview(&self, ctx: &Ctx) -> Result<Option<Planned>, String> {
         let props = Self::parse(ctx).map_err(failed_reason)?;
         let r = &ctx.request;
-        let holder = translate::holder_value(&r.stack_id, &r.logical_resource_id);
+        let holder = ownership::holder_value(&r.stack_id, &r.logical_resource_id);
         if r.physical_resource_id.is_none() {
             return self.anew(&props, &holder, "create", Vec::new(), ctx).await.map(Some);
         }

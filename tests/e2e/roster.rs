@@ -615,7 +615,11 @@ async fn a_queued_event_counts_from_cloudformations_clock_and_writes_nothing_aft
         "answered {} s after CloudFormation sent the event, within its ServiceTimeout",
         (a.puts[0].received_ms - signed) / 1000
     );
-    assert!(a.reason().contains("gave up after") && a.reason().contains("users done"), "{}", a.reason());
+    assert!(
+        a.reason().contains("gave up after") && a.reason().contains("users done") && a.reason().contains("RequestsPerSecond"),
+        "{}",
+        a.reason()
+    );
     let made = bed.users().await.len();
     assert!(made > 0 && made < 150, "{made} users made before it gave up");
     // Nothing is written after the answer: the chain's continuations stop at the same give-up time.

@@ -1,6 +1,6 @@
 use super::*;
+use crate::connect::ownership::HOLDER_TAG;
 use crate::roster::props::{old_entries, SetProps};
-use crate::user::translate::HOLDER_TAG;
 use serde_json::{json, Value};
 
 const I: &str = "11111111-2222-3333-4444-555555555555";

@@ -1,4 +1,5 @@
 use super::*;
+use crate::user::properties::IdentityInfo;
 use crate::user::properties::{PhoneType, UserProps};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

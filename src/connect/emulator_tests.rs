@@ -4,6 +4,7 @@
 //! `make mutants` (unit tests only) can tell when a change here goes unnoticed.
 
 use super::*;
+use crate::connect::ownership;
 use crate::user::planner::diff;
 use crate::user::properties::UserProps;
 use serde_json::{json, Value};
@@ -153,15 +154,15 @@ async fn a_user_is_created_with_everything_it_was_given() {
     assert_eq!(stored["IdentityInfo"]["Email"], "ana@example.com");
     assert_eq!(stored["PhoneConfig"]["AfterContactWorkTimeLimit"], 30);
     let tags = &stored["Tags"];
-    assert_eq!((tags["team"].as_str(), tags[translate::MARKER_TAG].as_str()), (Some("support"), Some("m-1")));
-    assert_eq!(tags[translate::HOLDER_TAG], "stack/Agent");
+    assert_eq!((tags["team"].as_str(), tags[ownership::MARKER_TAG].as_str()), (Some("support"), Some("m-1")));
+    assert_eq!(tags[ownership::HOLDER_TAG], "stack/Agent");
     assert_eq!(tags["connect-user-resource:record"], "r1");
 
     let a = live.read(&id).await;
     assert_eq!((a.user_id.as_str(), a.arn.as_str(), a.username.as_str()), (id.as_str(), arn.as_str(), "live.agent"));
     assert_eq!(a.settings.routing_profile_id, RP_BASIC);
     assert_eq!(a.settings.tags, BTreeMap::from([("gone".to_string(), "1".to_string()), ("team".to_string(), "support".to_string())]));
-    assert_eq!(a.marker_tags.get(translate::MARKER_TAG).map(String::as_str), Some("m-1"));
+    assert_eq!(a.marker_tags.get(ownership::MARKER_TAG).map(String::as_str), Some("m-1"));
     assert!(diff(&first().settings, &a.settings, &Default::default()).is_empty(), "read back as created");
 
     // No password: CreateUser goes without one (and a CONNECT_MANAGED instance refuses it).
@@ -195,7 +196,7 @@ async fn every_in_place_change_reaches_the_user_and_a_second_diff_finds_nothing(
     let after = live.read(&id).await;
     assert_eq!(diff(&second().settings, &after.settings, &Default::default()), Vec::new(), "every change took");
     assert_eq!(after.settings.hierarchy_group_id.as_deref(), Some(HG_EMEA));
-    assert_eq!(after.marker_tags.get(translate::MARKER_TAG).map(String::as_str), Some("m-1"), "the reserved tags stay");
+    assert_eq!(after.marker_tags.get(ownership::MARKER_TAG).map(String::as_str), Some("m-1"), "the reserved tags stay");
     // And back: Hierarchy(None) removes the group.
     live.connect.apply(IID, &id, &arn, &Change::Hierarchy(None), soon()).await.unwrap();
     assert_eq!(live.read(&id).await.settings.hierarchy_group_id, None);
@@ -250,7 +251,7 @@ async fn every_page_is_read() {
     let mut seen = Vec::new();
     let mut token = None;
     loop {
-        let page = c.search_tagged(IID, translate::HOLDER_TAG, "holder-x", token, soon()).await.unwrap();
+        let page = c.search_tagged(IID, ownership::HOLDER_TAG, "holder-x", token, soon()).await.unwrap();
         assert!(page.users.len() <= 1);
         seen.extend(page.users.into_iter().map(|u| u.username));
         match page.next {
@@ -273,7 +274,7 @@ async fn names_paths_and_the_instance_are_read() {
     let (id, arn, tags) = c.find_by_username(IID, "legacy.agent", soon()).await.unwrap().unwrap();
     assert_eq!(id, LEGACY_ID);
     assert!(arn.ends_with(LEGACY_ID));
-    assert!(tags.is_empty() || !tags.contains_key(translate::HOLDER_TAG));
+    assert!(tags.is_empty() || !tags.contains_key(ownership::HOLDER_TAG));
     assert_eq!(c.find_by_username(IID, "legacy", soon()).await.unwrap(), None, "an exact name only");
 }
 

@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::cfn::event::{self, Intake};
-use crate::user::api::live::*;
+use crate::connect::emulator_tests::*;
+use crate::connect::ownership;
 use lambda_harness::events;
 use serde_json::{json, Value};
 
@@ -57,7 +58,7 @@ fn roster(entries: &[Value]) -> Value {
 }
 
 fn holder() -> String {
-    translate::holder_value(events::STACK_ID, LOGICAL)
+    ownership::holder_value(events::STACK_ID, LOGICAL)
 }
 
 fn set_id() -> String {
@@ -101,7 +102,7 @@ async fn a_roster_is_created_changed_and_deleted_with_only_the_calls_each_change
     for name in ["set.a", "set.b", "set.c"] {
         let u = &now[name];
         assert_eq!(u["Id"], ids[name].as_str());
-        assert_eq!(u["Tags"][translate::HOLDER_TAG], holder().as_str(), "{name} is held by the set");
+        assert_eq!(u["Tags"][ownership::HOLDER_TAG], holder().as_str(), "{name} is held by the set");
         assert_eq!(u["RoutingProfileId"], RP_BASIC, "Defaults merged under {name}");
     }
     assert!(now.contains_key("legacy.agent"), "a user the set never held is not touched");
@@ -163,14 +164,14 @@ async fn a_name_held_by_no_set_is_refused_unless_imported_and_an_import_is_relea
     let ids: BTreeMap<String, String> = serde_json::from_str(&data["UserIds"]).unwrap();
     assert_eq!(ids["legacy.agent"], LEGACY_ID);
     let now = users(&live).await;
-    assert_eq!(now["legacy.agent"]["Tags"][translate::HOLDER_TAG], holder().as_str());
-    assert!(now["legacy.agent"]["Tags"].get(translate::MARKER_TAG).is_none(), "imported: held, never marked as made here");
+    assert_eq!(now["legacy.agent"]["Tags"][ownership::HOLDER_TAG], holder().as_str());
+    assert!(now["legacy.agent"]["Tags"].get(ownership::MARKER_TAG).is_none(), "imported: held, never marked as made here");
 
     clear(&live).await;
     success(delete(&s, &id, props).await);
     assert_eq!(sorted(writes(&live).await), ["DeleteUser", "UntagResource"], "set.a deleted, legacy.agent released");
     let now = users(&live).await;
-    assert!(now["legacy.agent"]["Tags"].get(translate::HOLDER_TAG).is_none(), "released");
+    assert!(now["legacy.agent"]["Tags"].get(ownership::HOLDER_TAG).is_none(), "released");
     assert_eq!(now["legacy.agent"]["Id"], LEGACY_ID, "still there");
 }
 
@@ -356,7 +357,7 @@ async fn a_set_records_whom_it_holds_and_how_and_forgets_whom_it_lets_go() {
     let (id3, _) = success(update(&s, &id2, first.clone(), second.clone()).await);
     assert_eq!(id3, id, "the names of the first roster: its id");
     assert_eq!(records(&store).await["legacy.agent"].hold, Some(held::Hold::TakenOver));
-    assert!(users(&live).await["legacy.agent"]["Tags"].get(translate::MARKER_TAG).is_none());
+    assert!(users(&live).await["legacy.agent"]["Tags"].get(ownership::MARKER_TAG).is_none());
 
     // The set's Delete: set.a and set.b deleted, legacy.agent released; no record left.
     clear(&live).await;

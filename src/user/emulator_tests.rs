@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::cfn::event::{self, Intake};
-use crate::user::api::live::*;
+use crate::connect::emulator_tests::*;
+use crate::connect::ownership;
 use lambda_harness::events;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -169,7 +170,7 @@ async fn an_imported_user_is_taken_over_released_and_never_deleted() {
     assert_eq!((id.as_str(), data["UserId"].as_str()), (target.as_str(), LEGACY_ID));
     let held = live.read(LEGACY_ID).await;
     assert_eq!(held.settings.routing_profile_id, RP_SALES);
-    assert!(held.marker_tags.contains_key(translate::HOLDER_TAG), "the hold is recorded");
+    assert!(held.marker_tags.contains_key(ownership::HOLDER_TAG), "the hold is recorded");
 
     // Delete while ImportId is given: released (its tags go), not deleted.
     success(delete(&r, "Legacy", &id, props.clone()).await);
@@ -267,7 +268,7 @@ async fn a_take_over_records_the_hold_and_a_sets_records_in_one_call_and_undoes_
     let tagged = live.calls().await.iter().filter(|(op, _)| op == "TagResource").count();
     assert_eq!(tagged, 1, "the hold and the records in one call");
     let held = live.read(LEGACY_ID).await.marker_tags;
-    assert_eq!(held.get(translate::HOLDER_TAG).map(String::as_str), Some("stack/Set"));
+    assert_eq!(held.get(ownership::HOLDER_TAG).map(String::as_str), Some("stack/Set"));
     assert_eq!(held.get("connect-user-resource:entry").map(String::as_str), Some("e1"));
 
     // The first write fails: nothing to put back, and the reason says so.

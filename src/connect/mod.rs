@@ -1,10 +1,13 @@
-//! The thin layer that makes the Connect and Secrets Manager calls: retries with backoff bounded by the
-//! deadline (Connect throttles at 2 requests/s per API and account, and a stack invokes the function once per
-//! user, concurrently), one log line per call, and errors mapped to what a FAILED reason should say.
+//! The thin layer that makes the Connect and Secrets Manager calls, for the user resource, the set and the CLI:
+//! retries with backoff bounded by the deadline (Connect throttles at 2 requests/s per API and account, and a
+//! stack invokes the function once per user, concurrently), pacing ([`pace`]), the paged reads, one log line per
+//! call, and errors mapped to what a FAILED reason should say. The tags that record who owns a user are
+//! [`ownership`]'s.
 
-use crate::user::planner::{Actual, Change};
+pub mod ownership;
+pub mod pace;
 
-use crate::pace::Pacer;
+use crate::user::model::{Actual, Change};
 use crate::user::properties::UserProps;
 use crate::user::translate;
 use aws_sdk_connect::config::http::HttpResponse;
@@ -12,9 +15,21 @@ use aws_sdk_connect::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_connect::types::{
     ControlPlaneTagFilter, StringComparisonType, StringCondition, TagCondition, UserSearchCriteria, UserSearchFilter,
 };
+use pace::Pacer;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The SDK configuration every client of this crate starts from (the function's and the CLI's): the SDK's own
+/// retries are off, because [`with_retries`] retries with a deadline-bounded backoff, which a fixed attempt count
+/// cannot give; one attempt may take 10 s, a connection 3 s. Endpoints come from the standard variables
+/// (`AWS_ENDPOINT_URL_CONNECT`, ...).
+pub fn sdk_config() -> aws_config::ConfigLoader {
+    use aws_config::{retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion};
+    aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled()).timeout_config(
+        TimeoutConfig::builder().operation_attempt_timeout(Duration::from_secs(10)).connect_timeout(Duration::from_secs(3)).build(),
+    )
+}
 
 /// A Connect (or Secrets Manager) call that did not succeed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -614,7 +629,7 @@ pub fn extract(secret_id: &str, value: &str, key: Option<&str>) -> Result<String
 }
 
 #[cfg(test)]
-pub(crate) mod live;
+pub(crate) mod emulator_tests;
 
 #[cfg(test)]
 mod tests {
@@ -713,7 +728,7 @@ mod tests {
         let mut connect = granted("connect:");
         let secrets = granted("secretsmanager:");
         assert!(!connect.contains("*") && !secrets.contains("*"), "no wildcard action");
-        let mut called = called_operations(include_str!("api.rs"));
+        let mut called = called_operations(include_str!("mod.rs"));
         assert!(called.remove("GetSecretValue"), "Secrets Manager is called");
         assert_eq!(secrets, ["GetSecretValue".to_string()].into());
         connect.retain(|a| !a.is_empty());

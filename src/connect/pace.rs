@@ -1,12 +1,34 @@
 //! Pacing under Connect's API limits: one token bucket per operation, as Connect counts its limits per API
 //! (2 requests/s with a burst of 5 unless the account's quotas were raised). A caller that waits for its slot
 //! instead of calling and being throttled spends the same time without the failed calls and their backoff.
-//! Used by the `connect-users` tool and by rosters (`Custom::ConnectUserSet`).
+//! Used by the `connect-users` tool and by rosters (`Custom::ConnectUserSet`), by one rule ([`Pacer::under`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The pace actually used, as a share of the quota: a hair under it, so that clock differences between this
+/// process and Connect's own bucket do not turn into throttled calls.
+pub const MARGIN: f64 = 0.995;
+
+/// An account's request quota for each Connect API: requests per second and the burst.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quota {
+    pub rate: f64,
+    pub burst: u32,
+}
+
+impl Quota {
+    /// Connect's default: 2 requests/s, a burst of 5.
+    pub const DEFAULT: Quota = Quota { rate: 2.0, burst: 5 };
+
+    /// (rate, burst, tokens at the start) by [`Pacer::under`]'s rule.
+    fn pacing(self, first: bool) -> (f64, u32, u32) {
+        let start = if first { self.burst.saturating_sub(1).max(1) } else { 1 };
+        (self.rate * MARGIN, self.burst, start)
+    }
+}
 
 /// A token bucket that hands out start times: the pure part of pacing, tested without a clock.
 #[derive(Debug, Clone)]
@@ -76,6 +98,15 @@ impl Pacer {
         Pacer { rate, burst, start, buckets: Mutex::new(HashMap::new()), throttled: AtomicU64::new(0) }
     }
 
+    /// The pacer for calls under `quota`, the one rule of the set and the CLI: a hair under the rate ([`MARGIN`]),
+    /// and one token of the burst kept in reserve, for calls that reach Connect closer together than they were
+    /// sent. A continuation (`first` false) starts with one token: the invocation before it may have spent the
+    /// server's burst just now.
+    pub fn under(quota: Quota, first: bool) -> Pacer {
+        let (rate, burst, start) = quota.pacing(first);
+        Pacer::starting_with(rate, burst, start)
+    }
+
     fn reserve(&self, operation: &'static str, limit: Option<Instant>) -> Option<Duration> {
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else { return Some(Duration::ZERO) };
@@ -129,6 +160,13 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pace_is_a_hair_under_the_quota_with_a_token_in_reserve() {
+        assert_eq!(Quota { rate: 2.0, burst: 5 }.pacing(true), (1.99, 5, 4), "a first invocation: the burst less one");
+        assert_eq!(Quota { rate: 2.0, burst: 5 }.pacing(false), (1.99, 5, 1), "a continuation: one token");
+        assert_eq!(Quota { rate: 50.0, burst: 1 }.pacing(true), (49.75, 1, 1), "never none");
+    }
 
     #[test]
     fn a_burst_goes_at_once_then_calls_are_spaced_by_the_rate() {
