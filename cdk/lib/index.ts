@@ -3,5 +3,6 @@
  * CDK languages), so that CDK users get checked, camelCase props instead of an untyped property bag.
  */
 export * from './provider';
+export * from './settings';
 export * from './user';
 export * from './set';

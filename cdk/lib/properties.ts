@@ -2,10 +2,9 @@
  * The mapping from the constructs' camelCase props to the resources' PascalCase properties, every scalar as a
  * string (the way CloudFormation passes them to the function anyway). Internal: not part of the jsii API.
  */
-import type { ConnectUserSetProps } from './set';
-import type { UserLogin, UserSettings } from './user';
+import type { UserLogin, UserSettings } from './settings';
 
-const str = (v: string | number | boolean | undefined): string | undefined => (v === undefined ? undefined : String(v));
+export const str = (v: string | number | boolean | undefined): string | undefined => (v === undefined ? undefined : String(v));
 
 /** Drops undefined members so the template carries only what was given; nothing left is undefined. */
 export function compact(o: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -60,19 +59,4 @@ export function userProperties(p: UserFields): Record<string, unknown> | undefin
     VoiceEnhancementConfigs: p.voiceEnhancementConfigs?.map((c) => ({ Channel: c.channel, VoiceEnhancementMode: c.voiceEnhancementMode })),
     UserProficiencies: p.userProficiencies?.map((u) => ({ AttributeName: u.attributeName, AttributeValue: u.attributeValue, Level: String(u.level) })),
   });
-}
-
-/** A set's properties, without its Source (which the construct resolves). */
-export function setProperties(props: ConnectUserSetProps): Record<string, unknown> {
-  return compact({
-    InstanceId: props.instanceId,
-    Users: props.users?.map((e) => userProperties(e)),
-    Defaults: props.defaults && userProperties(props.defaults),
-    PasswordSecretId: props.passwordSecret?.secretArn,
-    PasswordSecretKey: props.passwordSecretKey,
-    RequestsPerSecond: str(props.requestsPerSecond),
-    Burst: str(props.burst),
-    MaxDeletions: str(props.maxDeletions),
-    Report: props.report && `s3://${props.report.bucket.bucketName}/${props.report.prefix ?? ''}`,
-  }) ?? {};
 }

@@ -5,9 +5,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { compact, setProperties } from './properties';
+import { compact, str, userProperties } from './properties';
 import { ConnectUserProvider } from './provider';
-import { UserLogin, UserSettings } from './user';
+import { UserLogin, UserSettings } from './settings';
 
 /** Settings merged under every entry (an entry's own value wins; lists and maps are replaced, not merged). */
 export interface ConnectUserSetDefaults extends UserSettings {
@@ -184,4 +184,19 @@ export class ConnectUserSet extends Construct {
     this.attrUserIds = this.resource.getAttString('UserIds');
     this.attrReportUri = this.resource.getAttString('ReportUri');
   }
+}
+
+/** A set's properties, without its Source (which the construct resolves). */
+function setProperties(props: ConnectUserSetProps): Record<string, unknown> {
+  return compact({
+    InstanceId: props.instanceId,
+    Users: props.users?.map((e) => userProperties(e)),
+    Defaults: props.defaults && userProperties(props.defaults),
+    PasswordSecretId: props.passwordSecret?.secretArn,
+    PasswordSecretKey: props.passwordSecretKey,
+    RequestsPerSecond: str(props.requestsPerSecond),
+    Burst: str(props.burst),
+    MaxDeletions: str(props.maxDeletions),
+    Report: props.report && `s3://${props.report.bucket.bucketName}/${props.report.prefix ?? ''}`,
+  }) ?? {};
 }

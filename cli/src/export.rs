@@ -16,6 +16,7 @@ use connect_user_resource::user::{ids, translate};
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long one call may keep retrying throttling before the export gives up.
@@ -68,13 +69,12 @@ pub async fn run(args: &ExportArgs) -> Result<Exported, ExportError> {
     if args.roster_format.is_some() && args.output.is_none() {
         return Err(ExportError::Usage("--roster-format writes the roster file beside --output: give --output FILE".into()));
     }
-    let connect = client(args).await?;
+    // Every call waits for its turn under the quota (retries too).
     let pacer = Pacer::under(Quota { rate: args.requests_per_second, burst: args.burst }, true);
-
-    pacer.wait("ListUsers").await;
+    let connect = client(args).await?.paced(Arc::new(pacer), None);
     let mut users = connect.list_users(&instance_id, Instant::now() + CALL_BUDGET).await.map_err(|e| {
         if e.is("ResourceNotFoundException") {
-            ExportError::NoInstance(instance_id.clone(), e.message.clone())
+            ExportError::NoInstance(instance_id.clone(), e.message().to_string())
         } else {
             ExportError::Api(e)
         }
@@ -93,9 +93,9 @@ pub async fn run(args: &ExportArgs) -> Result<Exported, ExportError> {
     bar.set_message("reading users");
     let read: Vec<(&String, Result<Option<Actual>, ApiError>)> = stream::iter(users.iter())
         .map(|(user_id, name)| {
-            let (connect, pacer, instance_id, bar) = (&connect, &pacer, &instance_id, &bar);
+            let (connect, instance_id, bar) = (&connect, &instance_id, &bar);
             async move {
-                let r = read_user(connect, pacer, instance_id, user_id).await;
+                let r = connect.read_user(instance_id, user_id, Duration::ZERO, true, Instant::now() + CALL_BUDGET).await;
                 bar.inc(1);
                 (name, r)
             }
@@ -342,17 +342,6 @@ pub async fn sdk_config(region: Option<&str>, profile: Option<&str>) -> Result<a
         }
     }
     Ok(config)
-}
-
-/// One user as Connect has it, with its proficiencies; `None` when it was deleted meanwhile.
-async fn read_user(connect: &Connect, pacer: &Pacer, instance_id: &str, user_id: &str) -> Result<Option<Actual>, ApiError> {
-    pacer.wait("DescribeUser").await;
-    let Some(mut a) = connect.describe_user(instance_id, user_id, Duration::ZERO, Instant::now() + CALL_BUDGET).await? else {
-        return Ok(None);
-    };
-    pacer.wait("ListUserProficiencies").await;
-    a.settings.proficiencies = Some(connect.list_proficiencies(instance_id, user_id, Instant::now() + CALL_BUDGET).await?);
-    Ok(Some(a))
 }
 
 fn render(format: Format, t: &serde_json::Value) -> String {

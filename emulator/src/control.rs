@@ -209,7 +209,7 @@ pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, body: &[u8]) 
             axum::Json(json!({ "users": users })).into_response()
         }
         ("POST", "reset") => {
-            g.world = World::new(&g.fixture);
+            g.world = crate::seed::world(&g.fixture);
             g.control.calls.clear();
             g.control.faults.clear();
             g.control.buckets.clear();

@@ -9,6 +9,7 @@ pub mod control;
 pub mod error;
 pub mod fixture;
 mod ops;
+pub mod seed;
 mod validate;
 pub mod world;
 
@@ -91,7 +92,7 @@ impl Drop for Emulator {
 pub async fn start(config: Config) -> std::io::Result<Emulator> {
     let fixture = config.fixture.clone().unwrap_or_else(Fixture::default_fixture);
     let inner = Inner {
-        world: World::new(&fixture),
+        world: seed::world(&fixture),
         fixture,
         control: Control::new(config.throttle, config.describe_delay_ms),
         started: Instant::now(),

@@ -3,7 +3,7 @@
 //! Prints `connect-emulator listening on http://127.0.0.1:PORT` once it accepts connections, and stops on
 //! SIGTERM or Ctrl-C.
 
-use connect_emulator::{fixture::Fixture, start, Config};
+use connect_emulator::{start, Config};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: connect-emulator [--port N] [--fixture FILE] [--throttle RATE:BURST] [--describe-delay-ms N]";
@@ -18,7 +18,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--fixture" => {
                 let path = val()?;
                 let text = std::fs::read_to_string(&path).map_err(|e| format!("--fixture {path}: {e}"))?;
-                c.fixture = Some(Fixture::parse(&text)?);
+                c.fixture = Some(connect_emulator::seed::parse(&text)?);
             }
             "--throttle" => {
                 let v = val()?;

@@ -103,40 +103,21 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(f: &Fixture) -> World {
+    /// The fixture's instances, without users (`seed` creates them).
+    pub fn empty(f: &Fixture) -> World {
         let instances = f
             .instances
             .iter()
             .map(|i| Instance { arn: format!("arn:aws:connect:{}:{}:instance/{}", f.region, f.account, i.id), fixture: i.clone() })
             .collect();
-        let mut w = World {
+        World {
             region: f.region.clone(),
             account: f.account.clone(),
             instances,
             users: BTreeMap::new(),
             user_order: Vec::new(),
             page_size: None,
-        };
-        for i in &f.instances {
-            for spec in &i.users {
-                // `Fixture::parse` has already seeded every user once (`seeded`), so none fails here.
-                let _ = crate::ops::seed_user(&mut w, &i.id, spec);
-            }
         }
-        w
-    }
-
-    /// The world of a fixture, or why one of its users is not a valid CreateUser.
-    pub fn seeded(f: &Fixture) -> Result<World, String> {
-        let empty =
-            Fixture { instances: f.instances.iter().map(|i| InstanceFixture { users: vec![], ..i.clone() }).collect(), ..f.clone() };
-        let mut w = World::new(&empty);
-        for i in &f.instances {
-            for spec in &i.users {
-                crate::ops::seed_user(&mut w, &i.id, spec).map_err(|e| format!("fixture: user {spec}: {}: {}", e.code, e.message))?;
-            }
-        }
-        Ok(w)
     }
 
     /// Accepts an instance id or its full ARN, as the service does.

@@ -33,40 +33,83 @@ pub fn sdk_config() -> aws_config::ConfigLoader {
 
 /// A Connect (or Secrets Manager) call that did not succeed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// The service refused or failed the call, or it could not be sent or its answer read.
+    #[error("{0}")]
+    Failed(Failure),
+    /// Not an error of the service: the call was not made because its paced turn came too late for this
+    /// invocation (see [`Connect::paced`]), so the work is the next invocation's. A variant of its own, so that
+    /// no code or message, which the service (or a user's name in one) could spell alike, is ever taken for it.
+    #[error("{operation} not started: its turn under the request rate came too late for this invocation")]
+    Deferred { operation: &'static str, attempts: u32 },
+}
+
+/// What the service (or the transport) said of a failed call.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{operation} failed: {code}: {message}")]
-pub struct ApiError {
+pub struct Failure {
     pub operation: &'static str,
     /// The service's error code (`ResourceNotFoundException`, ...) or a transport description.
     pub code: String,
     pub message: String,
     pub attempts: u32,
-    /// Not an error of the service: the call was not made because its paced turn came too late for this
-    /// invocation (see [`Connect::paced`]), so the work is the next invocation's. Told apart by this field
-    /// alone, never by a code or a message, which the service (or a user's name in one) could spell alike.
-    pub deferred: bool,
 }
 
 impl ApiError {
     /// A service error (or a transport failure) of `operation`.
     pub fn new(operation: &'static str, code: impl Into<String>, message: impl Into<String>, attempts: u32) -> ApiError {
-        ApiError { operation, code: code.into(), message: message.into(), attempts, deferred: false }
+        ApiError::Failed(Failure { operation, code: code.into(), message: message.into(), attempts })
     }
 
-    /// A call not made for lack of time (see [`ApiError::deferred`]).
+    /// A call not made for lack of time (see [`ApiError::Deferred`]).
     pub fn deferral(operation: &'static str, attempts: u32) -> ApiError {
-        let message = "not started: its turn under the request rate came too late for this invocation";
-        ApiError { operation, code: DEFERRED.into(), message: message.into(), attempts, deferred: true }
+        ApiError::Deferred { operation, attempts }
     }
 
+    /// Whether the service answered with this error code.
     pub fn is(&self, code: &str) -> bool {
-        !self.deferred && self.code == code
+        matches!(self, ApiError::Failed(f) if f.code == code)
+    }
+
+    pub fn is_deferred(&self) -> bool {
+        matches!(self, ApiError::Deferred { .. })
+    }
+
+    pub fn operation(&self) -> &'static str {
+        match self {
+            ApiError::Failed(f) => f.operation,
+            ApiError::Deferred { operation, .. } => operation,
+        }
+    }
+
+    pub fn attempts(&self) -> u32 {
+        match self {
+            ApiError::Failed(f) => f.attempts,
+            ApiError::Deferred { attempts, .. } => *attempts,
+        }
+    }
+
+    /// The service's error code; empty for a deferral, which the service never saw.
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Failed(f) => &f.code,
+            ApiError::Deferred { .. } => "",
+        }
+    }
+
+    /// The service's message; for a deferral, why the call was not made.
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::Failed(f) => &f.message,
+            ApiError::Deferred { .. } => "not started: its turn under the request rate came too late for this invocation",
+        }
     }
 }
 
 fn map_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
     operation: &'static str,
     e: &SdkError<E, HttpResponse>,
-) -> (ApiError, bool) {
+) -> (Failure, bool) {
     let (code, message, retryable) = match e {
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or("UnknownError").to_string();
@@ -101,7 +144,7 @@ fn map_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
         SdkError::ResponseError(_) => ("ResponseError".into(), "the response could not be read".into(), true),
         _ => ("ClientError".into(), "the request could not be built".into(), false),
     };
-    (ApiError::new(operation, code, message, 0), retryable)
+    (Failure { operation, code, message, attempts: 0 }, retryable)
 }
 
 /// Exponential backoff with full jitter, from 100 ms up to 10 s per wait, until the deadline leaves no room.
@@ -115,7 +158,7 @@ where
     with_retries_paced(None, operation, deadline, call).await
 }
 
-/// [`with_retries`], each attempt waiting for its slot under `pacer` first (and not made, [`DEFERRED`], when that
+/// [`with_retries`], each attempt waiting for its slot under `pacer` first (and not made, [`ApiError::Deferred`], when that
 /// slot comes after the pacer's limit), and telling it of throttling.
 pub async fn with_retries_paced<T, E, F, Fut>(
     pacer: Option<(&Pacer, Option<Instant>)>,
@@ -169,7 +212,7 @@ where
                     if retryable {
                         err.message = format!("{} (gave up after {attempt} attempts: the function's deadline was near)", err.message);
                     }
-                    return Err(err);
+                    return Err(ApiError::Failed(err));
                 }
                 tracing::debug!(operation, outcome = %err.code, attempt, wait_ms = wait.as_millis() as u64, "retrying");
                 tokio::time::sleep(wait).await;
@@ -201,7 +244,8 @@ fn time_for_another(wait: Duration, room: Duration) -> bool {
 pub struct Connect {
     client: aws_sdk_connect::Client,
     pacer: Option<Arc<Pacer>>,
-    /// Calls whose paced slot would come after this are not made (`DEFERRED`): work left for a later invocation.
+    /// Calls whose paced slot would come after this are not made ([`ApiError::Deferred`]): work left for a later
+    /// invocation.
     limit: Option<Instant>,
 }
 
@@ -212,10 +256,6 @@ pub enum Named {
     SecurityProfiles,
     HierarchyGroups,
 }
-
-/// The code shown for a call not made because its slot came too late (see [`ApiError::deferred`]); never
-/// compared with anything.
-pub const DEFERRED: &str = "Deferred";
 
 /// One page of the users a resource holds (SearchUsers by tag).
 pub struct HeldPage {
@@ -229,7 +269,7 @@ impl Connect {
     }
 
     /// The same client, every call paced under `pacer` (shared by the clones); with a `limit`, a call whose slot
-    /// would come later is not made and fails with [`DEFERRED`].
+    /// would come later is not made and fails with [`ApiError::Deferred`].
     pub fn paced(&self, pacer: Arc<Pacer>, limit: Option<Instant>) -> Connect {
         Connect { client: self.client.clone(), pacer: Some(pacer), limit }
     }
@@ -304,6 +344,23 @@ impl Connect {
         })
         .await?;
         Ok((out.user_id().unwrap_or_default().to_string(), out.user_arn().unwrap_or_default().to_string()))
+    }
+
+    /// The user as Connect has it ([`Connect::describe_user`]), with its proficiencies when `with_proficiencies`:
+    /// they are a call of their own (ListUserProficiencies), made only when the caller's plan needs them.
+    pub async fn read_user(
+        &self,
+        instance_id: &str,
+        user_id: &str,
+        settle: Duration,
+        with_proficiencies: bool,
+        deadline: Instant,
+    ) -> Result<Option<Actual>, ApiError> {
+        let Some(mut user) = self.describe_user(instance_id, user_id, settle, deadline).await? else { return Ok(None) };
+        if with_proficiencies {
+            user.settings.proficiencies = Some(self.list_proficiencies(instance_id, user_id, deadline).await?);
+        }
+        Ok(Some(user))
     }
 
     /// `None` when the user does not exist. Right after CreateUser, DescribeUser may answer

@@ -10,6 +10,9 @@ use crate::user::properties::{PhoneType, UserProps};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
+/// Entries a file may hold: what one set can reconcile within CloudFormation's hour at a raised quota.
+pub const MAX_ROWS: usize = 20_000;
+
 /// One column of the template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Column {
@@ -221,7 +224,7 @@ pub fn hierarchy_paths(text: &str) -> Vec<String> {
                 }
             }
         }
-        rows <= super::source::MAX_ROWS
+        rows <= MAX_ROWS
     });
     if read.is_err() {
         return Vec::new();
@@ -359,7 +362,7 @@ pub fn entries(text: &str, names: &Names) -> Result<Rows, Vec<Problem>> {
 /// a file's problems are all reported at once.
 pub fn read(text: &str, names: &Names) -> (Rows, Vec<Problem>) {
     let mut out = Vec::new();
-    let problems = read_each(text, names, super::source::MAX_ROWS, &mut |row, e| out.push((row, e)));
+    let problems = read_each(text, names, MAX_ROWS, &mut |row, e| out.push((row, e)));
     (out, problems)
 }
 

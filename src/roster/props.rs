@@ -5,8 +5,9 @@
 use super::source::Origin;
 use crate::cfn::coerce;
 use crate::connect::ownership;
+use crate::connect::pace::Quota;
 use crate::user::ids;
-use crate::user::properties::{self, Immutable, Proficiencies, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
+use crate::user::properties::{self, Field, Immutable, Parser, Proficiencies, PropertyError, PropertyErrors, UserProps, MAX_USER_TAGS};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -17,26 +18,74 @@ pub const TYPE: &str = "Custom::ConnectUserSet";
 /// A set's entries carry one reserved tag more than a single user (the digest of the entry last applied).
 pub const MAX_ENTRY_TAGS: usize = MAX_USER_TAGS - 1;
 
-/// Top-level properties of a set.
-const FIELDS: [&str; 12] = [
-    "InstanceId",
-    "Users",
-    "Source",
-    "SourceVersion",
-    "SourceFormat",
-    "Defaults",
-    "PasswordSecretId",
-    "PasswordSecretKey",
-    "RequestsPerSecond",
-    "Burst",
-    "MaxDeletions",
-    "Report",
+/// Top-level properties of a set (names and aliases, read by the user's own [`Parser`]).
+const FIELDS: &[Field] = &[
+    ("InstanceId", &["InstanceArn"]),
+    ("Users", &[]),
+    ("Source", &[]),
+    ("SourceVersion", &[]),
+    ("SourceFormat", &[]),
+    ("Defaults", &[]),
+    ("PasswordSecretId", &[]),
+    ("PasswordSecretKey", &[]),
+    ("RequestsPerSecond", &[]),
+    ("Burst", &[]),
+    ("MaxDeletions", &[]),
+    ("Report", &[]),
 ];
 
-/// `RequestsPerSecond`: allowed range and default (Connect's default quota).
-pub const RATE: (f64, f64, f64) = (0.1, 1000.0, 2.0);
-/// `Burst`: allowed range and default.
-pub const BURST: (f64, f64, u32) = (1.0, 1000.0, 5);
+/// The property naming where a set's run reports go (its rest is in `report`).
+pub const REPORT: &str = "Report";
+
+/// Where the reports go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub bucket: String,
+    /// Written as given: `reports/` puts each stack in a folder of `reports/`; `reports` makes `reportsStack/...`.
+    pub prefix: String,
+}
+
+/// `Report`, when given (`s3://bucket` or `s3://bucket/prefix`).
+pub fn report_target(props: &Map<String, Value>) -> Result<Option<Target>, String> {
+    let Some(v) = props.iter().find(|(k, _)| k.eq_ignore_ascii_case(REPORT)).map(|(_, v)| v) else { return Ok(None) };
+    let Some(s) = v.as_str() else { return Err(format!("{REPORT}: must be s3://bucket/prefix, got {v}")) };
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let shown = crate::cfn::event::truncate(s, 100);
+    let Some(rest) = s.strip_prefix("s3://") else { return Err(format!("{REPORT}: must be s3://bucket/prefix, got {shown:?}")) };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && !bucket.starts_with(['.', '-'])
+        && !bucket.ends_with(['.', '-']);
+    if !bucket_ok {
+        return Err(format!("{REPORT}: {bucket:?} is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)"));
+    }
+    if prefix.len() > 512 {
+        return Err(format!("{REPORT}: the prefix may have at most 512 characters"));
+    }
+    Ok(Some(Target { bucket: bucket.to_string(), prefix: prefix.to_string() }))
+}
+
+/// A numeric property's accepted range and the value it takes when not given.
+pub struct Bounds<T> {
+    pub min: f64,
+    pub max: f64,
+    pub default: T,
+}
+
+impl<T> Bounds<T> {
+    pub fn contains(&self, x: f64) -> bool {
+        (self.min..=self.max).contains(&x)
+    }
+}
+
+/// `RequestsPerSecond`: by default Connect's default quota.
+pub const RATE: Bounds<f64> = Bounds { min: 0.1, max: 1000.0, default: Quota::DEFAULT.rate };
+/// `Burst`: by default Connect's default quota.
+pub const BURST: Bounds<u32> = Bounds { min: 1.0, max: 1000.0, default: Quota::DEFAULT.burst };
 
 /// Properties that differ per user and have no place in `Defaults`.
 const PER_USER: [&str; 6] = ["Name", "ImportId", "DirectoryUserId", "Password", "PasswordSecretId", "PasswordSecretKey"];
@@ -98,7 +147,7 @@ pub struct SetProps {
     /// not given: the default of [`max_deletions`].
     pub max_deletions: Option<Option<u64>>,
     /// `Report`: where each event's run report is written.
-    pub report: Option<crate::roster::report::Target>,
+    pub report: Option<Target>,
 }
 
 /// How many users an Update may take out of a set holding `held` users: `MaxDeletions` when given (`None`: no
@@ -169,20 +218,6 @@ fn wrong_type(key: &str) -> Option<String> {
     })
 }
 
-fn number(v: &Value, path: &str, min: f64, max: f64, errors: &mut Vec<PropertyError>) -> Option<f64> {
-    match coerce::number(v) {
-        Ok(n) if (min..=max).contains(&n) => Some(n),
-        Ok(n) => {
-            err(errors, path, format!("must be between {min} and {max}, got {n}"));
-            None
-        }
-        Err(e) => {
-            err(errors, path, e.to_string());
-            None
-        }
-    }
-}
-
 impl SetProps {
     /// The set's instance id, when `InstanceId` is valid.
     pub fn instance_of(props: &Map<String, Value>) -> Result<String, String> {
@@ -204,62 +239,19 @@ impl SetProps {
         count: usize,
         sourced: &mut dyn FnMut(&mut super::source::Each),
     ) -> Result<SetProps, PropertyErrors> {
-        let mut errors = Vec::new();
-        let mut f: HashMap<&'static str, &Value> = HashMap::new();
-        for (k, v) in props {
-            let canon = FIELDS.iter().find(|c| k == **c || k.eq_ignore_ascii_case(c)).copied().or(match k.as_str() {
-                "InstanceArn" | "instanceArn" => Some("InstanceId"),
-                _ => None,
-            });
-            match canon {
-                Some(c) if f.contains_key(c) => err(&mut errors, c, format!("given twice (also as {k})")),
-                Some(c) => {
-                    if !v.is_null() {
-                        f.insert(c, v);
-                    }
-                }
-                None => match wrong_type(k) {
-                    Some(why) => err(&mut errors, crate::cfn::event::truncate(k, 60), why),
-                    None => err(
-                        &mut errors,
-                        crate::cfn::event::truncate(k, 60),
-                        format!("unknown property of {TYPE}; known properties are {}", FIELDS.join(", ")),
-                    ),
-                },
-            }
+        let mut p = Parser::new();
+        let f = p.fields_with(props, FIELDS, "", &wrong_type);
+        let instance_id = p.instance_id(f.get("InstanceId").copied());
+        let secret_id = p.opt_string(f.get("PasswordSecretId").copied(), "PasswordSecretId");
+        let secret_key = p.opt_string(f.get("PasswordSecretKey").copied(), "PasswordSecretKey");
+        if secret_id.is_none() && secret_key.is_some() {
+            p.err("PasswordSecretKey", "needs PasswordSecretId");
         }
-        let instance_id = match f.get("InstanceId").map(|v| coerce::string(v)) {
-            None => {
-                err(&mut errors, "InstanceId", "required");
-                None
-            }
-            Some(Err(e)) => {
-                err(&mut errors, "InstanceId", e.to_string());
-                None
-            }
-            Some(Ok(raw)) => match ids::instance_id(&raw) {
-                Ok(id) => Some(id),
-                Err(e) => {
-                    err(&mut errors, "InstanceId", e);
-                    None
-                }
-            },
-        };
-        let password_secret = match f.get("PasswordSecretId").map(|v| coerce::string(v)) {
-            None => None,
-            Some(Err(e)) => {
-                err(&mut errors, "PasswordSecretId", e.to_string());
-                None
-            }
-            Some(Ok(id)) if id.is_empty() => None,
-            Some(Ok(id)) => Some((id, f.get("PasswordSecretKey").and_then(|v| coerce::string(v).ok()).filter(|k| !k.is_empty()))),
-        };
-        if password_secret.is_none() && f.contains_key("PasswordSecretKey") {
-            err(&mut errors, "PasswordSecretKey", "needs PasswordSecretId");
-        }
+        let password_secret = secret_id.map(|id| (id, secret_key));
         let requests_per_second =
-            f.get("RequestsPerSecond").and_then(|v| number(v, "RequestsPerSecond", RATE.0, RATE.1, &mut errors)).unwrap_or(RATE.2);
-        let burst = f.get("Burst").and_then(|v| number(v, "Burst", BURST.0, BURST.1, &mut errors)).map(|n| n as u32).unwrap_or(BURST.2);
+            p.number(f.get("RequestsPerSecond").copied(), "RequestsPerSecond", RATE.min, RATE.max).unwrap_or(RATE.default);
+        let burst = p.number(f.get("Burst").copied(), "Burst", BURST.min, BURST.max).map(|n| n as u32).unwrap_or(BURST.default);
+        let mut errors = std::mem::take(&mut p.errors);
         let max_deletions = match f.get("MaxDeletions").map(|v| coerce::number(v)) {
             None => None,
             Some(Ok(-1.0)) => Some(None),
@@ -273,8 +265,8 @@ impl SetProps {
                 None
             }
         };
-        let report = crate::roster::report::target(props).unwrap_or_else(|why| {
-            err(&mut errors, crate::roster::report::FIELD, why.trim_start_matches("Report: ").to_string());
+        let report = report_target(props).unwrap_or_else(|why| {
+            err(&mut errors, REPORT, why.trim_start_matches("Report: ").to_string());
             None
         });
 

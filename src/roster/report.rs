@@ -7,47 +7,14 @@
 //! `failed.csv` when any user failed.
 
 use crate::roster::csv::{self, NamesById};
-use crate::roster::props::SetProps;
+use crate::roster::props::{SetProps, Target};
 use crate::roster::run::Ran;
 use crate::user::properties::UserProps;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-pub const FIELD: &str = "Report";
 /// The answer's attribute naming the event's report folder.
 pub const DATA_KEY: &str = "ReportUri";
-
-/// Where the reports go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub bucket: String,
-    /// Written as given: `reports/` puts each stack in a folder of `reports/`; `reports` makes `reportsStack/...`.
-    pub prefix: String,
-}
-
-/// `Report`, when given (`s3://bucket` or `s3://bucket/prefix`).
-pub fn target(props: &Map<String, Value>) -> Result<Option<Target>, String> {
-    let Some(v) = props.iter().find(|(k, _)| k.eq_ignore_ascii_case(FIELD)).map(|(_, v)| v) else { return Ok(None) };
-    let Some(s) = v.as_str() else { return Err(format!("{FIELD}: must be s3://bucket/prefix, got {v}")) };
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let shown = crate::cfn::event::truncate(s, 100);
-    let Some(rest) = s.strip_prefix("s3://") else { return Err(format!("{FIELD}: must be s3://bucket/prefix, got {shown:?}")) };
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    let bucket_ok = (3..=63).contains(&bucket.len())
-        && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
-        && !bucket.starts_with(['.', '-'])
-        && !bucket.ends_with(['.', '-']);
-    if !bucket_ok {
-        return Err(format!("{FIELD}: {bucket:?} is not an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens)"));
-    }
-    if prefix.len() > 512 {
-        return Err(format!("{FIELD}: the prefix may have at most 512 characters"));
-    }
-    Ok(Some(Target { bucket: bucket.to_string(), prefix: prefix.to_string() }))
-}
 
 /// The event a report belongs to.
 pub struct Event<'a> {
@@ -209,6 +176,8 @@ impl Collected {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::roster::props::report_target as target;
+    use serde_json::Map;
 
     fn props(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
@@ -222,7 +191,7 @@ mod tests {
         assert_eq!(t(json!("s3://ops.reports.9/x")).unwrap().unwrap().bucket, "ops.reports.9", "dots and digits");
         assert!(t(json!("s3://-ops/x")).unwrap_err().contains("is not an S3 bucket name"));
         assert!(t(json!("s3://ops./x")).unwrap_err().contains("is not an S3 bucket name"));
-        assert_eq!(target(&props(json!({"report": "s3://abc/x"}))).unwrap().unwrap().prefix, "x", "any case, as other properties");
+        assert_eq!(target(&props(json!({"report": "s3://abc/x"}))).unwrap().unwrap().prefix, "x", "camelCase too, as other properties");
         assert_eq!(t(json!("")), Ok(None));
         assert_eq!(target(&props(json!({}))), Ok(None));
         assert_eq!(t(json!("https://b/x")), Err("Report: must be s3://bucket/prefix, got \"https://b/x\"".into()));

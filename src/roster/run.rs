@@ -204,7 +204,7 @@ async fn note(x: &Exec<'_>, user_id: &str, name: &str, hold: Option<Hold>, given
 }
 
 fn failed_or_deferred(what: String, e: &ApiError) -> Done {
-    if e.deferred {
+    if e.is_deferred() {
         Done::Deferred
     } else {
         Done::Failed(format!("{what}: {}", user::reason(e)))
@@ -280,12 +280,10 @@ pub async fn read_entry(
     marker: &str,
     deadline: Instant,
 ) -> Result<Option<(Actual, Vec<Change>)>, Unread> {
-    let Some(mut actual) = connect.describe_user(instance_id, user_id, Duration::ZERO, deadline).await.map_err(Unread::Api)? else {
+    let proficiencies = e.props.settings.proficiencies.is_some() || old.is_some_and(plan::mentions_proficiencies);
+    let Some(actual) = connect.read_user(instance_id, user_id, Duration::ZERO, proficiencies, deadline).await.map_err(Unread::Api)? else {
         return Ok(None);
     };
-    if e.props.settings.proficiencies.is_some() || old.is_some_and(plan::mentions_proficiencies) {
-        actual.settings.proficiencies = Some(connect.list_proficiencies(instance_id, user_id, deadline).await.map_err(Unread::Api)?);
-    }
     let changes = plan::entry_changes(e, old, &actual, marker).map_err(Unread::Refused)?;
     Ok(Some((actual, changes)))
 }
@@ -423,7 +421,7 @@ async fn apply(
         Ok(()) => Done::Report(Report { name: name.to_string(), user_id: user.user_id.clone(), action, calls, outcome: "ok".into() }),
         Err((done, e)) => {
             let what = entry.map(|e| e.what()).unwrap_or_else(|| name.to_string());
-            if e.deferred {
+            if e.is_deferred() {
                 // Not begun, or half done: the next invocation reads this user again and finishes it (the entry's
                 // digest, recorded by the last call, is not there yet).
                 return Done::Deferred;
@@ -477,7 +475,7 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
         changes.push(Change::Tag(digest));
         calls.extend(changes.iter().map(Change::operation));
         if let Err((_, err)) = user::apply_all(x.connect, &id, &arn, &changes, x.deadline).await {
-            if err.deferred {
+            if err.is_deferred() {
                 return Done::Deferred; // the next invocation reads the user (no digest yet) and finishes it
             }
             return Done::Failed(format!("{what}: {}; the user was created without its proficiencies", user::reason(&err)));

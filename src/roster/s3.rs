@@ -14,7 +14,7 @@ pub struct Files {
 /// Why a file could not be read, as a FAILED reason says it.
 pub fn reason(spec: &Spec, e: &ApiError) -> String {
     let uri = spec.uri();
-    match (e.code.as_str(), &spec.pin) {
+    match (e.code(), &spec.pin) {
         ("NoSuchKey", _) => format!("Source: {uri} does not exist"),
         ("NoSuchVersion", Pin::VersionId(v)) | ("InvalidArgument", Pin::VersionId(v)) => {
             format!("SourceVersion: {uri} has no version {v:?} (give a VersionId of the object, or its ETag)")
@@ -25,10 +25,10 @@ pub fn reason(spec: &Spec, e: &ApiError) -> String {
         ),
         ("AccessDenied", _) | ("Forbidden", _) => format!(
             "Source: the function may not read {uri} ({}: grant it with the RosterBucket and RosterPrefix parameters of template.yaml, or the CDK provider's roster grants)",
-            e.code
+            e.code()
         ),
         ("NoSuchBucket", _) => format!("Source: bucket {} does not exist", spec.bucket),
-        _ => format!("Source: reading {uri} failed: {}: {}", e.code, e.message),
+        _ => format!("Source: reading {uri} failed: {}: {}", e.code(), e.message()),
     }
 }
 
@@ -63,13 +63,13 @@ impl Files {
         })
         .await
         .map(|_| ())
-        .map_err(|e| match e.code.as_str() {
+        .map_err(|e| match e.code() {
             "AccessDenied" | "Forbidden" => format!(
                 "the function may not write s3://{bucket}/{key} ({}: grant it with the ReportBucket and ReportPrefix parameters of template.yaml, or the CDK provider's reportBucket)",
-                e.code
+                e.code()
             ),
             "NoSuchBucket" => format!("bucket {bucket} does not exist"),
-            _ => format!("writing s3://{bucket}/{key} failed: {}: {}", e.code, e.message),
+            _ => format!("writing s3://{bucket}/{key} failed: {}: {}", e.code(), e.message()),
         })
     }
 

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 
 /// Files larger than this are refused before they are read (a roster of 20,000 agents is about 4 MB of CSV).
 pub const MAX_BYTES: u64 = 50 * 1024 * 1024;
-/// Entries a file may hold: what one set can reconcile within CloudFormation's hour at a raised quota.
-pub const MAX_ROWS: usize = 20_000;
+/// Entries a file may hold (defined with the CSV reader, which stops there too).
+pub use super::csv::MAX_ROWS;
 /// How much of a response's 4096 bytes the list of a file's problems may take.
 pub const PROBLEMS_BUDGET: usize = 2_800;
 

@@ -1,6 +1,6 @@
+use super::inputs::password_map;
 use super::*;
 use crate::connect::ownership;
-use crate::connect::DEFERRED;
 use serde_json::json;
 
 #[test]
@@ -92,7 +92,7 @@ fn a_read_that_did_not_fit_continues_and_any_other_failure_fails() {
     let e = |code: &str| ApiError::new("SearchUsers", code, "m", 1);
     let late = ApiError::deferral("SearchUsers", 0);
     assert!(matches!(stop_of("reading", &late), Stop::Deferred(why) if why == "reading did not fit this invocation"));
-    assert!(matches!(stop_of("reading", &e(DEFERRED)), Stop::Failed(_)), "a service error whose code reads Deferred is an error");
+    assert!(matches!(stop_of("reading", &e("Deferred")), Stop::Failed(_)), "a service error whose code reads Deferred is an error");
     assert!(
         matches!(stop_of("reading", &e("AccessDeniedException")), Stop::Failed(why) if why.starts_with("reading failed: ") && why.ends_with("nothing was changed"))
     );

@@ -58,9 +58,10 @@ pub(crate) fn name_taken(props: &UserProps, id: &str) -> String {
     )
 }
 
-/// A Connect error as a FAILED reason: the operation, the code and the service's message.
+/// A Connect error as a FAILED reason: the operation, the code and the service's message (or why a deferred call
+/// was not made).
 pub fn reason(e: &ApiError) -> String {
-    format!("{} failed: {}: {}", e.operation, e.code, e.message)
+    e.to_string()
 }
 
 impl ConnectUserResource {
@@ -123,19 +124,11 @@ impl ConnectUserResource {
             return Ok(Updated::Kept(current));
         }
         let actual = if props.instance_id == current.instance_id {
-            match self.connect.describe_user(&current.instance_id, &current.user_id, SETTLE, ctx.deadline).await {
-                Ok(Some(mut a)) if planner::needs_proficiencies(&props.settings, &old) => {
-                    a.settings.proficiencies = Some(
-                        self.connect
-                            .list_proficiencies(&current.instance_id, &current.user_id, ctx.deadline)
-                            .await
-                            .map_err(|e| Outcome::failed(reason(&e)))?,
-                    );
-                    Some(a)
-                }
-                Ok(a) => a,
-                Err(e) => return Err(Outcome::failed(reason(&e))),
-            }
+            let proficiencies = planner::needs_proficiencies(&props.settings, &old);
+            self.connect
+                .read_user(&current.instance_id, &current.user_id, SETTLE, proficiencies, ctx.deadline)
+                .await
+                .map_err(|e| Outcome::failed(reason(&e)))?
         } else {
             None
         };
@@ -312,7 +305,7 @@ pub enum TakeOverError {
 }
 
 fn refused_or_deferred(e: &ApiError) -> TakeOverError {
-    if e.deferred {
+    if e.is_deferred() {
         TakeOverError::Deferred
     } else {
         TakeOverError::Refused(reason(e))
@@ -420,19 +413,14 @@ pub async fn check_take_over(
     ctx: Option<&crate::cfn::Ctx>,
     deadline: Instant,
 ) -> Result<model::TakeOver, TakeOverError> {
-    let mut before = match connect.describe_user(&target.instance_id, &target.user_id, Duration::ZERO, deadline).await {
+    let with_proficiencies = props.settings.proficiencies.is_some();
+    let before = match connect.read_user(&target.instance_id, &target.user_id, Duration::ZERO, with_proficiencies, deadline).await {
         Ok(Some(a)) => a,
         Ok(None) => {
             return Err(TakeOverError::Refused(format!("ImportId: there is no user {} in instance {}", target.user_id, target.instance_id)))
         }
         Err(e) => return Err(refused_or_deferred(&e)),
     };
-    if props.settings.proficiencies.is_some() {
-        match connect.list_proficiencies(&target.instance_id, &target.user_id, deadline).await {
-            Ok(p) => before.settings.proficiencies = Some(p),
-            Err(e) => return Err(refused_or_deferred(&e)),
-        }
-    }
     // A holder record naming a stack CloudFormation says is gone (deleted with the resource retained, or never
     // released) is stale: it does not block the take-over, which replaces it. A holder whose stack exists, or
     // whose stack cannot be looked up, still refuses.
@@ -493,7 +481,7 @@ pub async fn make_take_over(
     let ops: Vec<&str> = changes.iter().map(Change::operation).collect();
     tracing::info!(action = "import", calls = ?ops, "decided");
     if let Err((done, e)) = apply_all(connect, target, &before.arn, &changes, deadline).await {
-        if e.deferred && done == 0 {
+        if e.is_deferred() && done == 0 {
             return Err(TakeOverError::Deferred);
         }
         let undo = planner::inverse(&changes[..done], &before);
@@ -507,7 +495,7 @@ pub async fn make_take_over(
             ),
         };
         tracing::warn!(action = "import-undone", undone = %undone, "import failed");
-        if e.deferred {
+        if e.is_deferred() {
             // Out of time half-way: what was made is put back where time allowed; the next invocation reads the
             // user again and starts over.
             return Err(TakeOverError::Deferred);

@@ -203,8 +203,9 @@ pub const RESERVED_TAG_PREFIX: &str = "connect-user-resource:";
 /// Connect allows 50 tags; two are kept for the resource's own (the request marker and the holder).
 pub const MAX_USER_TAGS: usize = 48;
 
-/// Canonical name, then the extra spellings accepted besides its camelCase form.
-type Field = (&'static str, &'static [&'static str]);
+/// Canonical name, then the extra spellings accepted besides its camelCase form. A resource's properties are a
+/// table of these, read by [`Parser::fields`]: a new property is one entry (and its rule in the resource's parse).
+pub type Field = (&'static str, &'static [&'static str]);
 
 const TOP: &[Field] = &[
     ("InstanceId", &["InstanceArn"]),
@@ -275,18 +276,36 @@ fn suggest(unknown: &str, fields: &[Field]) -> Option<&'static str> {
         .map(|(_, c)| c)
 }
 
-/// Collects errors while parsing, so that all wrong properties are reported together.
-struct Parser {
-    errors: Vec<PropertyError>,
+/// Collects errors while parsing, so that all wrong properties are reported together: the one parser of both
+/// resources' properties (a user's here, a set's in `roster::props`), so that names, aliases, suggestions and
+/// messages are the same.
+pub(crate) struct Parser {
+    pub(crate) errors: Vec<PropertyError>,
 }
 
 impl Parser {
-    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn new() -> Parser {
+        Parser { errors: Vec::new() }
+    }
+
+    pub(crate) fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.errors.push(PropertyError { path: path.into(), message: message.into() });
     }
 
     /// Maps the object's keys onto canonical names; unknown and doubly given names are errors.
-    fn fields<'a>(&mut self, obj: &'a Map<String, Value>, fields: &[Field], prefix: &str) -> BTreeMap<&'static str, &'a Value> {
+    pub(crate) fn fields<'a>(&mut self, obj: &'a Map<String, Value>, fields: &[Field], prefix: &str) -> BTreeMap<&'static str, &'a Value> {
+        self.fields_with(obj, fields, prefix, &|_| None)
+    }
+
+    /// [`Parser::fields`], where `misplaced` may say why an unknown name does not belong here (a user's property
+    /// given to a set, ...) before the nearest known name is suggested.
+    pub(crate) fn fields_with<'a>(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        fields: &[Field],
+        prefix: &str,
+        misplaced: &dyn Fn(&str) -> Option<String>,
+    ) -> BTreeMap<&'static str, &'a Value> {
         let mut out: BTreeMap<&'static str, &'a Value> = BTreeMap::new();
         let mut spelled: BTreeMap<&'static str, &'a str> = BTreeMap::new();
         for (key, value) in obj {
@@ -306,6 +325,10 @@ impl Parser {
                 }
                 None => {
                     let shown = crate::cfn::event::truncate(key, 60);
+                    if let Some(why) = misplaced(key) {
+                        self.err(format!("{prefix}{shown}"), why);
+                        continue;
+                    }
                     match suggest(key, fields) {
                         Some(s) => self.err(format!("{prefix}{shown}"), format!("unknown property; did you mean {s}?")),
                         None => {
@@ -319,7 +342,7 @@ impl Parser {
         out
     }
 
-    fn string(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
         match coerce::string(v?) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -330,11 +353,11 @@ impl Parser {
     }
 
     /// A string that is absent when empty.
-    fn opt_string(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
+    pub(crate) fn opt_string(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
         self.string(v, path).filter(|s| !s.is_empty())
     }
 
-    fn required(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
+    pub(crate) fn required(&mut self, v: Option<&Value>, path: &str) -> Option<String> {
         match self.opt_string(v, path) {
             Some(s) => Some(s),
             None => {
@@ -346,7 +369,7 @@ impl Parser {
         }
     }
 
-    fn boolean(&mut self, v: Option<&Value>, path: &str) -> Option<bool> {
+    pub(crate) fn boolean(&mut self, v: Option<&Value>, path: &str) -> Option<bool> {
         match coerce::boolean(v?) {
             Ok(b) => Some(b),
             Err(e) => {
@@ -356,7 +379,7 @@ impl Parser {
         }
     }
 
-    fn object<'a>(&mut self, v: Option<&'a Value>, path: &str) -> Option<&'a Map<String, Value>> {
+    pub(crate) fn object<'a>(&mut self, v: Option<&'a Value>, path: &str) -> Option<&'a Map<String, Value>> {
         match coerce::object(v?) {
             Ok(o) => Some(o),
             Err(e) => {
@@ -364,6 +387,32 @@ impl Parser {
                 None
             }
         }
+    }
+
+    /// A number from `min` to `max`.
+    pub(crate) fn number(&mut self, v: Option<&Value>, path: &str, min: f64, max: f64) -> Option<f64> {
+        match coerce::number(v?) {
+            Ok(n) if (min..=max).contains(&n) => Some(n),
+            Ok(n) => {
+                self.err(path, format!("must be between {min} and {max}, got {n}"));
+                None
+            }
+            Err(e) => {
+                self.err(path, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// `InstanceId` (an id or an instance ARN), required.
+    pub(crate) fn instance_id(&mut self, v: Option<&Value>) -> Option<String> {
+        self.required(v, "InstanceId").and_then(|raw| match ids::instance_id(&raw) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.err("InstanceId", e);
+                None
+            }
+        })
     }
 }
 
@@ -417,16 +466,10 @@ fn tag_key_ok(k: &str) -> bool {
 
 impl UserProps {
     pub fn parse(props: &Map<String, Value>) -> Result<UserProps, PropertyErrors> {
-        let mut p = Parser { errors: Vec::new() };
+        let mut p = Parser::new();
         let f = p.fields(props, TOP, "");
 
-        let instance_id = p.required(f.get("InstanceId").copied(), "InstanceId").and_then(|raw| match ids::instance_id(&raw) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                p.err("InstanceId", e);
-                None
-            }
-        });
+        let instance_id = p.instance_id(f.get("InstanceId").copied());
         let iid = instance_id.clone().unwrap_or_default();
 
         let name = p.required(f.get("Name").copied(), "Name");
@@ -737,7 +780,7 @@ impl Immutable {
     }
 
     pub fn read(props: &Map<String, Value>) -> Immutable {
-        let mut p = Parser { errors: Vec::new() };
+        let mut p = Parser::new();
         let f = p.fields(props, TOP, "");
         let norm = |v: Option<&&Value>| v.and_then(|v| coerce::string(v).ok()).filter(|s| !s.is_empty()).map(Value::String);
         Immutable {

@@ -393,11 +393,11 @@ async fn the_fixture_seeds_existing_agents_with_fixed_ids() {
 fn a_fixture_user_that_createuser_would_refuse_is_refused_at_load() {
     let mut v: serde_json::Value = serde_json::from_str(connect_emulator::fixture::DEFAULT_FIXTURE).unwrap();
     v["instances"][0]["users"][0]["PhoneConfig"] = json!({"PhoneType": "DESK_PHONE"});
-    let e = connect_emulator::fixture::Fixture::parse(&v.to_string()).unwrap_err();
+    let e = connect_emulator::seed::parse(&v.to_string()).unwrap_err();
     assert!(e.contains("legacy.agent") && e.contains("InvalidRequestException"), "{e}");
     v["instances"][0]["users"][0] =
         json!({"Username": "no-id", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT]});
-    assert!(connect_emulator::fixture::Fixture::parse(&v.to_string()).unwrap_err().contains("needs an Id"));
+    assert!(connect_emulator::seed::parse(&v.to_string()).unwrap_err().contains("needs an Id"));
 }
 
 #[tokio::test]
@@ -448,7 +448,7 @@ async fn hierarchy_groups_have_paths_and_a_fixture_cannot_loop() {
 
     let mut f: serde_json::Value = serde_json::from_str(connect_emulator::fixture::DEFAULT_FIXTURE).unwrap();
     f["instances"][0]["hierarchy_parents"] = json!({HG_EMEA: tier, tier: HG_EMEA});
-    let err = connect_emulator::fixture::Fixture::parse(&f.to_string()).unwrap_err();
+    let err = connect_emulator::seed::parse(&f.to_string()).unwrap_err();
     assert!(err.contains("a cycle"), "{err}");
 }
 

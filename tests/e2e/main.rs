@@ -1,5 +1,6 @@
 //! One integration test binary (faster to build than many), with a module per concern.
 
+mod at_scale;
 mod cargo_lambda;
 mod consistency;
 mod emulator;

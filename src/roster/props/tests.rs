@@ -106,12 +106,21 @@ fn set_level_mistakes_are_named() {
     assert!(has("Users: "), "{m:?}");
     assert!(m.iter().any(|x| x.starts_with("Name: is a property of one user: give it in each entry of Users")), "{m:?}");
     assert!(m.iter().any(|x| x.starts_with("RoutingProfileId: is a property of one user: give it in Defaults")), "{m:?}");
-    assert!(has("Colour: unknown property of Custom::ConnectUserSet"), "{m:?}");
+    assert!(has("Colour: unknown property; known properties are InstanceId, Users, Source"), "{m:?}");
     assert!(has("Defaults.Name: differs per user"), "{m:?}");
     assert!(has("Defaults.InstanceId: is the set's own InstanceId"), "{m:?}");
     assert!(has("RequestsPerSecond: must be between 0.1 and 1000, got 0"), "{m:?}");
     assert!(has("Burst: "), "{m:?}");
     assert!(has("PasswordSecretKey: needs PasswordSecretId"), "{m:?}");
+}
+
+/// The set's properties are read by the user's parser: the same aliases, suggestions and words.
+#[test]
+fn a_sets_property_names_get_the_users_suggestions_and_words() {
+    let m = messages(parse(json!({"InstanceArn": I, "users": [], "Sourse": "s3://b/k", "Burst": 5, "burst": 6})).unwrap_err());
+    assert!(m.contains(&"Sourse: unknown property; did you mean Source?".to_string()), "{m:?}");
+    assert!(m.contains(&"Burst: given twice, as Burst and as burst".to_string()), "{m:?}");
+    assert_eq!(m.len(), 2, "InstanceArn and camelCase users are accepted: {m:?}");
 }
 
 #[test]
