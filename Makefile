@@ -47,16 +47,18 @@ lint: venv
 # arguments. `make clippy` is the plain `cargo clippy`.
 CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(shell rustc --print sysroot)/bin/clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
-# Most tests wait on loopback servers, timers and child processes, not the CPU: four at a time take the e2e suite
-# from about 9 to under 6 minutes on two cores (the longest, tests/e2e/at_scale.rs, starts first).
-TEST_THREADS ?= 4
+# The end-to-end tests wait on loopback servers, timers and child processes more than on the CPU: four at a time
+# take the suite from about 9 to under 6 minutes on two cores (the longest, tests/e2e/at_scale.rs, starts first).
+E2E_THREADS ?= 4
 
 # The e2e tests also start binaries that `cargo test` alone does not build: connect-emulator, connect-users and
 # the panic-probe fixture. The cargo-lambda test runs alone, last: its `cargo lambda watch` builds
 # target/debug/connect-user-resource again (a no-op while the features are one set), which the others start.
 unit-and-integration: venv
 	$(CLIPPY) $(CARGO) build --workspace --all-targets
-	$(CLIPPY) $(CARGO) test --workspace -- --skip cargo_lambda --test-threads $(TEST_THREADS)
+	$(CLIPPY) $(CARGO) test --workspace --exclude connect-user-resource
+	$(CLIPPY) $(CARGO) test -p connect-user-resource --lib --bins
+	$(CLIPPY) $(CARGO) test --test e2e -- --skip cargo_lambda --test-threads $(E2E_THREADS)
 	$(CLIPPY) $(CARGO) test --test e2e cargo_lambda
 
 clippy:

@@ -464,143 +464,21 @@ fn tag_key_ok(k: &str) -> bool {
         && k.chars().all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
 }
 
+/// The top-level properties by canonical name, as [`Parser::fields`] read them.
+type Fields<'a> = BTreeMap<&'static str, &'a Value>;
+
 impl UserProps {
+    /// Every property checked, and every problem reported at once; each group's rules are in a function below.
     pub fn parse(props: &Map<String, Value>) -> Result<UserProps, PropertyErrors> {
         let mut p = Parser::new();
         let f = p.fields(props, TOP, "");
-
         let instance_id = p.instance_id(f.get("InstanceId").copied());
-        let iid = instance_id.clone().unwrap_or_default();
-
-        let name = p.required(f.get("Name").copied(), "Name");
-        if let Some(n) = &name {
-            if n.chars().count() > 100 {
-                p.err("Name", "must be at most 100 characters");
-            } else if !n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c)) {
-                p.err("Name", "may contain only letters, digits and _ - . @");
-            } else if n.contains('@') && !is_email(n) {
-                p.err("Name", "may contain @ only in the form of an email address");
-            }
-        }
-
-        let inline = f.get("Password").copied();
-        let secret_id = p.opt_string(f.get("PasswordSecretId").copied(), "PasswordSecretId");
-        let secret_key = p.opt_string(f.get("PasswordSecretKey").copied(), "PasswordSecretKey");
-        let password = match (inline, secret_id) {
-            (Some(_), Some(_)) => {
-                p.err("Password", "give either Password or PasswordSecretId, not both");
-                None
-            }
-            (Some(v), None) => match coerce::string(v) {
-                Ok(s) if password_ok(&s) => Some(PasswordSource::Inline(Secret::new(s))),
-                Ok(_) => {
-                    p.err("Password", PASSWORD_RULE);
-                    None
-                }
-                Err(_) => {
-                    p.err("Password", "must be a string");
-                    None
-                }
-            },
-            (None, Some(id)) => Some(PasswordSource::SecretsManager { secret_id: id, key: secret_key.clone() }),
-            (None, None) => None,
-        };
-        if secret_key.is_some()
-            && !matches!(password, Some(PasswordSource::SecretsManager { .. }))
-            && !p.errors.iter().any(|e| e.path == "Password")
-        {
-            p.err("PasswordSecretKey", "needs PasswordSecretId");
-        }
-
-        let import = p.opt_string(f.get("ImportId").copied(), "ImportId").and_then(|raw| match ids::import_id(&raw) {
-            Ok(id) if instance_id.as_ref().is_some_and(|i| *i != id.instance_id) => {
-                p.err("ImportId", format!("names instance {}, but InstanceId is {iid}", id.instance_id));
-                None
-            }
-            Ok(id) => Some(id),
-            Err(e) => {
-                p.err("ImportId", e);
-                None
-            }
-        });
-
-        let directory_user_id = p.opt_string(f.get("DirectoryUserId").copied(), "DirectoryUserId");
-        if directory_user_id.as_ref().is_some_and(|d| d.chars().count() > 256) {
-            p.err("DirectoryUserId", "must be at most 256 characters");
-        }
-
-        let child = |p: &mut Parser, raw: Option<String>, kind: &str, path: &str| -> Option<String> {
-            let raw = raw?;
-            if instance_id.is_none() {
-                return Some(raw);
-            }
-            match ids::child_id(&raw, kind, &iid) {
-                Ok(id) => Some(id),
-                Err(e) => {
-                    p.err(path, e);
-                    None
-                }
-            }
-        };
-
-        let rp_raw = p.required(f.get("RoutingProfileId").copied(), "RoutingProfileId");
-        let routing_profile_id = child(&mut p, rp_raw, "routing-profile", "RoutingProfileId");
-
-        let mut security_profile_ids = BTreeSet::new();
-        match f.get("SecurityProfileIds").copied() {
-            None => p.err("SecurityProfileIds", "required (1 to 10 security profile ids or ARNs)"),
-            Some(v) => match coerce::list(v) {
-                Err(e) => p.err("SecurityProfileIds", e.to_string()),
-                Ok(list) if list.is_empty() || list.len() > 10 => {
-                    p.err("SecurityProfileIds", format!("must list 1 to 10 security profiles, got {}", list.len()))
-                }
-                Ok(list) => {
-                    for (i, item) in list.iter().enumerate() {
-                        let path = format!("SecurityProfileIds[{i}]");
-                        let raw = p.required(Some(item), &path);
-                        if let Some(id) = child(&mut p, raw, "security-profile", &path) {
-                            if !security_profile_ids.insert(id.clone()) {
-                                p.err(path, format!("{id} is listed twice"));
-                            }
-                        }
-                    }
-                }
-            },
-        }
-
-        let hg_raw = p.opt_string(f.get("HierarchyGroupId").copied(), "HierarchyGroupId");
-        let hierarchy_group_id = child(&mut p, hg_raw, "agent-group", "HierarchyGroupId");
-
-        let identity_info = match p.object(f.get("IdentityInfo").copied(), "IdentityInfo") {
-            None => IdentityInfo::default(),
-            Some(o) => {
-                let g = p.fields(o, IDENTITY, "IdentityInfo.");
-                let get = |p: &mut Parser, k: &str| p.opt_string(g.get(k).copied(), &format!("IdentityInfo.{k}"));
-                let info = IdentityInfo {
-                    first_name: get(&mut p, "FirstName"),
-                    last_name: get(&mut p, "LastName"),
-                    email: get(&mut p, "Email"),
-                    secondary_email: get(&mut p, "SecondaryEmail"),
-                    mobile: get(&mut p, "Mobile"),
-                };
-                if info.first_name.as_ref().is_some_and(|s| s.chars().count() > 255) {
-                    p.err("IdentityInfo.FirstName", "must be at most 255 characters");
-                }
-                if info.last_name.as_ref().is_some_and(|s| s.chars().count() > 300) {
-                    p.err("IdentityInfo.LastName", "must be at most 300 characters");
-                }
-                for (k, v) in [("Email", &info.email), ("SecondaryEmail", &info.secondary_email)] {
-                    if v.as_ref().is_some_and(|s| !is_email(s)) {
-                        p.err(format!("IdentityInfo.{k}"), "must be an email address like name@example.com");
-                    }
-                }
-                if info.mobile.as_ref().is_some_and(|s| !is_e164(s)) {
-                    p.err("IdentityInfo.Mobile", "must be an E.164 phone number like +14155550100");
-                }
-                info
-            }
-        };
-
+        let name = name(&mut p, &f);
+        let password = password(&mut p, &f);
+        let import = import(&mut p, &f, instance_id.as_deref());
+        let directory_user_id = directory_user_id(&mut p, &f);
+        let (routing_profile_id, security_profile_ids, hierarchy_group_id) = profiles(&mut p, &f, instance_id.as_deref());
+        let identity_info = identity(&mut p, f.get("IdentityInfo").copied());
         let mut channel_configs = ChannelConfigs::new();
         for kind in ListKind::ALL {
             if let Some(v) = f.get(kind.name()).copied() {
@@ -608,65 +486,7 @@ impl UserProps {
             }
         }
         let proficiencies = f.get("UserProficiencies").copied().map(|v| channels::parse_proficiencies(&mut p, v));
-
-        let phone_config = match p.object(f.get("PhoneConfig").copied(), "PhoneConfig") {
-            // Without PhoneConfig the phone is Connect's default, unless per-channel lists manage it instead.
-            None if channel_configs.is_empty() => Some(PhoneConfig::default()),
-            None => None,
-            Some(o) => {
-                let g = p.fields(o, PHONE, "PhoneConfig.");
-                for kind in channel_configs.keys() {
-                    for field in kind.phone_fields() {
-                        if g.contains_key(field) {
-                            p.err(format!("PhoneConfig.{field}"), format!("conflicts with {}: set one or the other", kind.name()));
-                        }
-                    }
-                }
-                if channel_configs.contains_key(&ListKind::PhoneNumber)
-                    && !g.contains_key("PhoneType")
-                    && !g.contains_key("DeskPhoneNumber")
-                {
-                    // The SDK always sends PhoneConfig.PhoneType, which Connect refuses beside PhoneNumberConfigs.
-                    p.err("PhoneConfig", "conflicts with PhoneNumberConfigs (PhoneConfig always carries a PhoneType): move the other PhoneConfig settings to their per-channel lists");
-                }
-                let mut pc = PhoneConfig::default();
-                if let Some(t) = p.opt_string(g.get("PhoneType").copied(), "PhoneConfig.PhoneType") {
-                    match t.as_str() {
-                        "SOFT_PHONE" => pc.phone_type = PhoneType::SoftPhone,
-                        "DESK_PHONE" => pc.phone_type = PhoneType::DeskPhone,
-                        other => p.err(
-                            "PhoneConfig.PhoneType",
-                            format!("must be SOFT_PHONE or DESK_PHONE, got {}", coerce::show(&Value::from(other))),
-                        ),
-                    }
-                }
-                if let Some(b) = p.boolean(g.get("AutoAccept").copied(), "PhoneConfig.AutoAccept") {
-                    pc.auto_accept = b;
-                }
-                if let Some(b) = p.boolean(g.get("PersistentConnection").copied(), "PhoneConfig.PersistentConnection") {
-                    pc.persistent_connection = b;
-                }
-                if let Some(v) = g.get("AfterContactWorkTimeLimit").copied() {
-                    match coerce::integer(v) {
-                        Ok(n) if (0..=2_000_000).contains(&n) => pc.after_contact_work_time_limit = n as i32,
-                        Ok(n) => p.err("PhoneConfig.AfterContactWorkTimeLimit", format!("must be 0 to 2000000 seconds, got {n}")),
-                        Err(e) => p.err("PhoneConfig.AfterContactWorkTimeLimit", e.to_string()),
-                    }
-                }
-                pc.desk_phone_number = p.opt_string(g.get("DeskPhoneNumber").copied(), "PhoneConfig.DeskPhoneNumber");
-                if pc.desk_phone_number.as_ref().is_some_and(|s| !is_e164(s)) {
-                    p.err("PhoneConfig.DeskPhoneNumber", "must be an E.164 phone number like +14155550100");
-                }
-                if pc.phone_type == PhoneType::DeskPhone
-                    && pc.desk_phone_number.is_none()
-                    && !p.errors.iter().any(|e| e.path == "PhoneConfig.DeskPhoneNumber")
-                {
-                    p.err("PhoneConfig.DeskPhoneNumber", "required when PhoneType is DESK_PHONE");
-                }
-                Some(pc)
-            }
-        };
-
+        let phone_config = phone(&mut p, f.get("PhoneConfig").copied(), &channel_configs);
         let tags = parse_tags(&mut p, f.get("Tags").copied());
 
         if !p.errors.is_empty() {
@@ -689,6 +509,212 @@ impl UserProps {
                 proficiencies,
             },
         })
+    }
+}
+
+/// `Name`: Connect's username rules.
+fn name(p: &mut Parser, f: &Fields) -> Option<String> {
+    let name = p.required(f.get("Name").copied(), "Name");
+    if let Some(n) = &name {
+        if n.chars().count() > 100 {
+            p.err("Name", "must be at most 100 characters");
+        } else if !n.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c)) {
+            p.err("Name", "may contain only letters, digits and _ - . @");
+        } else if n.contains('@') && !is_email(n) {
+            p.err("Name", "may contain @ only in the form of an email address");
+        }
+    }
+    name
+}
+
+/// `Password`, or `PasswordSecretId` (and `PasswordSecretKey`): one or the other, never both.
+fn password(p: &mut Parser, f: &Fields) -> Option<PasswordSource> {
+    let inline = f.get("Password").copied();
+    let secret_id = p.opt_string(f.get("PasswordSecretId").copied(), "PasswordSecretId");
+    let secret_key = p.opt_string(f.get("PasswordSecretKey").copied(), "PasswordSecretKey");
+    let password = match (inline, secret_id) {
+        (Some(_), Some(_)) => {
+            p.err("Password", "give either Password or PasswordSecretId, not both");
+            None
+        }
+        (Some(v), None) => match coerce::string(v) {
+            Ok(s) if password_ok(&s) => Some(PasswordSource::Inline(Secret::new(s))),
+            Ok(_) => {
+                p.err("Password", PASSWORD_RULE);
+                None
+            }
+            Err(_) => {
+                p.err("Password", "must be a string");
+                None
+            }
+        },
+        (None, Some(id)) => Some(PasswordSource::SecretsManager { secret_id: id, key: secret_key.clone() }),
+        (None, None) => None,
+    };
+    if secret_key.is_some()
+        && !matches!(password, Some(PasswordSource::SecretsManager { .. }))
+        && !p.errors.iter().any(|e| e.path == "Password")
+    {
+        p.err("PasswordSecretKey", "needs PasswordSecretId");
+    }
+    password
+}
+
+/// `ImportId`: `<instance id>:<user id>` of the same instance.
+fn import(p: &mut Parser, f: &Fields, instance_id: Option<&str>) -> Option<ids::PhysicalId> {
+    p.opt_string(f.get("ImportId").copied(), "ImportId").and_then(|raw| match ids::import_id(&raw) {
+        Ok(id) if instance_id.is_some_and(|i| i != id.instance_id) => {
+            p.err("ImportId", format!("names instance {}, but InstanceId is {}", id.instance_id, instance_id.unwrap_or_default()));
+            None
+        }
+        Ok(id) => Some(id),
+        Err(e) => {
+            p.err("ImportId", e);
+            None
+        }
+    })
+}
+
+fn directory_user_id(p: &mut Parser, f: &Fields) -> Option<String> {
+    let directory_user_id = p.opt_string(f.get("DirectoryUserId").copied(), "DirectoryUserId");
+    if directory_user_id.as_ref().is_some_and(|d| d.chars().count() > 256) {
+        p.err("DirectoryUserId", "must be at most 256 characters");
+    }
+    directory_user_id
+}
+
+/// The routing profile, the security profiles and the hierarchy group: ids, or ARNs of the same instance.
+fn profiles(p: &mut Parser, f: &Fields, instance_id: Option<&str>) -> (Option<String>, BTreeSet<String>, Option<String>) {
+    let child = |p: &mut Parser, raw: Option<String>, kind: &str, path: &str| -> Option<String> {
+        let raw = raw?;
+        let Some(iid) = instance_id else { return Some(raw) };
+        match ids::child_id(&raw, kind, iid) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                p.err(path, e);
+                None
+            }
+        }
+    };
+
+    let rp_raw = p.required(f.get("RoutingProfileId").copied(), "RoutingProfileId");
+    let routing_profile_id = child(p, rp_raw, "routing-profile", "RoutingProfileId");
+
+    let mut security_profile_ids = BTreeSet::new();
+    match f.get("SecurityProfileIds").copied() {
+        None => p.err("SecurityProfileIds", "required (1 to 10 security profile ids or ARNs)"),
+        Some(v) => match coerce::list(v) {
+            Err(e) => p.err("SecurityProfileIds", e.to_string()),
+            Ok(list) if list.is_empty() || list.len() > 10 => {
+                p.err("SecurityProfileIds", format!("must list 1 to 10 security profiles, got {}", list.len()))
+            }
+            Ok(list) => {
+                for (i, item) in list.iter().enumerate() {
+                    let path = format!("SecurityProfileIds[{i}]");
+                    let raw = p.required(Some(item), &path);
+                    if let Some(id) = child(p, raw, "security-profile", &path) {
+                        if !security_profile_ids.insert(id.clone()) {
+                            p.err(path, format!("{id} is listed twice"));
+                        }
+                    }
+                }
+            }
+        },
+    }
+
+    let hg_raw = p.opt_string(f.get("HierarchyGroupId").copied(), "HierarchyGroupId");
+    let hierarchy_group_id = child(p, hg_raw, "agent-group", "HierarchyGroupId");
+    (routing_profile_id, security_profile_ids, hierarchy_group_id)
+}
+
+/// `IdentityInfo`: names, email addresses, mobile number.
+fn identity(p: &mut Parser, v: Option<&Value>) -> IdentityInfo {
+    match p.object(v, "IdentityInfo") {
+        None => IdentityInfo::default(),
+        Some(o) => {
+            let g = p.fields(o, IDENTITY, "IdentityInfo.");
+            let get = |p: &mut Parser, k: &str| p.opt_string(g.get(k).copied(), &format!("IdentityInfo.{k}"));
+            let info = IdentityInfo {
+                first_name: get(p, "FirstName"),
+                last_name: get(p, "LastName"),
+                email: get(p, "Email"),
+                secondary_email: get(p, "SecondaryEmail"),
+                mobile: get(p, "Mobile"),
+            };
+            if info.first_name.as_ref().is_some_and(|s| s.chars().count() > 255) {
+                p.err("IdentityInfo.FirstName", "must be at most 255 characters");
+            }
+            if info.last_name.as_ref().is_some_and(|s| s.chars().count() > 300) {
+                p.err("IdentityInfo.LastName", "must be at most 300 characters");
+            }
+            for (k, v) in [("Email", &info.email), ("SecondaryEmail", &info.secondary_email)] {
+                if v.as_ref().is_some_and(|s| !is_email(s)) {
+                    p.err(format!("IdentityInfo.{k}"), "must be an email address like name@example.com");
+                }
+            }
+            if info.mobile.as_ref().is_some_and(|s| !is_e164(s)) {
+                p.err("IdentityInfo.Mobile", "must be an E.164 phone number like +14155550100");
+            }
+            info
+        }
+    }
+}
+
+/// `PhoneConfig`, which per-channel lists may take over.
+fn phone(p: &mut Parser, v: Option<&Value>, channel_configs: &ChannelConfigs) -> Option<PhoneConfig> {
+    match p.object(v, "PhoneConfig") {
+        // Without PhoneConfig the phone is Connect's default, unless per-channel lists manage it instead.
+        None if channel_configs.is_empty() => Some(PhoneConfig::default()),
+        None => None,
+        Some(o) => {
+            let g = p.fields(o, PHONE, "PhoneConfig.");
+            for kind in channel_configs.keys() {
+                for field in kind.phone_fields() {
+                    if g.contains_key(field) {
+                        p.err(format!("PhoneConfig.{field}"), format!("conflicts with {}: set one or the other", kind.name()));
+                    }
+                }
+            }
+            if channel_configs.contains_key(&ListKind::PhoneNumber) && !g.contains_key("PhoneType") && !g.contains_key("DeskPhoneNumber") {
+                // The SDK always sends PhoneConfig.PhoneType, which Connect refuses beside PhoneNumberConfigs.
+                p.err("PhoneConfig", "conflicts with PhoneNumberConfigs (PhoneConfig always carries a PhoneType): move the other PhoneConfig settings to their per-channel lists");
+            }
+            let mut pc = PhoneConfig::default();
+            if let Some(t) = p.opt_string(g.get("PhoneType").copied(), "PhoneConfig.PhoneType") {
+                match t.as_str() {
+                    "SOFT_PHONE" => pc.phone_type = PhoneType::SoftPhone,
+                    "DESK_PHONE" => pc.phone_type = PhoneType::DeskPhone,
+                    other => p.err(
+                        "PhoneConfig.PhoneType",
+                        format!("must be SOFT_PHONE or DESK_PHONE, got {}", coerce::show(&Value::from(other))),
+                    ),
+                }
+            }
+            if let Some(b) = p.boolean(g.get("AutoAccept").copied(), "PhoneConfig.AutoAccept") {
+                pc.auto_accept = b;
+            }
+            if let Some(b) = p.boolean(g.get("PersistentConnection").copied(), "PhoneConfig.PersistentConnection") {
+                pc.persistent_connection = b;
+            }
+            if let Some(v) = g.get("AfterContactWorkTimeLimit").copied() {
+                match coerce::integer(v) {
+                    Ok(n) if (0..=2_000_000).contains(&n) => pc.after_contact_work_time_limit = n as i32,
+                    Ok(n) => p.err("PhoneConfig.AfterContactWorkTimeLimit", format!("must be 0 to 2000000 seconds, got {n}")),
+                    Err(e) => p.err("PhoneConfig.AfterContactWorkTimeLimit", e.to_string()),
+                }
+            }
+            pc.desk_phone_number = p.opt_string(g.get("DeskPhoneNumber").copied(), "PhoneConfig.DeskPhoneNumber");
+            if pc.desk_phone_number.as_ref().is_some_and(|s| !is_e164(s)) {
+                p.err("PhoneConfig.DeskPhoneNumber", "must be an E.164 phone number like +14155550100");
+            }
+            if pc.phone_type == PhoneType::DeskPhone
+                && pc.desk_phone_number.is_none()
+                && !p.errors.iter().any(|e| e.path == "PhoneConfig.DeskPhoneNumber")
+            {
+                p.err("PhoneConfig.DeskPhoneNumber", "required when PhoneType is DESK_PHONE");
+            }
+            Some(pc)
+        }
     }
 }
 
