@@ -45,6 +45,12 @@ const MAX_USER_IDS_BYTES: usize = 2500;
 /// How often a progress line is logged while the set works.
 const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
+/// One invocation's Connect client, every call paced, and its pacer (which counts the throttled retries).
+struct Paced {
+    connect: Connect,
+    pacer: Arc<Pacer>,
+}
+
 pub struct ConnectUserSet {
     connect: Connect,
     secrets: Secrets,
@@ -243,9 +249,9 @@ impl ConnectUserSet {
     }
 
     /// The Connect client of one invocation, every call paced under the set's rate.
-    fn paced(&self, ctx: &Ctx, quota: Quota) -> (Connect, Arc<Pacer>) {
+    fn paced(&self, ctx: &Ctx, quota: Quota) -> Paced {
         let pacer = Arc::new(Pacer::under(quota, ctx.round == 0));
-        (self.connect.paced(pacer.clone(), Some(ctx.continue_by)), pacer)
+        Paced { connect: self.connect.paced(pacer.clone(), Some(ctx.continue_by)), pacer }
     }
 
     /// Reads every user the search shows the set holding in `instance_id` (all pages) into the plan, page by
@@ -515,7 +521,7 @@ impl ConnectUserSet {
     async fn reconcile(
         &self,
         ctx: &Ctx,
-        (connect, pacer): (Connect, Arc<Pacer>),
+        Paced { connect, pacer }: Paced,
         wanted: Option<&SetProps>,
         previous: &HashMap<String, OldEntry>,
         instance_id: &str,
@@ -766,7 +772,7 @@ pub fn deletion_guard(set: &SetProps, out: usize, held: usize) -> Option<String>
 
 /// The three requests, each with its invocation's paced client.
 impl ConnectUserSet {
-    async fn create_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>), collected: &mut report::Collected) -> Outcome {
+    async fn create_set(&self, ctx: &Ctx, paced: Paced, collected: &mut report::Collected) -> Outcome {
         let r = &ctx.request;
         let holder = ownership::holder_value(&r.stack_id, &r.logical_resource_id);
         // Recorded as soon as the instance is known: whatever happens from here, a failed Create reports the set,
@@ -775,7 +781,7 @@ impl ConnectUserSet {
         if let Some(id) = &id {
             ctx.record_physical_id(id);
         }
-        let (set, _, names) = match self.load(ctx, &paced.0, None).await {
+        let (set, _, names) = match self.load(ctx, &paced.connect, None).await {
             Ok(s) => s,
             // Bad properties: the placeholder id, as for any failed Create (nothing was made).
             Err(Stop::Failed(reason)) => return Outcome::failed(reason),
@@ -786,13 +792,13 @@ impl ConnectUserSet {
         self.reconcile(ctx, paced, Some(&set), &HashMap::new(), &instance, collected).await
     }
 
-    async fn update_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>), collected: &mut report::Collected) -> Outcome {
+    async fn update_set(&self, ctx: &Ctx, paced: Paced, collected: &mut report::Collected) -> Outcome {
         let r = &ctx.request;
         let current = r.physical_resource_id.clone().unwrap_or_default();
         let new_instance = SetProps::instance_of(&r.properties).ok();
         let same_instance = parse_physical_id(&current).is_some_and(|(i, _)| Some(i) == new_instance.as_deref());
         let old = if same_instance { r.old_properties.as_ref() } else { None };
-        let (set, mut previous, names) = match self.load(ctx, &paced.0, old).await {
+        let (set, mut previous, names) = match self.load(ctx, &paced.connect, old).await {
             Ok(s) => s,
             Err(stop) => return Self::stopped(ctx, stop, None),
         };
@@ -819,7 +825,7 @@ impl ConnectUserSet {
         self.reconcile(ctx, paced, Some(&set), &previous, &instance, collected).await
     }
 
-    async fn delete_set(&self, ctx: &Ctx, paced: (Connect, Arc<Pacer>), collected: &mut report::Collected) -> Outcome {
+    async fn delete_set(&self, ctx: &Ctx, paced: Paced, collected: &mut report::Collected) -> Outcome {
         let r = &ctx.request;
         let existing = r.physical_resource_id.clone().unwrap_or_default();
         let Some((instance, _)) = parse_physical_id(&existing) else {
@@ -852,7 +858,7 @@ impl ConnectUserSet {
     /// run to its report (when the set has a `Report`).
     async fn serve(&self, ctx: &Ctx, request: Serving) -> Outcome {
         let paced = self.paced(ctx, pace_of(&ctx.request.properties));
-        let pacer = paced.1.clone();
+        let pacer = paced.pacer.clone();
         let on = props::report_target(&ctx.request.properties).is_ok_and(|t| t.is_some());
         let mut collected = report::Collected { on, ..Default::default() };
         let outcome = match request {

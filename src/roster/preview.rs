@@ -57,7 +57,7 @@ impl ConnectUserSet {
             Stop::Failed(why) => why,
             Stop::Deferred(what) => format!("{what} (the preview's time ran out)"),
         };
-        let (connect, _) = self.paced(ctx, pace_of(&ctx.request.properties));
+        let connect = self.paced(ctx, pace_of(&ctx.request.properties)).connect;
         let (set, _, _) = self.load(ctx, &connect, None).await.map_err(stop)?;
         let instance = set.instance_id.clone();
         let r = &ctx.request;
