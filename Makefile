@@ -22,12 +22,14 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: cli clippy demo test lint fmt unit-and-integration release venv bench bench-roster-full build invoke deploy package cdk-test cdk-package mutants
 
-# The demo and the tests build with the dev profile (fast to compile; the features of every build are one set,
-# hack/Cargo.toml), so `make demo` then `make test` compile each dependency once. The size-tuned release profile
+# The demo and the tests build with the dev profile (fast to compile) and the `unify` feature (one set of
+# dependency features for every build, hack/Cargo.toml), so `make demo` then `make test` compile each dependency
+# once; the release builds leave `unify` off, so the zip links the function's own features only. The size-tuned release profile
 # is for what ships or is measured as shipped: `make build`, `make package`, `make bench`, `make cli`.
 DEV_BIN := target/debug/connect-user-resource
+UNIFY   := --features connect-user-resource/unify
 demo:
-	$(CARGO) build -p connect-user-resource -p lambda-harness --bins
+	$(CARGO) build -p connect-user-resource -p lambda-harness --bins $(UNIFY)
 	target/debug/cr-demo --binary $(DEV_BIN) --events events
 
 release:
@@ -55,11 +57,11 @@ E2E_THREADS ?= 4
 # the panic-probe fixture. The cargo-lambda test runs alone, last: its `cargo lambda watch` builds
 # target/debug/connect-user-resource again (a no-op while the features are one set), which the others start.
 unit-and-integration: venv
-	$(CLIPPY) $(CARGO) build --workspace --all-targets
-	$(CLIPPY) $(CARGO) test --workspace --exclude connect-user-resource
-	$(CLIPPY) $(CARGO) test -p connect-user-resource --lib --bins
-	$(CLIPPY) $(CARGO) test --test e2e -- --skip cargo_lambda --test-threads $(E2E_THREADS)
-	$(CLIPPY) $(CARGO) test --test e2e cargo_lambda
+	$(CLIPPY) $(CARGO) build --workspace --all-targets $(UNIFY)
+	$(CLIPPY) $(CARGO) test --workspace --exclude connect-user-resource $(UNIFY)
+	$(CLIPPY) $(CARGO) test -p connect-user-resource --lib --bins $(UNIFY)
+	$(CLIPPY) $(CARGO) test --test e2e $(UNIFY) -- --skip cargo_lambda --test-threads $(E2E_THREADS)
+	$(CLIPPY) $(CARGO) test --test e2e $(UNIFY) cargo_lambda
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -18,7 +18,7 @@ wait_port() { for _ in $(seq 1 600); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/
 
 target/debug/connect-emulator --port "$EMU_PORT" & pids+=($!); disown
 python3 scripts/receiver.py "$RECV_PORT" & pids+=($!); disown
-cargo lambda watch --ignore-changes -P "$INVOKE_PORT" -p connect-user-resource \
+cargo lambda watch --ignore-changes -P "$INVOKE_PORT" -p connect-user-resource --features unify \
   --env-var "AWS_ENDPOINT_URL_CONNECT=http://127.0.0.1:$EMU_PORT,AWS_REGION=us-east-1,AWS_ACCESS_KEY_ID=AKIDEXAMPLE,AWS_SECRET_ACCESS_KEY=local,AWS_EC2_METADATA_DISABLED=true" \
   >/tmp/cargo-lambda-watch.log 2>&1 & pids+=($!); disown
 wait_port "$EMU_PORT"; wait_port "$RECV_PORT"; wait_port "$INVOKE_PORT"

@@ -61,7 +61,9 @@ async fn a_sample_event_through_cargo_lambda_watch_and_invoke() {
         let log_path = std::env::temp_dir().join(format!("cargo-lambda-watch-{port}-{}.log", std::process::id()));
         let log = std::fs::File::create(&log_path).unwrap();
         let watch = std::process::Command::new(&cargo_lambda)
-            .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port, "-p", "connect-user-resource", "--env-var", &env])
+            .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port, "-p", "connect-user-resource"])
+            // As the Makefile builds it, so that watch reuses the tests' build (docs/development.md#building).
+            .args(["--features", "unify", "--env-var", &env])
             .current_dir(root)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
