@@ -29,7 +29,7 @@ export SAM_CLI_TELEMETRY := 0
 DEV_BIN := target/debug/connect-user-resource
 UNIFY   := --features connect-user-resource/unify
 demo:
-	$(CARGO) build -p connect-user-resource -p lambda-harness --bins $(UNIFY)
+	$(CARGO) build -p connect-user-resource -p lambda-harness --bin connect-user-resource --bin cr-demo $(UNIFY)
 	target/debug/cr-demo --binary $(DEV_BIN) --events events
 
 release:

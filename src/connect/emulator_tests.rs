@@ -279,6 +279,35 @@ async fn names_paths_and_the_instance_are_read() {
 }
 
 #[tokio::test]
+async fn a_create_refused_as_a_duplicate_finds_the_user_of_that_name() {
+    let live = Live::start().await;
+    let c = &live.connect;
+    let none = BTreeMap::new();
+    let Created::New { user_id, arn } = c.create_or_find(&first(), Some(PASSWORD), "m-1", "h-1", &none, soon()).await.unwrap() else {
+        panic!("a new name is created")
+    };
+    match c.create_or_find(&first(), Some(PASSWORD), "m-2", "h-2", &none, soon()).await.unwrap() {
+        Created::Existing { user_id: id, arn: a, tags } => {
+            assert_eq!((id, a), (user_id, arn), "the user the first call made");
+            assert_eq!(tags.get(ownership::MARKER_TAG).map(String::as_str), Some("m-1"), "with its own tags, not the refused call's");
+            assert_eq!(tags.get(ownership::HOLDER_TAG).map(String::as_str), Some("h-1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Refused as a duplicate, yet nobody of the name is there (deleted meanwhile).
+    let mut other = first();
+    other.name = "nobody.here".into();
+    live.fault("CreateUser", "DuplicateResourceException", 1).await;
+    assert_eq!(c.create_or_find(&other, Some(PASSWORD), "m", "h", &none, soon()).await.unwrap(), Created::Vanished);
+    // Any other refusal is an error, and nothing is searched for.
+    live.fault("CreateUser", "InvalidParameterException", 1).await;
+    let e = c.create_or_find(&other, Some(PASSWORD), "m", "h", &none, soon()).await.unwrap_err();
+    assert_eq!(e.code(), "InvalidParameterException");
+    let searches = live.calls().await.iter().filter(|(op, _)| op == "SearchUsers").count();
+    assert_eq!(searches, 2, "one search for each duplicate");
+}
+
+#[tokio::test]
 async fn a_gone_user_reads_as_none_and_deletes_as_already_gone() {
     let live = Live::start().await;
     let c = &live.connect;

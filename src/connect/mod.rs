@@ -44,6 +44,17 @@ pub enum ApiError {
     Deferred { operation: &'static str, attempts: u32 },
 }
 
+/// What [`Connect::create_or_find`] came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// A new user.
+    New { user_id: String, arn: String },
+    /// Refused as a duplicate: the user of that name, with the tags that say whose it is.
+    Existing { user_id: String, arn: String, tags: std::collections::HashMap<String, String> },
+    /// Refused as a duplicate, yet no user of the name is found (deleted meanwhile).
+    Vanished,
+}
+
 /// What the service (or the transport) said of a failed call.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{operation} failed: {code}: {message}")]
@@ -344,6 +355,30 @@ impl Connect {
         })
         .await?;
         Ok((out.user_id().unwrap_or_default().to_string(), out.user_arn().unwrap_or_default().to_string()))
+    }
+
+    /// Creates the user, or, when Connect already has one of the name (DuplicateResourceException), finds that
+    /// one. Work is done at least once (a retried request, an overlapping invocation), so a refused create may
+    /// be met by the user an earlier attempt made; whose it is, the caller reads from its tags by its own rule.
+    pub async fn create_or_find(
+        &self,
+        props: &UserProps,
+        password: Option<&str>,
+        marker: &str,
+        holder: &str,
+        records: &std::collections::BTreeMap<String, String>,
+        deadline: Instant,
+    ) -> Result<Created, ApiError> {
+        match self.create_user(props, password, marker, holder, records, deadline).await {
+            Ok((user_id, arn)) => Ok(Created::New { user_id, arn }),
+            Err(e) if e.is("DuplicateResourceException") => {
+                Ok(match self.find_by_username(&props.instance_id, &props.name, deadline).await? {
+                    Some((user_id, arn, tags)) => Created::Existing { user_id, arn, tags },
+                    None => Created::Vanished,
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The user as Connect has it ([`Connect::describe_user`]), with its proficiencies when `with_proficiencies`:

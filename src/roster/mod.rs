@@ -3,7 +3,7 @@
 //! - `props`: the set's properties (each entry parsed by the single user's parser, `Defaults` merged under it);
 //! - `plan`: the pure set plan (ownership, which users to create, update, delete, release; per user the single
 //!   resource's planner);
-//! - `run`: carrying the plan out with the single resource's calls, paced per operation;
+//! - `run`: carrying the plan out with the single resource's calls, paced per operation, and what it came to;
 //! - `source`, `csv`, `s3`: entries kept in an S3 file (Connect's bulk-upload CSV, JSON, JSON lines);
 //! - `inputs`: what the set reads before it plans (entries at a version, the names a CSV uses, passwords);
 //! - `held`: the users the set holds, recorded in the state table; `report`: the run report;
@@ -35,15 +35,11 @@ use crate::user::{reason, TakeOverError};
 use props::{OldEntry, SetProps};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Data keeps `UserIds` only while the whole response stays well inside CloudFormation's 4096 bytes.
 const MAX_USER_IDS_BYTES: usize = 2500;
-
-/// How often a progress line is logged while the set works.
-const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 /// One invocation's Connect client, every call paced, and its pacer (which counts the throttled retries).
 struct Paced {
@@ -593,45 +589,11 @@ impl ConnectUserSet {
             deadline: ctx.deadline,
             continue_by: ctx.continue_by,
         };
-        let progress = run::Progress::default();
-        let ran = {
-            let work = run::run(set_plan.work, &exec, &progress);
-            tokio::pin!(work);
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
-            loop {
-                tokio::select! {
-                    ran = &mut work => break ran,
-                    _ = tick.tick() => {
-                        let done = progress.done.load(Ordering::Relaxed);
-                        let total = progress.total.load(Ordering::Relaxed);
-                        let per_s = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                        let eta = if per_s > 0.0 { ((total - done.min(total)) as f64 / per_s) as u64 } else { 0 };
-                        tracing::info!(progress = "set", done, remaining = total - done.min(total), throttled_retries = pacer.throttled_count(), eta_s = eta, "progress");
-                    }
-                }
-            }
-        };
+        let ran = run::run_logging_progress(set_plan.work, &exec, &pacer, started).await;
         if collected.on {
             collected.record(&ran, set_plan.unchanged, (ran.deferred == 0 && ran.failures.is_empty()).then_some(&held_ids), wanted);
         }
-        let actions = &ran.actions;
-        tracing::info!(
-            summary = "set",
-            round = ctx.round,
-            created = actions.get("created").copied().unwrap_or(0),
-            updated = actions.get("updated").copied().unwrap_or(0),
-            imported = actions.get("imported").copied().unwrap_or(0),
-            deleted = actions.get("deleted").copied().unwrap_or(0),
-            released = actions.get("released").copied().unwrap_or(0),
-            put_back = actions.get("put back").copied().unwrap_or(0),
-            kept_until_cleanup = actions.get("kept").copied().unwrap_or(0),
-            unchanged = set_plan.unchanged + actions.get("unchanged").copied().unwrap_or(0),
-            deferred = ran.deferred,
-            failed = ran.failures.len(),
-            throttled_retries = pacer.throttled_count(),
-            seconds = started.elapsed().as_secs_f64(),
-            "set round done"
-        );
+        ran.log_round(ctx.round, set_plan.unchanged, pacer.throttled_count(), started);
         let so_far = format!(
             "{} of {} users done in this invocation ({} before it matched), {} left",
             ran.done,
@@ -640,14 +602,7 @@ impl ConnectUserSet {
             ran.deferred
         );
         if !ran.failures.is_empty() {
-            let mut shown: Vec<String> = ran.failures.iter().take(5).map(|f| f.why.clone()).collect();
-            if ran.failures.len() > 5 {
-                shown.push(format!("and {} more failures (in the function's logs)", ran.failures.len() - 5));
-            }
-            for f in &ran.failures {
-                tracing::warn!(failure = %f.why, "user failed");
-            }
-            return failed(format!("{}; {so_far}. CloudFormation's rollback brings the set back", shown.join("; ")));
+            return failed(format!("{}; {so_far}. CloudFormation's rollback brings the set back", ran.failures_shown()));
         }
         if ran.deferred > 0 {
             // Also the reason if the chain runs out of time: then the set's own advice follows.
@@ -676,20 +631,7 @@ impl ConnectUserSet {
                 return failed(format!("recording the set's physical id failed: {e}; the users taken out of the roster are kept"));
             }
         }
-        // The resulting state: every entry's user id, from what was held and what this invocation made.
-        let mut ids = held_ids;
-        for rep in &ran.reports {
-            match rep.action {
-                "deleted" | "released" | "put back" | "left" | "kept" => {
-                    ids.remove(&rep.name);
-                }
-                _ => {
-                    ids.insert(rep.name.clone(), rep.user_id.clone());
-                }
-            }
-        }
-        let by_name = set.by_name();
-        ids.retain(|name, _| by_name.contains_key(name.as_str()));
+        let ids = ran.resulting_ids(held_ids, set);
         Outcome::Success { physical_resource_id: id, data: data(set.entries.len(), &ids) }
     }
 
@@ -802,20 +744,12 @@ impl ConnectUserSet {
             Ok(s) => s,
             Err(stop) => return Self::stopped(ctx, stop, None),
         };
-        let refused =
-            |e: &props::Entry, o: &OldEntry| crate::user::planner::immutable_change(&e.props, &o.immutable, &e.immutable).is_some();
-        if set.entries.iter().any(|e| previous.get(&e.props.name).is_some_and(|o| refused(e, o))) && ctx.rolls_back_failed_update().await {
-            // The previous roster was refused (or failed): its passwords never reached Connect.
-            tracing::info!(
-                action = "rollback",
-                "rolling back a failed Update: its refused Password or DirectoryUserId changes were never applied"
-            );
-            for e in &set.entries {
-                if let Some(o) = previous.get_mut(&e.props.name) {
-                    o.immutable.accept_as_applied(&e.immutable);
-                }
-            }
-        }
+        let by_name = set.by_name();
+        let pairs = previous
+            .iter_mut()
+            .filter_map(|(name, o)| by_name.get(name.as_str()).map(|e| (&e.props, &mut o.immutable, &e.immutable)))
+            .collect();
+        crate::user::accept_refused_rollback(ctx, pairs).await;
         if !same_instance {
             // Another instance: a new set there; CloudFormation deletes the old one's users in its cleanup.
             tracing::info!(action = "replace", "InstanceId changed (or the set never existed): a new set");

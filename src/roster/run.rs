@@ -1,9 +1,11 @@
 //! Carries out a set's plan: each user's calls through the single resource's API layer, paced per Connect
 //! operation, different kinds of work side by side, until the plan is done, a call fails, or the invocation's
-//! time for starting work is over (the rest is left for the next invocation, which re-reads and re-plans).
+//! time for starting work is over (the rest is left for the next invocation, which re-reads and re-plans); the
+//! progress lines while it works, the round's summary, and the ids the work leaves each entry with.
 
 use crate::connect::ownership;
-use crate::connect::{ApiError, Connect};
+use crate::connect::pace::Pacer;
+use crate::connect::{ApiError, Connect, Created};
 use crate::roster::held::{Held, Hold};
 use crate::roster::plan::{self, Work, ENTRY_TAG};
 use crate::roster::props::SetProps;
@@ -46,6 +48,86 @@ pub struct Ran {
     pub deferred: usize,
     /// The users that failed, and why.
     pub failures: Vec<Failure>,
+}
+
+/// How often a running set logs its progress (done, remaining, an estimate of the time left).
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
+/// [`run`], with a progress line every [`PROGRESS_EVERY`] while it works.
+pub async fn run_logging_progress(work: Vec<Work>, exec: &Exec<'_>, pacer: &Pacer, started: Instant) -> Ran {
+    let progress = Progress::default();
+    let work = run(work, exec, &progress);
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    loop {
+        tokio::select! {
+            ran = &mut work => return ran,
+            _ = tick.tick() => {
+                let done = progress.done.load(Ordering::Relaxed);
+                let total = progress.total.load(Ordering::Relaxed);
+                let remaining = total - done.min(total);
+                let per_s = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                let eta = if per_s > 0.0 { (remaining as f64 / per_s) as u64 } else { 0 };
+                tracing::info!(progress = "set", done, remaining, throttled_retries = pacer.throttled_count(), eta_s = eta, "progress");
+            }
+        }
+    }
+}
+
+impl Ran {
+    /// The round's one summary line: what each action came to, and how long it took.
+    pub fn log_round(&self, round: u32, unchanged: usize, throttled_retries: u64, started: Instant) {
+        let count = |action: &str| self.actions.get(action).copied().unwrap_or(0);
+        tracing::info!(
+            summary = "set",
+            round,
+            created = count("created"),
+            updated = count("updated"),
+            imported = count("imported"),
+            deleted = count("deleted"),
+            released = count("released"),
+            put_back = count("put back"),
+            kept_until_cleanup = count("kept"),
+            unchanged = unchanged + count("unchanged"),
+            deferred = self.deferred,
+            failed = self.failures.len(),
+            throttled_retries,
+            seconds = started.elapsed().as_secs_f64(),
+            "set round done"
+        );
+    }
+
+    /// The failures for a FAILED reason: the first five, then how many more (every one is logged here, as the
+    /// reason has room for five).
+    pub fn failures_shown(&self) -> String {
+        let mut shown: Vec<String> = self.failures.iter().take(5).map(|f| f.why.clone()).collect();
+        if self.failures.len() > 5 {
+            shown.push(format!("and {} more failures (in the function's logs)", self.failures.len() - 5));
+        }
+        for f in &self.failures {
+            tracing::warn!(failure = %f.why, "user failed");
+        }
+        shown.join("; ")
+    }
+
+    /// Every entry's user id once this invocation is done: what was held, with what it made, less what it took
+    /// out; only the names `set` has.
+    pub fn resulting_ids(&self, held: BTreeMap<String, String>, set: &SetProps) -> BTreeMap<String, String> {
+        let mut ids = held;
+        for rep in &self.reports {
+            match rep.action {
+                "deleted" | "released" | "put back" | "left" | "kept" => {
+                    ids.remove(&rep.name);
+                }
+                _ => {
+                    ids.insert(rep.name.clone(), rep.user_id.clone());
+                }
+            }
+        }
+        let by_name = set.by_name();
+        ids.retain(|name, _| by_name.contains_key(name.as_str()));
+        ids
+    }
 }
 
 /// One user that failed.
@@ -440,20 +522,18 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
     let digest = BTreeMap::from([(ENTRY_TAG.to_string(), e.digest.clone())]);
     let records = if proficiencies.is_some() { BTreeMap::new() } else { digest.clone() };
     let mut calls = vec!["CreateUser"];
-    let (user_id, arn, adopted) = match x.connect.create_user(&e.props, password, x.marker, x.holder, &records, x.deadline).await {
-        Ok((id, arn)) => (id, arn, false),
-        Err(err) if err.is("DuplicateResourceException") => {
-            // Created meanwhile by an overlapping invocation of this set (at-least-once delivery), or by someone else.
-            match x.connect.find_by_username(x.instance_id, &e.props.name, x.deadline).await {
-                Ok(Some((id, arn, tags))) if tags.get(ownership::HOLDER_TAG).map(String::as_str) == Some(x.holder) => (id, arn, true),
-                Ok(_) => {
-                    return Done::Failed(format!(
-                        "{what}: Name: a user named {} was created in the instance by someone else while the set worked; remove the entry, import that user, or delete it",
-                        e.props.name
-                    ))
-                }
-                Err(err) => return failed_or_deferred(what, &err),
-            }
+    // Created meanwhile by an overlapping invocation of this set (at-least-once delivery): it holds the user.
+    // Anyone else's is refused.
+    let (user_id, arn, adopted) = match x.connect.create_or_find(&e.props, password, x.marker, x.holder, &records, x.deadline).await {
+        Ok(Created::New { user_id, arn }) => (user_id, arn, false),
+        Ok(Created::Existing { user_id, arn, tags }) if tags.get(ownership::HOLDER_TAG).map(String::as_str) == Some(x.holder) => {
+            (user_id, arn, true)
+        }
+        Ok(_) => {
+            return Done::Failed(format!(
+                "{what}: Name: a user named {} was created in the instance by someone else while the set worked; remove the entry, import that user, or delete it",
+                e.props.name
+            ))
         }
         Err(err) => return failed_or_deferred(what, &err),
     };

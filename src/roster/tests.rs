@@ -170,3 +170,39 @@ fn every_action_counts_in_a_declared_metric_and_the_templates_dashboard_and_alar
     assert!(template.contains("METRICS_NAMESPACE: !Ref MetricsNamespace"), "the function writes where the alarm looks");
     assert_eq!(crate::cfn::metrics::NAMESPACE_ENV, "METRICS_NAMESPACE");
 }
+
+#[test]
+fn the_ids_a_round_leaves_are_the_held_ones_with_what_it_made_less_what_it_took_out() {
+    let users: Vec<Value> = ["ana", "ben", "cai", "dan"]
+        .iter()
+        .map(|n| json!({"Name": n, "Password": "Passw0rdExample", "RoutingProfileId": "rp", "SecurityProfileIds": ["sp"]}))
+        .collect();
+    let set = SetProps::parse(json!({"InstanceId": "inst-1", "Users": users}).as_object().unwrap()).unwrap();
+    let report = |name: &str, user_id: &str, action: &'static str| run::Report {
+        name: name.into(),
+        user_id: user_id.into(),
+        action,
+        calls: vec![],
+        outcome: "ok".into(),
+    };
+    let ran = run::Ran {
+        reports: vec![
+            report("cai", "id-cai", "created"),
+            report("ben", "id-ben-2", "updated"),
+            report("dan", "id-dan", "imported"),
+            report("ana", "id-ana", "kept"),
+            report("old", "id-old", "deleted"),
+            report("gone", "id-gone", "released"),
+        ],
+        ..Default::default()
+    };
+    let held: BTreeMap<String, String> =
+        [("ana", "id-ana"), ("ben", "id-ben"), ("old", "id-old"), ("gone", "id-gone"), ("stray", "id-stray")]
+            .into_iter()
+            .map(|(n, i)| (n.to_string(), i.to_string()))
+            .collect();
+    let ids = ran.resulting_ids(held, &set);
+    let want: BTreeMap<String, String> =
+        [("ben", "id-ben-2"), ("cai", "id-cai"), ("dan", "id-dan")].into_iter().map(|(n, i)| (n.to_string(), i.to_string())).collect();
+    assert_eq!(ids, want, "made or changed: in; deleted, released, kept for the cleanup, or not in the roster: out");
+}

@@ -21,7 +21,7 @@ mod emulator_tests;
 
 use crate::cfn::{Ctx, CustomResource, Outcome};
 use crate::connect::ownership;
-use crate::connect::{ApiError, Connect, Secrets};
+use crate::connect::{ApiError, Connect, Created, Secrets};
 use before::Before;
 use ids::PhysicalId;
 use model::Change;
@@ -111,11 +111,7 @@ impl ConnectUserResource {
         let old_properties = ctx.request.old_properties.as_ref().unwrap_or(&no_properties);
         let mut old = Immutable::read(old_properties);
         let new = Immutable::read(&ctx.request.properties);
-        if planner::immutable_change(props, &old, &new).is_some() && ctx.rolls_back_failed_update().await {
-            // The previous properties were refused (or failed), so Connect still has what these say.
-            tracing::info!(action = "rollback", "rolling back a failed Update: its refused Password or DirectoryUserId was never applied");
-            old.accept_as_applied(&new);
-        }
+        accept_refused_rollback(ctx, vec![(props, &mut old, &new)]).await;
         // A new ImportId that names another user than this one takes that user over: a replacement.
         if props.import.as_ref().is_some_and(|t| old.import.as_ref() != Some(t) && *t != current) {
             return Ok(Updated::Anew("ImportId names another user".into()));
@@ -163,19 +159,24 @@ impl ConnectUserResource {
         let r = &ctx.request;
         let marker = ownership::marker_value(&r.stack_id, &r.logical_resource_id, &r.request_id);
         let holder = ownership::holder_value(&r.stack_id, &r.logical_resource_id);
-        let (user_id, arn, adopted) = match self.connect.create_user(props, password.as_deref(), &marker, &holder, &Default::default(), ctx.deadline).await {
-            Ok((id, arn)) => (id, arn, false),
-            Err(e) if e.is("DuplicateResourceException") => match self.adopt(props, &marker, ctx).await {
-                Ok(Found::Ours(id, arn)) => (id, arn, true),
-                Ok(Found::Theirs(id)) => return Outcome::failed(name_taken(props, &id)),
-                Ok(Found::Nobody) => {
-                    return Outcome::failed(format!(
-                        "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, or delete or import that user",
-                        props.name, props.instance_id
-                    ))
+        // A user of the name that carries this request's marker was made by an earlier attempt of it: adopted.
+        // Any other is someone else's and is never taken over.
+        let (user_id, arn, adopted) = match self.connect.create_or_find(props, password.as_deref(), &marker, &holder, &Default::default(), ctx.deadline).await {
+            Ok(Created::New { user_id, arn }) => (user_id, arn, false),
+            Ok(Created::Existing { user_id, arn, tags }) => {
+                let ours = tags.get(ownership::MARKER_TAG).map(String::as_str) == Some(marker.as_str());
+                tracing::info!(action = if ours { "adopt" } else { "refuse-adoption" }, "user of the same name exists");
+                if !ours {
+                    return Outcome::failed(name_taken(props, &user_id));
                 }
-                Err(e) => return Outcome::failed(reason(&e)),
-            },
+                (user_id, arn, true)
+            }
+            Ok(Created::Vanished) => {
+                return Outcome::failed(format!(
+                    "Name: a user named {} already exists in instance {} and was not created by this resource; choose another Name, or delete or import that user",
+                    props.name, props.instance_id
+                ))
+            }
             Err(e) => return Outcome::failed(reason(&e)),
         };
         let id = PhysicalId { instance_id: props.instance_id.clone(), user_id: user_id.clone() };
@@ -198,24 +199,6 @@ impl ConnectUserResource {
             }
         }
         Outcome::Success { physical_resource_id: id.to_string(), data: translate::data(props, &user_id, &arn) }
-    }
-
-    /// A retried request finds the user its first attempt created by the marker tag; any other user of the
-    /// same name is someone else's and is never taken over.
-    async fn adopt(&self, props: &UserProps, marker: &str, ctx: &Ctx) -> Result<Found, ApiError> {
-        let found = self.connect.find_by_username(&props.instance_id, &props.name, ctx.deadline).await?;
-        Ok(match found {
-            None => Found::Nobody,
-            Some((id, arn, tags)) => {
-                let ours = tags.get(ownership::MARKER_TAG).map(String::as_str) == Some(marker);
-                tracing::info!(action = if ours { "adopt" } else { "refuse-adoption" }, "user of the same name exists");
-                if ours {
-                    Found::Ours(id, arn)
-                } else {
-                    Found::Theirs(id)
-                }
-            }
-        })
     }
 
     /// Takes over the existing user `target` (see [`take_over`]). Until it succeeds the physical id stays a
@@ -302,6 +285,23 @@ pub enum TakeOverError {
     /// The FAILED reason: the user does not fit the template, cannot be read, or a write failed.
     #[error("{0}")]
     Refused(String),
+}
+
+/// An Update that rolls back a failed one ([`Ctx::rolls_back_failed_update`]) whose Password or DirectoryUserId
+/// change was refused: Connect never got those values, so what these properties say is what it has, and each
+/// pair's old record is taken as applied (else the rollback would be refused in turn, and the stack stuck in
+/// UPDATE_ROLLBACK_FAILED). The ledger is read only when some pair would be refused. Pairs: (properties, the old
+/// record, the new one), one per user (a set's users whose names the previous roster had).
+pub(crate) async fn accept_refused_rollback(ctx: &Ctx, pairs: Vec<(&UserProps, &mut Immutable, &Immutable)>) {
+    if pairs.iter().any(|(props, old, new)| planner::immutable_change(props, old, new).is_some()) && ctx.rolls_back_failed_update().await {
+        tracing::info!(
+            action = "rollback",
+            "rolling back a failed Update: its refused Password or DirectoryUserId changes were never applied"
+        );
+        for (_, old, new) in pairs {
+            old.accept_as_applied(new);
+        }
+    }
 }
 
 fn refused_or_deferred(e: &ApiError) -> TakeOverError {
@@ -503,16 +503,6 @@ pub async fn make_take_over(
         return Err(TakeOverError::Refused(format!("ImportId: the import of user {} failed: {}; {undone}", before.username, reason(&e))));
     }
     Ok(before)
-}
-
-/// What a CreateUser that found the name taken learns about that user.
-enum Found {
-    /// Created by an earlier attempt of this same request.
-    Ours(String, String),
-    /// Someone else's (its id, for the reason).
-    Theirs(String),
-    /// Gone again by the time it was looked up.
-    Nobody,
 }
 
 impl CustomResource for ConnectUserResource {
