@@ -564,3 +564,61 @@ async fn create(e: &crate::roster::props::Entry, x: &Exec<'_>) -> Done {
     note(x, &user_id, &e.props.name, Some(Hold::Created), Some(e.given)).await;
     Done::Report(Report { name: e.props.name.clone(), user_id, action: "created", calls, outcome: "ok".into() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfn::event::{self, Intake};
+    use crate::connect::emulator_tests::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn a_namesake_another_resource_made_meanwhile_is_refused_and_the_sets_own_adopted() {
+        let live = Live::start().await;
+        let props = json!({"InstanceId": IID, "Users": [{
+            "Name": "set.y", "Password": PASSWORD, "RoutingProfileId": RP_BASIC, "SecurityProfileIds": [SP_AGENT],
+            "IdentityInfo": {"FirstName": "Y", "LastName": "Why"}, "PhoneConfig": {"PhoneType": "SOFT_PHONE"}
+        }]});
+        let set = SetProps::parse(props.as_object().unwrap()).unwrap();
+        let e = &set.entries[0];
+        // Made by another resource after the set read the instance's names (so its own check found none).
+        live.connect.create_user(&e.props, Some(PASSWORD), "m-else", "stack/Else", &BTreeMap::new(), soon()).await.unwrap();
+        let Intake::Request(r) = event::parse(lambda_harness::events::create("Agents", "https://x", props.clone())) else {
+            panic!("the test event is malformed")
+        };
+        let ctx = crate::cfn::Ctx::new(*r, soon());
+        let previous = HashMap::new();
+        let passwords = HashMap::from([("set.y".to_string(), PASSWORD.to_string())]);
+        let (checked, holds, leaving) = (HashMap::new(), HashMap::new(), Default::default());
+        let x = Exec {
+            connect: &live.connect,
+            set: Some(&set),
+            previous: &previous,
+            instance_id: IID,
+            holder: "stack/Agents",
+            marker: "m-set",
+            passwords: &passwords,
+            checked: &checked,
+            held: None,
+            holds: &holds,
+            leaving: &leaving,
+            keep_leaving: false,
+            before: None,
+            ctx: &ctx,
+            phase: Default::default(),
+            keep_reports: true,
+            deadline: soon(),
+            continue_by: soon(),
+        };
+        match create(e, &x).await {
+            Done::Failed(why) => assert!(why.contains("was created in the instance by someone else"), "{why}"),
+            _ => panic!("a namesake another resource holds is never adopted"),
+        }
+        // One the set holds (an overlapping invocation of the same set made it): adopted, and left to that one.
+        let same_set = Exec { holder: "stack/Else", ..x };
+        match create(e, &same_set).await {
+            Done::Report(r) => assert_eq!(r.outcome, "created by an overlapping invocation"),
+            _ => panic!("the set's own user is adopted"),
+        }
+    }
+}

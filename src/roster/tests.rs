@@ -206,3 +206,21 @@ fn the_ids_a_round_leaves_are_the_held_ones_with_what_it_made_less_what_it_took_
         [("ben", "id-ben-2"), ("cai", "id-cai"), ("dan", "id-dan")].into_iter().map(|(n, i)| (n.to_string(), i.to_string())).collect();
     assert_eq!(ids, want, "made or changed: in; deleted, released, kept for the cleanup, or not in the roster: out");
 }
+
+#[test]
+fn a_failed_rounds_reason_shows_five_failures_and_counts_the_rest() {
+    let failures = |n: usize| run::Ran {
+        failures: (0..n)
+            .map(|i| run::Failure { name: format!("u{i}"), entry: Some(i), user_id: String::new(), why: format!("u{i}: refused") })
+            .collect(),
+        ..Default::default()
+    };
+    assert_eq!(failures(1).failures_shown(), "u0: refused");
+    let five = failures(5).failures_shown();
+    assert_eq!(five.matches(": refused").count(), 5);
+    assert!(!five.contains("more"), "{five}");
+    let seven = failures(7).failures_shown();
+    assert_eq!(seven.matches(": refused").count(), 5, "{seven}");
+    assert!(seven.ends_with("; and 2 more failures (in the function's logs)"), "{seven}");
+    assert!(!seven.contains("u5"), "{seven}");
+}

@@ -276,3 +276,32 @@ async fn a_take_over_records_the_hold_and_a_sets_records_in_one_call_and_undoes_
     let why = take_over(&live.connect, &props(RP_BASIC), &target, "stack/Set", &records, None, None, soon()).await.unwrap_err().to_string();
     assert!(why.contains("UpdateUserRoutingProfile failed: AccessDeniedException") && why.ends_with("nothing had been changed"), "{why}");
 }
+
+#[tokio::test]
+async fn the_rollback_of_a_refused_password_change_is_accepted_and_writes_nothing() {
+    use crate::cfn::{deadline, Invocation, Protocol};
+    let live = Live::start().await;
+    let store = crate::store::live::start().await;
+    let rx = lambda_harness::Receiver::start().await.unwrap();
+    let p = Protocol::new(resource(&live), reqwest::Client::new(), deadline::Policy::default()).with_store(store.store.clone());
+    let invocation = || Invocation { deadline_ms: deadline::now_ms() + 30_000, function_arn: String::new() };
+    let (id, _) = success(create(&resource(&live), "Agent", agent()).await);
+    let repassed = with(agent(), "Password", json!("An0therPassw0rd"));
+    let answer = |name: &str| rx.for_name(name).last().map(|r| r.json()["Status"].clone());
+
+    // The Update that changes the password is refused...
+    p.handle(events::update("Agent", &rx.url("refused"), &id, repassed.clone(), agent()), invocation()).await.unwrap();
+    assert_eq!(answer("refused"), Some(json!("FAILED")));
+    // ...and CloudFormation's rollback (the same change the other way) succeeds without a write: Connect never had
+    // the refused password, so it still has what the rollback asks for.
+    clear(&live).await;
+    p.handle(events::update("Agent", &rx.url("rollback"), &id, agent(), repassed.clone()), invocation()).await.unwrap();
+    assert_eq!(answer("rollback"), Some(json!("SUCCESS")));
+    assert_eq!(writes(&live).await, Vec::<String>::new());
+    // Without the state table's record of the failed Update the same event is a password change like any other.
+    let plain = Protocol::new(resource(&live), reqwest::Client::new(), deadline::Policy::default());
+    plain.handle(events::update("Agent", &rx.url("unknown"), &id, agent(), repassed), invocation()).await.unwrap();
+    assert_eq!(answer("unknown"), Some(json!("FAILED")));
+    let why = rx.for_name("unknown").last().map(|r| r.json()["Reason"].as_str().unwrap_or_default().to_string()).unwrap_or_default();
+    assert!(why.contains("Password"), "{why}");
+}
