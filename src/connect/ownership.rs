@@ -112,6 +112,11 @@ mod tests {
         assert_eq!(legacy_holder_value(again, "Agent"), "agents/Agent", "what earlier versions wrote could not tell them apart");
         assert_eq!(holder_value("plain", "Agent"), "plain/Agent");
         assert_eq!(holder_value("arn:aws:cloudformation:us-east-1:1:stack/only-name", "Agent"), "only-name/Agent");
+        assert_eq!(
+            holder_value("arn:aws:cloudformation:us-east-1:1:stack/only-name/", "Agent"),
+            "only-name/Agent",
+            "a trailing slash is no GUID"
+        );
         let long = "L".repeat(255);
         let v = holder_value(stack, &long);
         assert_eq!(v.chars().count(), 256);
