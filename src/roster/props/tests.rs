@@ -194,3 +194,31 @@ fn no_type_holding_a_password_prints_it() {
     let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(message.contains("assertion") && !message.contains("Passw0rd!"), "{message}");
 }
+
+#[test]
+fn users_are_required_but_for_a_source_and_the_sets_instance_id_is_reported_once_with_the_entry_tag_limit() {
+    // A Source alone is a set (its entries are read later); neither Users nor Source is not.
+    let sourced = parse(json!({"InstanceId": I, "Source": "s3://bucket/agents.csv"})).unwrap();
+    assert!(sourced.entries.is_empty());
+    let none = messages(parse(json!({"InstanceId": I})).unwrap_err());
+    assert!(none.iter().any(|m| m.starts_with("Users: required")), "{none:?}");
+    // A missing InstanceId is the set's error, said once, never again for each entry.
+    let missing = messages(parse(json!({"Users": [user("a"), user("b")]})).unwrap_err());
+    assert_eq!(missing.iter().filter(|m| m.contains("InstanceId")).count(), 1, "{missing:?}");
+    assert!(missing.iter().all(|m| !m.starts_with("Users[")), "{missing:?}");
+    // ...and an entry's own errors are still reported beside it.
+    let mut bad = user("b");
+    bad["RoutingProfileId"] = json!("");
+    let both = messages(parse(json!({"Users": [user("a"), bad]})).unwrap_err());
+    assert!(both.iter().any(|m| m.starts_with("Users[1].RoutingProfileId")), "{both:?}");
+    // Exactly the entry's limit of tags is allowed; one more is not.
+    let tagged = |n: usize| {
+        let tags: serde_json::Map<String, Value> = (0..n).map(|i| (format!("k{i}"), json!("v"))).collect();
+        let mut u = user("a");
+        u["Tags"] = Value::Object(tags);
+        parse(json!({"InstanceId": I, "Users": [u]}))
+    };
+    assert!(tagged(MAX_ENTRY_TAGS).is_ok());
+    let over = messages(tagged(MAX_ENTRY_TAGS + 1).unwrap_err());
+    assert!(over.iter().any(|m| m.contains(&format!("at most {MAX_ENTRY_TAGS} tags"))), "{over:?}");
+}
